@@ -1,0 +1,73 @@
+"""create_app(): the one composition root."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+from flask import Flask, g, redirect, request, url_for
+from flask_login import current_user
+
+from app.extensions import appbuilder, csrf, db, migrate
+from app.security.tenancy import install_tenancy_hooks
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+#: endpoints an account with an expired licence may still reach
+LICENCE_FREE_ENDPOINTS = {"CrmAuthDBView.logout", "CrmAuthDBView.login", "LicenceView.index", "static", "appbuilder.static"}
+
+
+def create_app(config: Optional[Any] = None) -> Flask:
+    """Build the Flask app: config, extensions, FAB, views, hooks, CLI."""
+    from config import CONFIGS
+
+    app = Flask(__name__, instance_path=os.environ.get("CRM_INSTANCE_DIR") or None)
+    if config is None:
+        config = CONFIGS[os.environ.get("CRM_ENV", "development")]
+    app.config.from_object(config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in the environment")
+
+    install_tenancy_hooks()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    csrf.init_app(app)
+
+    with app.app_context():
+        from app import models  # noqa: F401  (registers every table)
+
+        if app.config.get("AUTO_MIGRATE"):
+            from flask_migrate import upgrade
+
+            upgrade(directory=MIGRATIONS_DIR)
+        appbuilder.init_app(app, db.session)
+        from app.views import register_views
+
+        register_views(appbuilder)
+
+    _register_request_hooks(app)
+    from app.views.context import register_context
+    from app.views.errors import register_error_handlers
+
+    register_error_handlers(app)
+    register_context(app)
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _tenant_context() -> Any:
+        """Put the current company in g for the tenancy hook; block expired licences."""
+        g.company_id = None
+        user = current_user
+        if user is None or not getattr(user, "is_authenticated", False):
+            return None
+        g.company_id = user.company_id
+        company = user.company
+        if company is not None and not company.licence_active():
+            if request.endpoint not in LICENCE_FREE_ENDPOINTS and not request.path.startswith("/static"):
+                return redirect(url_for("LicenceView.index"))
+        return None

@@ -1,0 +1,74 @@
+"""flask crm ...: init (roles, permissions, platform admin), demo data."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.extensions import appbuilder, db
+
+crm = AppGroup("crm", help="Klientela administration commands.")
+
+
+@crm.command("init")
+@click.option("--admin-email", default=None, help="Platform admin e-mail (or CRM_ADMIN_EMAIL).")
+@click.option("--admin-password", default=None, help="Platform admin password (or CRM_ADMIN_PASSWORD).")
+def init_command(admin_email: Optional[str], admin_password: Optional[str]) -> None:
+    """Sync roles and permissions from code; create the platform admin when given."""
+    from app.security.sync import sync_roles
+
+    counts = sync_roles(appbuilder)
+    for role, n in counts.items():
+        click.echo(f"role {role}: {n} permissions")
+    email = admin_email or current_app.config.get("PLATFORM_ADMIN_EMAIL")
+    password = admin_password or current_app.config.get("PLATFORM_ADMIN_PASSWORD")
+    if email:
+        created = ensure_platform_admin(email, password)
+        click.echo(f"platform admin {email}: {'created' if created else 'exists'}")
+
+
+def ensure_platform_admin(email: str, password: Optional[str]) -> bool:
+    """Create the platform admin account unless it exists; return True when created."""
+    from app.models.users import CrmUser
+    from app.security import roles
+    from app.services.tenancy import hash_password
+
+    sm = appbuilder.sm
+    if sm.find_user(email=email) or sm.find_user(username=email):
+        return False
+    if not password:
+        raise click.ClickException("A password is needed to create the platform admin.")
+    user = CrmUser(first_name="Administrator", last_name="systemu", username=email, email=email, active=True)
+    user.roles = [sm.find_role(roles.PLATFORM_ADMIN)]
+    user.password = hash_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return True
+
+
+@crm.command("demo")
+def demo_command() -> None:
+    """Create the demo company with an owner, an employee and sample data; print credentials."""
+    from app.services.demo import create_demo
+
+    info = create_demo()
+    if info is None:
+        click.echo("Demo company already exists.")
+        from app.services.demo import DEMO_EMPLOYEE, DEMO_OWNER, DEMO_PASSWORD
+
+        info = {"owner": DEMO_OWNER, "employee": DEMO_EMPLOYEE, "password": DEMO_PASSWORD}
+    click.echo("Klientela demo accounts (password for both: %s)" % info["password"])
+    click.echo(f"  owner:    {info['owner']}")
+    click.echo(f"  employee: {info['employee']}")
+    admin = os.environ.get("CRM_ADMIN_EMAIL")
+    if admin:
+        click.echo(f"  platform admin: {admin}")
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the ``crm`` command group."""
+    app.cli.add_command(crm)

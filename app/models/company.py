@@ -1,0 +1,55 @@
+"""The tenant: a company account and its licence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from flask_appbuilder import Model
+from flask_babel import gettext
+from sqlalchemy import Boolean, Date, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.mixins import TimestampMixin
+
+
+class Company(TimestampMixin, Model):
+    """A customer account (tenant) with its company data and licence."""
+
+    __tablename__ = "company"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    nip: Mapped[str] = mapped_column(String(10), nullable=False, unique=True)
+    regon: Mapped[Optional[str]] = mapped_column(String(14))
+    street: Mapped[Optional[str]] = mapped_column(String(200))
+    postal_code: Mapped[Optional[str]] = mapped_column(String(6))
+    city: Mapped[Optional[str]] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2), default="PL", nullable=False)
+    iban: Mapped[Optional[str]] = mapped_column(String(34))
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    phone: Mapped[Optional[str]] = mapped_column(String(20))
+    logo: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+    logo_mime: Mapped[Optional[str]] = mapped_column(String(32))
+    plan: Mapped[str] = mapped_column(String(20), default="trial", nullable=False)
+    licence_valid_until: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def licence_days_left(self, today: Optional[dt.date] = None) -> int:
+        """Whole days of licence left, counting today; 0 when expired."""
+        today = today or dt.date.today()
+        return max(0, (self.licence_valid_until - today).days + 1)
+
+    def licence_active(self, today: Optional[dt.date] = None) -> bool:
+        """True while the licence covers today."""
+        return self.active and self.licence_days_left(today) > 0
+
+    @property
+    def licence_state(self) -> str:
+        """Human-readable licence state, in the user's language."""
+        if not self.licence_active():
+            return gettext("Expired")
+        return gettext("Active, %(days)s days left", days=self.licence_days_left())

@@ -1,0 +1,154 @@
+"""Tenancy, enforced centrally.
+
+One ``do_orm_execute`` hook adds ``with_loader_criteria`` for the current company (and hides
+soft-deleted rows) on every ORM SELECT, relationship loads and dropdown queries included.
+One ``before_flush`` hook stamps ``company_id`` on new rows and refuses a row or a foreign key
+that belongs to another company. The current company comes from ``g.company_id`` (set in
+``before_request``) or from an explicit ``tenant_scope()`` in CLI and scheduled jobs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from contextvars import ContextVar
+from typing import Any, Iterator, Optional
+
+from flask import g, has_app_context
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm.relationships import RelationshipDirection
+
+from app.models.mixins import SoftDeleteMixin, TenantMixin
+
+_SCOPE: ContextVar[Optional[int]] = ContextVar("crm_company_scope", default=None)
+_ALL: ContextVar[bool] = ContextVar("crm_all_tenants", default=False)
+
+
+class TenantViolation(Exception):
+    """A write that would cross company boundaries."""
+
+
+def current_company_id() -> Optional[int]:
+    """The company the current request or job works for, or None (then nothing is visible)."""
+    scoped = _SCOPE.get()
+    if scoped is not None:
+        return scoped
+    if has_app_context():
+        return g.get("company_id")
+    return None
+
+
+@contextlib.contextmanager
+def tenant_scope(company_id: int) -> Iterator[None]:
+    """Run a block (CLI command, scheduled job) as one company."""
+    token = _SCOPE.set(company_id)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+@contextlib.contextmanager
+def all_tenants() -> Iterator[None]:
+    """Explicit opt-out for the platform admin's cross-tenant screens and platform jobs."""
+    token = _ALL.set(True)
+    try:
+        yield
+    finally:
+        _ALL.reset(token)
+
+
+def _live(cls: Any) -> Any:
+    return cls.deleted_at.is_(None)
+
+
+def _add_criteria(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete) or state.is_column_load:
+        return
+    opts = state.execution_options
+    options = []
+    if not opts.get("include_deleted", False):
+        options.append(with_loader_criteria(SoftDeleteMixin, _live, include_aliases=True))
+    if not (opts.get("all_tenants", False) or _ALL.get()):
+        company_id = current_company_id()
+        if company_id is None:
+            options.append(
+                with_loader_criteria(
+                    TenantMixin, lambda cls: cls.company_id.is_(None), include_aliases=True
+                )
+            )
+        else:
+            options.append(
+                with_loader_criteria(
+                    TenantMixin,
+                    lambda cls: cls.company_id == company_id,
+                    include_aliases=True,
+                )
+            )
+    if options:
+        state.statement = state.statement.options(*options)
+
+
+def _owner_company(session: Session, target_cls: type, pk: Any) -> Optional[int]:
+    pk_col = inspect(target_cls).primary_key[0]
+    stmt = (
+        select(target_cls.company_id)
+        .where(pk_col == pk)
+        .execution_options(all_tenants=True, include_deleted=True)
+    )
+    with session.no_autoflush:
+        return session.execute(stmt).scalar_one_or_none()
+
+
+def _check_row(session: Session, obj: Any, scope: Optional[int]) -> None:
+    if isinstance(obj, TenantMixin):
+        if obj.company_id is None:
+            if scope is None:
+                raise TenantViolation(f"{type(obj).__name__} has no company")
+            obj.company_id = scope
+        elif scope is not None and obj.company_id != scope:
+            raise TenantViolation(f"{type(obj).__name__} belongs to another company")
+    own = getattr(obj, "company_id", None)
+    if own is None:
+        return
+    state = inspect(obj)
+    for rel in state.mapper.relationships:
+        target_cls = rel.mapper.class_
+        if not hasattr(target_cls, "company_id") or rel.viewonly:
+            continue
+        if rel.direction is RelationshipDirection.MANYTOONE:
+            for local, _remote in rel.local_remote_pairs:
+                attr = state.mapper.get_property_by_column(local)
+                value = getattr(obj, attr.key)
+                hist = state.attrs[attr.key].history
+                if value is None or (not state.pending and not hist.has_changes()):
+                    continue
+                loaded = state.attrs[rel.key].loaded_value
+                if loaded is not None and hasattr(loaded, "company_id") and loaded.company_id:
+                    other = loaded.company_id
+                else:
+                    other = _owner_company(session, target_cls, value)
+                if other is not None and other != own:
+                    raise TenantViolation(f"{type(obj).__name__}.{rel.key} points at another company")
+        else:
+            hist = state.attrs[rel.key].history
+            for item in hist.added or ():
+                other = getattr(item, "company_id", None)
+                if other is not None and other != own:
+                    raise TenantViolation(f"{type(obj).__name__}.{rel.key} holds another company's row")
+
+
+def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
+    scope = current_company_id()
+    if _ALL.get():
+        scope = None
+    for obj in list(session.new) + list(session.dirty):
+        _check_row(session, obj, scope)
+
+
+def install_tenancy_hooks() -> None:
+    """Attach the two global hooks to every SQLAlchemy Session (idempotent)."""
+    if not event.contains(Session, "do_orm_execute", _add_criteria):
+        event.listen(Session, "do_orm_execute", _add_criteria)
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)

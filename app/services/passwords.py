@@ -1,0 +1,77 @@
+"""Password policy: the product's "strong password" rules, checked with zxcvbn (Polish words too)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Iterable
+
+import zxcvbn
+import zxcvbn_pl
+from flask_babel import lazy_gettext as _l
+
+from app.services import DomainError
+
+MIN_LENGTH = 10
+MIN_SCORE = 3
+_registered = threading.Lock()
+_done = False
+_SEQUENCES = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "qweasdzxc", "qazwsxedc", "1234567890", "abcdefghij")
+
+
+def _ensure_polish() -> None:
+    global _done
+    with _registered:
+        if not _done:
+            zxcvbn_pl.register()
+            _done = True
+
+
+def _has_sequence(password: str) -> bool:
+    low = password.lower()
+    for seq in _SEQUENCES:
+        for i in range(len(seq) - 3):
+            chunk = seq[i : i + 4]
+            if chunk in low or chunk[::-1] in low:
+                return True
+    return "qweasd" in low
+
+
+def check_password(password: str, user_inputs: Iterable[str] = ()) -> None:
+    """Raise DomainError saying, in Polish, why ``password`` is too weak."""
+    password = password or ""
+    if len(password) < MIN_LENGTH:
+        raise DomainError(_l("Password must have at least %(n)s characters.", n=MIN_LENGTH), "password")
+    if not re.search(r"[a-ząćęłńóśźż]", password):
+        raise DomainError(_l("Password must contain a lower-case letter."), "password")
+    if not re.search(r"[A-ZĄĆĘŁŃÓŚŹŻ]", password):
+        raise DomainError(_l("Password must contain an upper-case letter."), "password")
+    if not re.search(r"\d", password):
+        raise DomainError(_l("Password must contain a digit."), "password")
+    if not re.search(r"[^\w\s]|_", password):
+        raise DomainError(_l("Password must contain a special character."), "password")
+    low = password.lower()
+    inputs = []
+    for value in user_inputs:
+        for part in re.split(r"[\s@._\-]+", (value or "").lower()):
+            if len(part) >= 3:
+                inputs.append(part)
+                if part in low:
+                    raise DomainError(
+                        _l("Password must not contain your name, login, e-mail or company name."),
+                        "password",
+                    )
+    if _has_sequence(password):
+        raise DomainError(
+            _l("Password must not contain keyboard sequences such as qwerty, 123456 or qweasd."),
+            "password",
+        )
+    _ensure_polish()
+    result = zxcvbn.zxcvbn(password[:100], user_inputs=inputs)
+    if any(m.get("pattern") == "dictionary" and len(m.get("token", "")) >= len(password) - 4
+           for m in result.get("sequence", [])):
+        raise DomainError(_l("Password is too close to a dictionary word."), "password")
+    if result["score"] < MIN_SCORE:
+        raise DomainError(
+            _l("Password is too easy to guess; add more words or characters."), "password"
+        )

@@ -1,0 +1,43 @@
+"""Shared pieces of our views: section colour, form/DomainError glue, tenant guards."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from flask import abort, flash, g
+from flask_appbuilder import BaseView
+from flask_wtf import FlaskForm
+
+from app.services import DomainError
+
+
+class CrmView(BaseView):
+    """A BaseView that belongs to a coloured section of the main menu."""
+
+    crm_section: str = "dashboard"
+    default_view = "index"
+
+
+def show_domain_error(form: Optional[FlaskForm], error: DomainError) -> None:
+    """Attach a DomainError to its form field, or flash it when it names no field."""
+    field = getattr(form, error.field, None) if (form is not None and error.field) else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(error)]
+    else:
+        flash(str(error), "danger")
+
+
+def current_company_id() -> int:
+    """The company of the signed-in user; 404 for anyone without one."""
+    company_id = g.get("company_id")
+    if company_id is None:
+        abort(404)
+    return company_id
+
+
+def file_bytes(field: Any) -> Optional[bytes]:
+    """The bytes of an uploaded file field, or None when nothing was chosen."""
+    storage = getattr(field, "data", None)
+    if storage is None or not getattr(storage, "filename", ""):
+        return None
+    return storage.read()

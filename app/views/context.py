@@ -1,0 +1,43 @@
+"""Template context: the left menu sections, the current section, settings tabs, licence days."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g, request
+
+from app.extensions import appbuilder
+from app.views.menu import SECTIONS
+
+
+def _current_section() -> str:
+    if not request.blueprint:
+        return "dashboard"
+    views = current_app.extensions.get("crm_views_by_blueprint")
+    if views is None:
+        views = {v.blueprint.name: v for v in appbuilder.baseviews if getattr(v, "blueprint", None)}
+        current_app.extensions["crm_views_by_blueprint"] = views
+    view = views.get(request.blueprint)
+    return getattr(view, "crm_section", "dashboard") if view is not None else "dashboard"
+
+
+def register_context(app: Flask) -> None:
+    """Install the context processor used by crm/base.html."""
+
+    @app.context_processor
+    def _crm_context() -> dict[str, Any]:
+        from app.views.settings import active_tab, visible_tabs
+
+        user = g.get("user")
+        authenticated = user is not None and getattr(user, "is_authenticated", False)
+        company = user.company if authenticated else None
+        ctx: dict[str, Any] = {
+            "crm_sections": SECTIONS,
+            "crm_section": _current_section(),
+            "crm_company": company,
+            "crm_days_left": company.licence_days_left() if company else None,
+        }
+        if authenticated:
+            ctx["crm_tab"] = active_tab()
+            ctx["crm_tabs"] = visible_tabs() if ctx["crm_tab"] else []
+        return ctx

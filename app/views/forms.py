@@ -1,0 +1,98 @@
+"""WTForms used by our views (labels translatable, CSRF from Flask-WTF)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from app.security import roles
+
+REQUIRED = _l("This field is required.")
+
+
+class SignupForm(FlaskForm):
+    """Public "Załóż konto" form."""
+
+    company_name = StringField(_l("Company name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    nip = StringField(_l("NIP"), validators=[DataRequired(REQUIRED), Length(max=20)])
+    first_name = StringField(_l("First name"), validators=[DataRequired(REQUIRED), Length(max=64)])
+    last_name = StringField(_l("Last name"), validators=[DataRequired(REQUIRED), Length(max=64)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    password_confirm = PasswordField(
+        _l("Repeat password"),
+        validators=[DataRequired(REQUIRED), EqualTo("password", message=_l("Passwords do not match."))],
+    )
+
+
+class CompanyForm(FlaskForm):
+    """"Dane firmy" settings tab."""
+
+    name = StringField(_l("Company name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    nip = StringField(_l("NIP"), validators=[DataRequired(REQUIRED), Length(max=20)])
+    regon = StringField(_l("REGON"), validators=[Optional(), Length(max=20)])
+    street = StringField(_l("Street and number"), validators=[Optional(), Length(max=200)])
+    postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=10)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    iban = StringField(_l("Bank account (IBAN)"), validators=[Optional(), Length(max=50)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    logo = FileField(_l("Logo"))
+    remove_logo = BooleanField(_l("Remove logo"))
+
+
+class AvatarForm(FlaskForm):
+    """"Avatar" settings tab."""
+
+    avatar = FileField(_l("Image"))
+    remove = BooleanField(_l("Remove avatar"))
+
+
+def role_choices() -> list[tuple[str, str]]:
+    """Roles an owner can give, with Polish labels."""
+    return [(r, str(roles.ROLE_LABELS[r])) for r in roles.COMPANY_ROLES]
+
+
+class EmployeeForm(FlaskForm):
+    """Add or edit a person of the company."""
+
+    first_name = StringField(_l("First name"), validators=[DataRequired(REQUIRED), Length(max=64)])
+    last_name = StringField(_l("Last name"), validators=[DataRequired(REQUIRED), Length(max=64)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    position = StringField(_l("Position"), validators=[Optional(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[], validators=[DataRequired(REQUIRED)])
+    access = RadioField(
+        _l("Access"),
+        choices=[("password", _l("Set a password now")), ("invite", _l("Send an invitation link"))],
+        default="password",
+    )
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = role_choices()
+
+
+class SetPasswordForm(FlaskForm):
+    """Invited person sets a password."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    password_confirm = PasswordField(
+        _l("Repeat password"),
+        validators=[DataRequired(REQUIRED), EqualTo("password", message=_l("Passwords do not match."))],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a POST button with its CSRF token."""

@@ -1,0 +1,41 @@
+"""Sections that later work fills: a clear empty state instead of a broken page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_appbuilder import expose, has_access
+from flask_babel import lazy_gettext as _l
+
+from app.views.base import CrmView
+
+
+class SectionView(CrmView):
+    """Empty state of a section that has no content yet."""
+
+    class_permission_name = "Section"
+    title: Any = ""
+    lead: Any = ""
+
+    @expose("/")
+    @has_access
+    def index(self) -> Any:
+        """Show the section's empty state."""
+        return self.render_template("crm/empty_section.html", title=self.title, lead=self.lead)
+
+
+def section_view(name: str, route: str, section: str, title: Any, lead: Any) -> type:
+    """Declare a section page by its identifier, URL, colour key and texts."""
+    return type(name, (SectionView,), {
+        "route_base": route, "crm_section": section, "title": title, "lead": lead,
+    })
+
+
+PENDING_SECTIONS = [
+    ("TasksSectionView", "/tasks", "Tasks", "tasks", _l("Tasks"), _l("Tasks with categories, deadlines and reminders will appear here.")),
+    ("BindersSectionView", "/binders", "Binders", "binders", _l("Binders"), _l("Binders group a client's offers, orders, invoices and files.")),
+    ("OffersSectionView", "/offers", "Offers", "offers", _l("Offers"), _l("Offers built from your price list, with a PDF in the attachments.")),
+    ("OrdersSectionView", "/orders", "Orders", "orders", _l("Orders"), _l("Orders created from accepted offers or from scratch.")),
+    ("InvoicesSectionView", "/invoices", "Invoices", "invoices", _l("Invoices"), _l("VAT invoices with KSeF FA(3) XML.")),
+    ("EmailingSectionView", "/emailing", "Emailing", "emailing", _l("Emailing"), _l("Mass mailing from your verified company mailboxes.")),
+]

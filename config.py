@@ -1,0 +1,109 @@
+"""Configuration classes; secrets and the database URL come from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("CRM_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _dev_secret(name: str) -> str:
+    """Return a secret from the environment, or one generated once and kept under instance/."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / f".{name.lower()}"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class BaseConfig:
+    """Settings shared by every environment."""
+
+    APP_NAME = "Klientela"
+    APP_ICON = ""
+    AUTH_TYPE = AUTH_DB
+    AUTH_ROLE_ADMIN = "PlatformAdmin"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_USER_REGISTRATION = False
+    FAB_SECURITY_MANAGER_CLASS = "app.security.manager.CrmSecurityManager"
+    FAB_INDEX_VIEW = "app.views.dashboard.DashboardIndexView"
+    FAB_BASE_TEMPLATE = "crm/base.html"
+    FAB_UPDATE_PERMS = False
+    FAB_CREATE_DB = False  # the schema belongs to Alembic migrations
+    FAB_ADD_SECURITY_API = False
+    FAB_API_SWAGGER_UI = False
+    FAB_PASSWORD_HASH_METHOD = "scrypt"
+
+    BABEL_DEFAULT_LOCALE = "pl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Warsaw"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LANGUAGES = {"pl": {"flag": "pl", "name": "Polski"}}
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    AUTH_RATE_LIMITED = True
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
+
+    TRIAL_DAYS = 14
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    AVATAR_MAX_BYTES = 2 * 1024 * 1024
+    AVATAR_SIZE = 128
+    LOGO_MAX_BYTES = 2 * 1024 * 1024
+    AUTO_MIGRATE = False
+
+    PLATFORM_ADMIN_EMAIL = os.environ.get("CRM_ADMIN_EMAIL")
+    PLATFORM_ADMIN_PASSWORD = os.environ.get("CRM_ADMIN_PASSWORD")
+
+
+class DevelopmentConfig(BaseConfig):
+    """Local development on the embedded SQLite database."""
+
+    SECRET_KEY = _dev_secret("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'klientela.db'}"
+    )
+    AUTO_MIGRATE = True
+
+
+class TestingConfig(BaseConfig):
+    """Tests: database from TEST_DATABASE_URL, CSRF kept on unless a test turns it off."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    RATELIMIT_ENABLED = False
+    FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+class ProductionConfig(BaseConfig):
+    """Production: every secret must come from the environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
