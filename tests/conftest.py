@@ -1,0 +1,195 @@
+"""Fixtures: one app per test run on SQLite (default) or on a PostgreSQL started here.
+
+CRM_TEST_DB=postgresql runs the same tests against a throwaway PostgreSQL cluster.
+Each test starts from an empty database (roles and permissions kept).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from typing import Any, Callable, Iterator
+
+import pytest
+from sqlalchemy import text
+
+from tests.helpers import STRONG_PASSWORD, login, make_nip
+
+KEEP_TABLES = {
+    "alembic_version", "ab_permission", "ab_view_menu", "ab_permission_view", "ab_role",
+    "ab_permission_view_role",
+}
+
+
+def pytest_report_header(config: Any) -> str:
+    return f"database: {os.environ.get('CRM_TEST_DB', 'sqlite')}"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh database for this run: a SQLite file, or a PostgreSQL cluster we start."""
+    kind = os.environ.get("CRM_TEST_DB", "sqlite")
+    if kind == "postgresql":
+        from tests.pg import TempPostgres
+
+        pg = TempPostgres()
+        url = pg.start()
+        try:
+            yield url
+        finally:
+            pg.stop()
+    else:
+        tmp = tempfile.mkdtemp(prefix="crm-sqlite-")
+        yield f"sqlite:///{tmp}/test.db"
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Any]:
+    """The application, migrated with Alembic and with roles synced, as in production."""
+    os.environ.setdefault("CRM_INSTANCE_DIR", tempfile.mkdtemp(prefix="crm-instance-"))
+    from config import TestingConfig
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+        WTF_CSRF_ENABLED = False
+        SERVER_NAME = None
+
+    from app import MIGRATIONS_DIR, create_app
+
+    application = create_app(Config)
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        from app.extensions import appbuilder
+        from app.security.sync import sync_roles
+
+        upgrade(directory=MIGRATIONS_DIR)
+        sync_roles(appbuilder)
+    yield application
+
+
+def _wipe(app: Any) -> None:
+    from flask_appbuilder import Model
+
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(Model.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for t in tables:
+                    conn.execute(t.delete())
+
+
+@pytest.fixture(autouse=True)
+def _clean_db(request: Any) -> Iterator[None]:
+    """Every test that uses the app starts from an empty database."""
+    yield
+    if "app" in request.fixturenames:
+        _wipe(request.getfixturevalue("app"))
+
+
+@pytest.fixture()
+def ctx(app: Any) -> Iterator[Any]:
+    """An app context with a clean session."""
+    from app.extensions import db
+
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture()
+def client(app: Any) -> Any:
+    """A test client (CSRF checks off; see csrf_on)."""
+    return app.test_client()
+
+
+@pytest.fixture()
+def csrf_on(app: Any) -> Iterator[None]:
+    """Turn CSRF protection on for one test."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture()
+def make_company(app: Any) -> Callable[..., dict]:
+    """Create a company through the sign-up service; returns ids and credentials."""
+    counter = {"n": 0}
+
+    def _make(name: str | None = None, **kw: Any) -> dict:
+        from app.extensions import db
+        from app.services import tenancy
+
+        counter["n"] += 1
+        n = counter["n"]
+        email = kw.pop("email", f"owner{n}@firma{n}.pl")
+        with app.app_context():
+            owner = tenancy.register_company(
+                tenancy.SignupData(
+                    company_name=name or f"Firma {n} Sp. z o.o.",
+                    nip=kw.pop("nip", make_nip(1000 + n)),
+                    first_name=kw.pop("first_name", "Jan"),
+                    last_name=kw.pop("last_name", f"Testowy{chr(96 + n)}"),
+                    email=email,
+                    password=STRONG_PASSWORD,
+                )
+            )
+            info = {"owner_id": owner.id, "company_id": owner.company_id, "email": email, "password": STRONG_PASSWORD}
+            db.session.remove()
+        return info
+
+    return _make
+
+
+@pytest.fixture()
+def add_employee(app: Any) -> Callable[..., dict]:
+    """Add an employee to a company (by its owner's id) through the service."""
+
+    def _add(owner_id: int, email: str, role: str = "Employee", **kw: Any) -> dict:
+        from app.extensions import db
+        from app.models.users import CrmUser
+        from app.services import employees
+
+        with app.app_context():
+            owner = db.session.get(CrmUser, owner_id)
+            user = employees.add_employee(
+                owner,
+                employees.EmployeeData(
+                    first_name=kw.get("first_name", "Piotr"), last_name=kw.get("last_name", "Pracowity"),
+                    email=email, role=role, password=STRONG_PASSWORD,
+                ),
+            )
+            info = {"id": user.id, "email": email, "password": STRONG_PASSWORD, "company_id": user.company_id}
+            db.session.remove()
+        return info
+
+    return _add
+
+
+@pytest.fixture()
+def owner_client(app: Any, make_company: Callable[..., dict]) -> Any:
+    """A client signed in as the owner of a fresh company (company info in .crm)."""
+    info = make_company()
+    c = app.test_client()
+    resp = login(c, info["email"])
+    assert resp.status_code == 302
+    c.crm = info
+    return c
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Any) -> Iterator[str]:
+    """The app served over HTTP on 127.0.0.1 in a background thread."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
