@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 import click
@@ -64,9 +63,10 @@ def demo_command() -> None:
     click.echo("Klientela demo accounts (password for both: %s)" % info["password"])
     click.echo(f"  owner:    {info['owner']}")
     click.echo(f"  employee: {info['employee']}")
-    admin = os.environ.get("CRM_ADMIN_EMAIL")
-    if admin:
-        click.echo(f"  platform admin: {admin}")
+    from app.services.demo import DEMO_ADMIN, DEMO_PASSWORD
+
+    ensure_platform_admin(DEMO_ADMIN, DEMO_PASSWORD)
+    click.echo(f"  platform admin: {DEMO_ADMIN}")
 
 
 def register_cli(app: Flask) -> None:

@@ -14,6 +14,7 @@ from app.services import employees, tenancy
 DEMO_NIP = "5260250274"
 DEMO_OWNER = "wlasciciel@demo.klientela.pl"
 DEMO_EMPLOYEE = "pracownik@demo.klientela.pl"
+DEMO_ADMIN = "admin@demo.klientela.pl"
 DEMO_PASSWORD = "Zielony-Słoń-Tańczy-42!"
 
 
