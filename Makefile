@@ -51,7 +51,7 @@ i18n:
 	$(BIN)/python scripts/i18n.py extract
 
 lint:
-	$(BIN)/ruff check app config.py tests
+	$(BIN)/ruff check app config.py tests scripts bench
 
 clean:
 	rm -rf $(VENV) instance

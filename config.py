@@ -25,6 +25,28 @@ def _dev_secret(name: str) -> str:
     return path.read_text().strip()
 
 
+def _dev_fernet_key() -> str:
+    """CRM_FERNET_KEY from the environment, or a Fernet key generated once and kept under instance/."""
+    value = os.environ.get("CRM_FERNET_KEY")
+    if value:
+        return value
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / ".crm_fernet_key"
+    if not path.exists():
+        from cryptography.fernet import Fernet
+
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
 class BaseConfig:
     """Settings shared by every environment."""
 
@@ -55,12 +77,38 @@ class BaseConfig:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "klientela_session"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = int(os.environ.get("CRM_SESSION_HOURS", "12")) * 3600
 
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
     AUTH_RATE_LIMITED = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
+    #: limits of the other unauthenticated security endpoints (second factor, reset, API token)
+    SECURITY_RATE_LIMIT = os.environ.get("CRM_SECURITY_RATE_LIMIT", "10 per minute")
+
+    # Account security (issue 3)
+    CRM_FERNET_KEY = os.environ.get("CRM_FERNET_KEY", "")
+    LOCKOUT_THRESHOLD = int(os.environ.get("CRM_LOCKOUT_THRESHOLD", "5"))
+    LOCKOUT_MINUTES = int(os.environ.get("CRM_LOCKOUT_MINUTES", "15"))
+    PASSWORD_RESET_MAX_AGE = int(os.environ.get("CRM_PASSWORD_RESET_MAX_AGE", "3600"))
+    TWO_FACTOR_PENDING_SECONDS = 300
+    AUDIT_RETENTION_DAYS = int(os.environ.get("CRM_AUDIT_RETENTION_DAYS", "365"))
+    JWT_ACCESS_TOKEN_EXPIRES = int(os.environ.get("CRM_API_TOKEN_SECONDS", "3600"))
+    #: send Strict-Transport-Security (production, behind HTTPS)
+    SECURITY_HSTS = False
+    #: number of trusted proxies in front of the app (X-Forwarded-For/-Proto/-Host); 0 = none
+    PROXY_FIX_COUNT = int(os.environ.get("CRM_PROXY_COUNT", "0"))
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Klientela <no-reply@localhost>")
 
     TRIAL_DAYS = 14
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
@@ -77,10 +125,13 @@ class DevelopmentConfig(BaseConfig):
     """Local development on the embedded SQLite database."""
 
     SECRET_KEY = _dev_secret("SECRET_KEY")
+    CRM_FERNET_KEY = _dev_fernet_key()
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'klientela.db'}"
     )
     AUTO_MIGRATE = True
+    #: run the one scheduler inside the web process (behind a lock); production runs `flask crm scheduler`
+    SCHEDULER_IN_PROCESS = os.environ.get("CRM_SCHEDULER_IN_PROCESS", "1") == "1"
 
 
 class TestingConfig(BaseConfig):
@@ -91,6 +142,8 @@ class TestingConfig(BaseConfig):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_ENABLED = False
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    CRM_FERNET_KEY = "dGVzdC1mZXJuZXQta2V5LW5vdC1mb3ItcHJvZHVjdGk="
+    MAIL_SERVER = ""
 
 
 class ProductionConfig(BaseConfig):
@@ -100,6 +153,10 @@ class ProductionConfig(BaseConfig):
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-klientela_session"
+    SECURITY_HSTS = True
+    PROXY_FIX_COUNT = int(os.environ.get("CRM_PROXY_COUNT", "1"))
+    PREFERRED_URL_SCHEME = "https"
 
 
 CONFIGS = {

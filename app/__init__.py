@@ -39,13 +39,16 @@ def create_app(config: Optional[Any] = None) -> Flask:
         if app.config.get("AUTO_MIGRATE"):
             from flask_migrate import upgrade
 
-            upgrade(directory=MIGRATIONS_DIR)
+            upgrade(directory=MIGRATIONS_DIR, revision="heads")
         appbuilder.init_app(app, db.session)
         from app.views import register_views
 
         register_views(appbuilder)
 
     _register_request_hooks(app)
+    from app.security.web import install_web_security
+
+    install_web_security(app)
     from app.views.context import register_context
     from app.views.errors import register_error_handlers
 
@@ -54,10 +57,20 @@ def create_app(config: Optional[Any] = None) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    from app.scheduler import install_in_process_start
+
+    install_in_process_start(app)
     return app
 
 
 def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _wtforms_messages_from_our_catalog() -> None:
+        """WTForms/Flask-WTF validation messages come from our complete Polish catalog."""
+        from flask_babel import get_translations
+
+        request.wtforms_translations = get_translations()
+
     @app.before_request
     def _tenant_context() -> Any:
         """Put the current company in g for the tenancy hook; block expired licences."""

@@ -69,6 +69,25 @@ def demo_command() -> None:
     click.echo(f"  platform admin: {DEMO_ADMIN}")
 
 
+@crm.command("scheduler")
+def scheduler_command() -> None:
+    """Run the one scheduler of the installation (reminders, purge, licences, ...) until stopped."""
+    from app.scheduler import SchedulerLock, build_scheduler
+
+    app = current_app._get_current_object()
+    lock = SchedulerLock(app)
+    if not lock.acquire():
+        raise click.ClickException("Another scheduler is already running for this installation.")
+    scheduler = build_scheduler(app, blocking=True)
+    click.echo("Klientela scheduler started: " + ", ".join(job.id for job in scheduler.get_jobs()))
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        lock.release()
+
+
 def register_cli(app: Flask) -> None:
     """Attach the ``crm`` command group."""
     app.cli.add_command(crm)

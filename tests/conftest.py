@@ -64,7 +64,7 @@ def app(database_url: str) -> Iterator[Any]:
         from app.extensions import appbuilder
         from app.security.sync import sync_roles
 
-        upgrade(directory=MIGRATIONS_DIR)
+        upgrade(directory=MIGRATIONS_DIR, revision="heads")
         sync_roles(appbuilder)
     yield application
 

@@ -17,7 +17,7 @@ def make_nip(seed: int | None = None) -> str:
     weights = (6, 5, 7, 2, 3, 4, 5, 6, 7)
     while True:
         digits = [rnd.randint(1, 9)] + [rnd.randint(0, 9) for _ in range(8)]
-        check = sum(d * w for d, w in zip(digits, weights)) % 11
+        check = sum(d * w for d, w in zip(digits, weights, strict=False)) % 11
         if check != 10:
             return "".join(map(str, digits)) + str(check)
 
@@ -27,7 +27,7 @@ def make_regon9(seed: int) -> str:
     rnd = random.Random(seed)
     weights = (8, 9, 2, 3, 4, 5, 6, 7)
     digits = [rnd.randint(0, 9) for _ in range(8)]
-    check = sum(d * w for d, w in zip(digits, weights)) % 11 % 10
+    check = sum(d * w for d, w in zip(digits, weights, strict=False)) % 11 % 10
     return "".join(map(str, digits)) + str(check)
 
 

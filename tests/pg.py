@@ -9,7 +9,6 @@ import socket
 import subprocess
 import tempfile
 import time
-from typing import Optional
 
 
 def _bindir() -> str:

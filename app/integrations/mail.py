@@ -5,7 +5,6 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
-from typing import Optional
 
 from flask import current_app
 
@@ -15,8 +14,17 @@ def mail_configured() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
-def send_mail(to: str, subject: str, body: str, html: Optional[str] = None) -> None:
-    """Send one message through the platform's SMTP server (STARTTLS when configured)."""
+def send_mail(
+    to: str,
+    subject: str,
+    body: str,
+    html: str | None = None,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+) -> None:
+    """Send one message through the platform's SMTP server (STARTTLS when configured).
+
+    ``attachments`` are (file name, bytes, MIME type) triples.
+    """
     cfg = current_app.config
     msg = EmailMessage()
     msg["From"] = cfg.get("MAIL_DEFAULT_SENDER", "Klientela <no-reply@localhost>")
@@ -25,6 +33,9 @@ def send_mail(to: str, subject: str, body: str, html: Optional[str] = None) -> N
     msg.set_content(body)
     if html:
         msg.add_alternative(html, subtype="html")
+    for filename, data, mime in attachments or ():
+        maintype, _, subtype = mime.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
     host, port = cfg["MAIL_SERVER"], int(cfg.get("MAIL_PORT", 25))
     with smtplib.SMTP(host, port, timeout=20) as smtp:
         if cfg.get("MAIL_USE_TLS"):

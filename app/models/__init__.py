@@ -1,7 +1,21 @@
 """All ORM models; importing this package registers every table on the metadata."""
 
+from app.models.binders import Attachment, Binder
 from app.models.company import Company
+from app.models.contact_io import ImportJob
 from app.models.contacts import ClientBase, Contact, Tag, contact_tag
+from app.models.notifications import Notification, Reminder, apscheduler_jobs
+from app.models.sales import (
+    DocumentSequence,
+    Offer,
+    OfferItem,
+    OfferVersion,
+    Order,
+    OrderItem,
+    Product,
+)
+from app.models.security import AuditEvent, CompanySecurity
+from app.models.tasks import Task, TaskCategory, task_assignee
 from app.models.users import CrmUser
 
-__all__ = ["ClientBase", "Company", "Contact", "CrmUser", "Tag", "contact_tag"]
+__all__ = ["Attachment", "AuditEvent", "Binder", "ClientBase", "Company", "CompanySecurity", "Contact", "CrmUser", "DocumentSequence", "ImportJob", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "Reminder", "Tag", "Task", "TaskCategory", "apscheduler_jobs", "contact_tag", "task_assignee"]

@@ -60,6 +60,7 @@ class Contact(TenantMixin, SoftDeleteMixin, TimestampMixin, Model):
         Index("ix_contact_company_nip", "company_id", "nip"),
         Index("ix_contact_company_phone", "company_id", "phone"),
         Index("ix_contact_company_city", "company_id", "city"),
+        Index("ix_contact_company_city_norm", "company_id", "city_norm", "id"),
         ForeignKeyConstraint(["employer_id"], ["contact.id"], ondelete="SET NULL"),
     )
 
@@ -78,6 +79,8 @@ class Contact(TenantMixin, SoftDeleteMixin, TimestampMixin, Model):
     street: Mapped[Optional[str]] = mapped_column(String(200))
     postal_code: Mapped[Optional[str]] = mapped_column(String(6))
     city: Mapped[Optional[str]] = mapped_column(String(100))
+    #: city lower-cased without diacritics, for search (kept by the contacts service)
+    city_norm: Mapped[Optional[str]] = mapped_column(String(100))
     email: Mapped[Optional[str]] = mapped_column(String(254))
     phone: Mapped[Optional[str]] = mapped_column(String(20))
     website: Mapped[Optional[str]] = mapped_column(String(200))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Optional
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.company import Company
@@ -33,12 +34,26 @@ class CrmUser(User):
     position: Mapped[Optional[str]] = mapped_column(String(100))
     avatar: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
     avatar_mime: Mapped[Optional[str]] = mapped_column(String(32))
+    #: account lockout after repeated failed sign-ins (naive UTC); None = not locked
+    locked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
+    password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
+    #: TOTP secret encrypted with Fernet (CRM_FERNET_KEY); None = two-factor sign-in is off
+    totp_secret: Mapped[Optional[str]] = mapped_column(String(255), nullable=True)
+    #: last accepted TOTP time step, so a code cannot be used twice
+    totp_last_counter: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    #: JSON list of keyed hashes of unused recovery codes
+    recovery_codes: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
     company: Mapped[Optional[Company]] = relationship(Company, lazy="joined")
 
     def get_id(self) -> str:
         """Flask-Login identity: the session token, not the primary key."""
         return self.fs_uniquifier
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        """True when the user signs in with a code from an authenticator app."""
+        return bool(self.totp_secret)
 
     @property
     def role_names(self) -> set[str]:

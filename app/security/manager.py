@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from flask import current_app, flash, g, redirect, request
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_appbuilder import expose
+from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import lazy_gettext as _l
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import select
 
@@ -25,13 +28,59 @@ class CrmAuthDBView(AuthDBView):
 
     @expose("/login/", methods=["GET", "POST"])
     def login(self) -> Any:
-        """Show the login form and sign the user in."""
-        return super().login()
+        """Show the login form; check the password (with lockout), then the second step if on."""
+        from app.services import DomainError
+        from app.services import security as sec
+
+        if g.user is not None and g.user.is_authenticated:
+            return redirect(self._get_safe_next_url())
+        form = LoginForm_db()
+        if form.validate_on_submit():
+            next_url = get_safe_redirect(request.args.get("next", ""))
+            try:
+                user = sec.authenticate(form.username.data, form.password.data)
+            except DomainError as err:
+                flash(str(err), "warning")
+                return redirect(self.appbuilder.get_url_for_login_with(next_url))
+            if user.two_factor_enabled:
+                sec.start_second_step(user, next_url)
+                return redirect(url_for(".second_step"))
+            sec.complete_login(user, "password")
+            return redirect(next_url)
+        return self.render_template(self.login_template, title=self.title, form=form, appbuilder=self.appbuilder)
+
+    @expose("/login/code/", methods=["GET", "POST"])
+    def second_step(self) -> Any:
+        """Second step of sign-in: a code from the authenticator app or a recovery code."""
+        from app.services import DomainError
+        from app.services import security as sec
+        from app.views.security_forms import TwoFactorLoginForm
+
+        user = sec.pending_user()
+        if user is None:
+            flash(str(_l("Please sign in to continue.")), "info")
+            return redirect(self.appbuilder.get_url_for_login)
+        form = TwoFactorLoginForm()
+        if form.validate_on_submit():
+            next_url = sec.pending_next()
+            try:
+                sec.finish_second_step(user, form.code.data)
+            except DomainError as err:
+                if session.get(sec.PENDING_KEY) is None:
+                    flash(str(err), "warning")
+                    return redirect(self.appbuilder.get_url_for_login)
+                form.code.errors = list(form.code.errors) + [str(err)]
+            else:
+                return redirect(get_safe_redirect(next_url))
+        return self.render_template("security/login_code.html", title=_l("Verification code"), form=form,
+                                    appbuilder=self.appbuilder)
 
     @expose("/logout/", methods=["POST"])
     def logout(self) -> Any:
         """End the current session (POST only, CSRF-checked)."""
         user = g.user if g.user is not None and g.user.is_authenticated else None
+        if user is not None and hasattr(user, "_get_current_object"):
+            user = user._get_current_object()  # g.user is current_user's proxy: keep the real row
         logout_user()
         if user is not None:
             self.appbuilder.sm.on_user_logout(user)
@@ -64,6 +113,25 @@ class CrmSecurityManager(SecurityManager):
         if user is not None and user.is_active:
             return user
         return None
+
+    def create_limiter(self, app: Any) -> Limiter:
+        """FAB's limiter, always initialised; RATELIMIT_ENABLED only switches it on or off.
+
+        Initialising it fully lets a test switch limits on at run time (``limiter.enabled``).
+        """
+        enabled = bool(app.config.get("RATELIMIT_ENABLED", False))
+        app.config["RATELIMIT_ENABLED"] = True
+        limiter = Limiter(key_func=app.config.get("RATELIMIT_KEY_FUNC", get_remote_address))
+        limiter.init_app(app)
+        limiter.enabled = enabled
+        app.config["RATELIMIT_ENABLED"] = enabled
+        return limiter
+
+    def on_user_logout(self, user: CrmUser) -> None:
+        """Record the sign-out in the audit log."""
+        from app.services import security as sec
+
+        sec.record_logout(user)
 
     def load_user(self, pk: Any) -> Optional[CrmUser]:
         """JWT and legacy callers: identity is the session token as well."""

@@ -26,16 +26,32 @@ TENANT_COMMON = frozenset(
         "Profile",
         "Avatar",
         "Section",
+        "ClientBases",
+        "Contacts",
+        "ContactImport",
+        "ContactExport",
+        "ContactDuplicates",
+        "Tags",
+        "AccountSecurity",
+        "Tasks",
+        "Binders",
+        "Attachments",
+        "Notifications",
+        "Offers",
+        "Orders",
+        "Products",
     }
 )
+#: views of the Owner and Managers: company-wide work settings (task categories)
+MANAGEMENT = frozenset({"TaskCategories"})
 #: views only the owner may use: company data and the people of the company
-OWNER_ONLY = frozenset({"CompanySettings", "Employees"})
+OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings"})
 #: the platform admin's own panel; no tenant business view
-PLATFORM = frozenset({"AdminCompanies", "Profile"})
+PLATFORM = frozenset({"AdminCompanies", "Profile", "AccountSecurity"})
 
 ROLE_VIEWS: dict[str, frozenset[str]] = {
-    OWNER: TENANT_COMMON | OWNER_ONLY,
-    MANAGER: TENANT_COMMON,
+    OWNER: TENANT_COMMON | OWNER_ONLY | MANAGEMENT,
+    MANAGER: TENANT_COMMON | MANAGEMENT,
     EMPLOYEE: TENANT_COMMON,
     PLATFORM_ADMIN: PLATFORM,
 }

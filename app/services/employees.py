@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import Optional
 
@@ -13,9 +15,10 @@ from sqlalchemy import select
 
 from app.extensions import appbuilder, db
 from app.integrations.mail import mail_configured, send_mail
+from app.models.mixins import utcnow
 from app.models.users import CrmUser, new_uniquifier
 from app.security import roles
-from app.services import DomainError, transaction
+from app.services import DomainError, audit, transaction
 from app.services import validators as v
 from app.services.images import process_image
 from app.services.passwords import check_password
@@ -73,6 +76,11 @@ def company_users(company_id: int) -> list[CrmUser]:
     )
 
 
+def active_people(company_id: int) -> list[CrmUser]:
+    """Active people of one company, by name: who can look after a contact or take a task."""
+    return [u for u in company_users(company_id) if u.active]
+
+
 def get_employee(company_id: int, user_id: int) -> Optional[CrmUser]:
     """A person of this company by id, or None (another company's id gives None)."""
     return db.session.execute(
@@ -102,6 +110,8 @@ def add_employee(owner: CrmUser, data: EmployeeData, invite: bool = False) -> Cr
         user.roles = [_role(clean["role"])]
         user.password = None if invite else hash_password(data.password or "")
         session.add(user)
+        session.flush()
+        audit.record(audit.EMPLOYEE_ADDED, user, actor=owner, details=clean["role"])
     return user
 
 
@@ -110,7 +120,10 @@ def update_employee(owner: CrmUser, user: CrmUser, data: EmployeeData) -> CrmUse
     clean = _clean(data, owner.company.name, user_id=user.id)
     if user.is_owner and clean["role"] != roles.OWNER and _owner_count(user.company_id) <= 1:
         raise DomainError(_l("The company must keep at least one owner."), "role")
+    old_roles = sorted(user.role_names)
     with transaction():
+        if old_roles != [clean["role"]]:
+            audit.record(audit.ROLE_CHANGED, user, actor=owner, details=f"{', '.join(old_roles)} -> {clean['role']}")
         user.first_name = clean["first_name"]
         user.last_name = clean["last_name"]
         user.email = user.username = clean["email"]
@@ -132,6 +145,8 @@ def set_active(owner: CrmUser, user: CrmUser, active: bool) -> None:
     if not active and user.is_owner and _owner_count(user.company_id) <= 1:
         raise DomainError(_l("The company must keep at least one owner."))
     with transaction():
+        if user.active != active:
+            audit.record(audit.EMPLOYEE_REACTIVATED if active else audit.EMPLOYEE_DEACTIVATED, user, actor=owner)
         user.active = active
         if not active:
             user.fs_uniquifier = new_uniquifier()
@@ -141,9 +156,14 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="crm-invite")
 
 
+def _token_digest(user: CrmUser) -> str:
+    """A digest of the session token: ties the link to it without revealing it."""
+    return hashlib.sha256(f"invite:{user.fs_uniquifier}".encode()).hexdigest()[:32]
+
+
 def invitation_link(user: CrmUser) -> str:
     """A signed link that lets ``user`` set a password once (single use: tied to the session token)."""
-    token = _serializer().dumps({"u": user.id, "t": user.fs_uniquifier})
+    token = _serializer().dumps({"u": user.id, "t": _token_digest(user)})
     return url_for("InvitationView.accept", token=token, _external=True)
 
 
@@ -173,7 +193,7 @@ def user_from_invitation(token: str) -> CrmUser:
     except BadSignature:
         raise DomainError(_l("This invitation link is not valid.")) from None
     user = db.session.get(CrmUser, int(data.get("u", 0)))
-    if user is None or user.fs_uniquifier != data.get("t") or not user.active:
+    if user is None or not hmac.compare_digest(_token_digest(user), str(data.get("t"))) or not user.active:
         raise DomainError(_l("This invitation link has already been used or is not valid."))
     return user
 
@@ -184,7 +204,9 @@ def accept_invitation(token: str, password: str) -> CrmUser:
     check_password(password, [user.first_name, user.last_name, user.email, user.company.name])
     with transaction():
         user.password = hash_password(password)
+        user.password_changed_at = utcnow()
         user.fs_uniquifier = new_uniquifier()
+        audit.record(audit.PASSWORD_CHANGED, user)
     return user
 
 

@@ -14,6 +14,8 @@ from app.services import DomainError
 
 MIN_LENGTH = 10
 MIN_SCORE = 3
+#: keyboard walks that are not straight rows (column walks, other layouts)
+_KEYBOARD_FRAGMENTS = ("qweasd", "1qaz", "zaq1", "2wsx", "xsw2", "qazwsx", "qwertz", "azerty", "ytrewq")
 _registered = threading.Lock()
 _done = False
 _SEQUENCES = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "qweasdzxc", "qazwsxedc", "1234567890", "abcdefghij")
@@ -27,6 +29,14 @@ def _ensure_polish() -> None:
             _done = True
 
 
+def _fold(text: str) -> str:
+    """Lower-case without Polish diacritics, so "Wiśniewska" matches "wisniewska"."""
+    import unicodedata
+
+    text = text.lower().replace("ł", "l")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def _has_sequence(password: str) -> bool:
     low = password.lower()
     for seq in _SEQUENCES:
@@ -34,7 +44,20 @@ def _has_sequence(password: str) -> bool:
             chunk = seq[i : i + 4]
             if chunk in low or chunk[::-1] in low:
                 return True
-    return "qweasd" in low
+    return any(frag in low for frag in _KEYBOARD_FRAGMENTS)
+
+
+def _letters_are_common_words(password: str) -> bool:
+    """True when the letters alone are one or two common words ("Samochód#2024", "Polska-2024!")."""
+    letters = re.sub(r"[^a-ząćęłńóśźż]", "", password.lower())
+    if len(letters) < 3:
+        return False
+    for candidate in {letters, _fold(letters)}:
+        result = zxcvbn.zxcvbn(candidate[:100])
+        seq = result.get("sequence", [])
+        if seq and all(m.get("pattern") == "dictionary" for m in seq) and result["guesses_log10"] < 7:
+            return True
+    return False
 
 
 def check_password(password: str, user_inputs: Iterable[str] = ()) -> None:
@@ -50,10 +73,10 @@ def check_password(password: str, user_inputs: Iterable[str] = ()) -> None:
         raise DomainError(_l("Password must contain a digit."), "password")
     if not re.search(r"[^\w\s]|_", password):
         raise DomainError(_l("Password must contain a special character."), "password")
-    low = password.lower()
+    low = _fold(password)
     inputs = []
     for value in user_inputs:
-        for part in re.split(r"[\s@._\-]+", (value or "").lower()):
+        for part in re.split(r"[\s@._\-]+", _fold(value or "")):
             if len(part) >= 3:
                 inputs.append(part)
                 if part in low:
@@ -71,7 +94,18 @@ def check_password(password: str, user_inputs: Iterable[str] = ()) -> None:
     if any(m.get("pattern") == "dictionary" and len(m.get("token", "")) >= len(password) - 4
            for m in result.get("sequence", [])):
         raise DomainError(_l("Password is too close to a dictionary word."), "password")
+    if _letters_are_common_words(password):
+        raise DomainError(_l("Password is too close to a dictionary word."), "password")
     if result["score"] < MIN_SCORE:
         raise DomainError(
             _l("Password is too easy to guess; add more words or characters."), "password"
         )
+
+
+def strength_score(password: str, user_inputs: Iterable[str] = ()) -> int:
+    """zxcvbn score 0-4 (Polish words too) for the strength meter."""
+    if not password:
+        return 0
+    _ensure_polish()
+    inputs = [p for v in user_inputs for p in re.split(r"[\s@._\-]+", _fold(v or "")) if len(p) >= 3]
+    return int(zxcvbn.zxcvbn(password[:100], user_inputs=inputs)["score"])

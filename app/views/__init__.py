@@ -12,22 +12,49 @@ def register_views(appbuilder: AppBuilder) -> None:
     """Register all views with FAB; menu identifiers are English, labels Polish."""
     from app.views.admin import AdminCompaniesView
     from app.views.auth import InvitationView, SignupView
+    from app.views.binders import AttachmentsView, BindersView
+    from app.views.contact_io import (
+        ContactExportView,
+        ContactImportView,
+        DuplicatesView,
+    )
+    from app.views.contacts import ClientBasesView, ContactsView
     from app.views.dashboard import LicenceView
     from app.views.employees import EmployeesView, ProfileView
     from app.views.media import MediaView
+    from app.views.notifications import NotificationsView
+    from app.views.offers import OffersView
+    from app.views.orders import OrdersView
+    from app.views.products import ProductsView
     from app.views.sections import PENDING_SECTIONS, section_view
+    from app.views.security import (
+        AccountSecurityView,
+        AuthTokenApi,
+        EmployeeSecurityView,
+        MeApi,
+        PasswordResetView,
+        PasswordStrengthView,
+        SecuritySettingsView,
+    )
     from app.views.settings import (
         AvatarView,
         CompanySettingsView,
         SettingsView,
         add_settings_tab,
     )
+    from app.views.tags import TagsView
+    from app.views.tasks import TaskCategoriesView, TasksView
 
     def menu(view: type, name: str, label: object) -> None:
         instance = appbuilder.add_view(view, name, label=label, icon=SECTIONS[name].icon)
         instance.crm_menu_names = (name,)
 
     # Left main menu, in order.
+    menu(ClientBasesView, "ClientBases", _l("Client bases"))
+    menu(TasksView, "Tasks", _l("Tasks"))
+    menu(BindersView, "Binders", _l("Binders"))
+    menu(OffersView, "Offers", _l("Offers"))
+    menu(OrdersView, "Orders", _l("Orders"))
     for cls_name, route, name, section, title, lead in PENDING_SECTIONS:
         menu(section_view(cls_name, route, section, title, lead), name, title)
     menu(AdminCompaniesView, "AdminCompanies", _l("Company accounts"))
@@ -39,8 +66,36 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(SettingsView)
     appbuilder.add_view_no_menu(ProfileView)
     appbuilder.add_view_no_menu(MediaView)
+    appbuilder.add_view_no_menu(ProductsView)  # "Cennik", a page of the green Offers section
+    appbuilder.add_view_no_menu(AttachmentsView)
+    appbuilder.add_view_no_menu(NotificationsView)
+    appbuilder.add_view_no_menu(AccountSecurityView)
+    appbuilder.add_view_no_menu(EmployeeSecurityView)
+    appbuilder.add_view_no_menu(PasswordResetView)
+    appbuilder.add_view_no_menu(PasswordStrengthView)
+    appbuilder.add_api(AuthTokenApi)
+    appbuilder.add_api(MeApi)
+    _limit_security_endpoints(appbuilder, PasswordResetView, PasswordStrengthView, AuthTokenApi)
+    appbuilder.add_view_no_menu(ContactsView)
+    appbuilder.add_view_no_menu(ContactImportView)
+    appbuilder.add_view_no_menu(ContactExportView)
+    appbuilder.add_view_no_menu(DuplicatesView)
 
     # Settings panel tabs (the gear icon), one declaration each.
     add_settings_tab(CompanySettingsView, _l("Company data"), "fa-building", 10)
     add_settings_tab(AvatarView, _l("Avatar"), "fa-user-circle", 20)
     add_settings_tab(EmployeesView, _l("Employees"), "fa-user-tie", 30, permission="can_list")
+    add_settings_tab(SecuritySettingsView, _l("Security"), "fa-shield-halved", 35, permission="can_list")
+    add_settings_tab(TaskCategoriesView, _l("Task categories"), "fa-list-check", 50, permission="can_list")
+    add_settings_tab(TagsView, _l("Tags"), "fa-tags", 90, permission="can_list")
+
+
+def _limit_security_endpoints(appbuilder: AppBuilder, *views: type) -> None:
+    """Rate-limit POSTs of the public security endpoints (SECURITY_RATE_LIMIT, per client IP)."""
+    from flask import current_app
+
+    for view in views:
+        instance = next(v for v in appbuilder.baseviews if isinstance(v, view))
+        appbuilder.sm.limiter.limit(
+            lambda: current_app.config["SECURITY_RATE_LIMIT"], methods=["POST"]
+        )(instance.blueprint)

@@ -7,6 +7,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from app.models.company import Company
+from app.views.base import cell_formatters
 
 
 class AdminCompaniesView(ModelView):
@@ -37,7 +38,10 @@ class AdminCompaniesView(ModelView):
         "licence_state": _l("Licence state"),
         "created_at": _l("Created"),
     }
-    formatters_columns = {"plan": lambda p: str(PLAN_LABELS.get(p, p))}
+    formatters_columns = {
+        **cell_formatters(*show_columns),
+        "plan": lambda p: str(PLAN_LABELS.get(p, p)),
+    }
 
 
 PLAN_LABELS = {"trial": _l("Free trial"), "applarge": "AppLarge", "applarge_plus": "AppLarge+"}

@@ -18,6 +18,24 @@ class CrmView(BaseView):
     default_view = "index"
 
 
+def cell(value: Any) -> Any:
+    """How a list or detail cell shows a value: "—" for nothing, Polish date formats."""
+    import datetime as dt
+
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d.%m.%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    return value
+
+
+def cell_formatters(*columns: str) -> dict[str, Any]:
+    """formatters_columns for FAB views: every listed column through cell()."""
+    return {c: cell for c in columns}
+
+
 def show_domain_error(form: Optional[FlaskForm], error: DomainError) -> None:
     """Attach a DomainError to its form field, or flash it when it names no field."""
     field = getattr(form, error.field, None) if (form is not None and error.field) else None

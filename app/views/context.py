@@ -38,6 +38,9 @@ def register_context(app: Flask) -> None:
             "crm_days_left": company.licence_days_left() if company else None,
         }
         if authenticated:
+            from app.views.notifications import bell_count
+
+            ctx["crm_unread"] = bell_count()
             ctx["crm_tab"] = active_tab()
             ctx["crm_tabs"] = visible_tabs() if ctx["crm_tab"] else []
         return ctx

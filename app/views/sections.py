@@ -32,10 +32,6 @@ def section_view(name: str, route: str, section: str, title: Any, lead: Any) -> 
 
 
 PENDING_SECTIONS = [
-    ("TasksSectionView", "/tasks", "Tasks", "tasks", _l("Tasks"), _l("Tasks with categories, deadlines and reminders will appear here.")),
-    ("BindersSectionView", "/binders", "Binders", "binders", _l("Binders"), _l("Binders group a client's offers, orders, invoices and files.")),
-    ("OffersSectionView", "/offers", "Offers", "offers", _l("Offers"), _l("Offers built from your price list, with a PDF in the attachments.")),
-    ("OrdersSectionView", "/orders", "Orders", "orders", _l("Orders"), _l("Orders created from accepted offers or from scratch.")),
     ("InvoicesSectionView", "/invoices", "Invoices", "invoices", _l("Invoices"), _l("VAT invoices with KSeF FA(3) XML.")),
     ("EmailingSectionView", "/emailing", "Emailing", "emailing", _l("Emailing"), _l("Mass mailing from your verified company mailboxes.")),
 ]

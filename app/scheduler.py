@@ -1,0 +1,256 @@
+"""The one scheduler of the installation: job list, job functions, start-up behind a lock.
+
+Production runs ``flask crm scheduler`` (a BlockingScheduler) as its own process; web workers never
+run jobs. In development ``SCHEDULER_IN_PROCESS = True`` starts a BackgroundScheduler inside the
+web process, but only in the process that gets the lock (``fcntl.flock`` on
+``instance/scheduler.lock``, or ``pg_try_advisory_lock`` on PostgreSQL), so two workers never run a
+job twice. Jobs live in the application database (SQLAlchemyJobStore, table ``apscheduler_jobs``)
+and are textual references to the module-level functions below; each opens an app context and
+calls one service. Other areas add their job with one ``JobSpec`` line in ``JOBS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+JOBSTORE_TABLE = "apscheduler_jobs"
+ADVISORY_LOCK_KEY = 0x4B6C6E74  # "Klnt"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One scheduled job: id, textual function reference, trigger and its arguments."""
+
+    id: str
+    func: str
+    trigger: str
+    trigger_args: dict[str, Any] = field(default_factory=dict)
+
+
+JOBS: list[JobSpec] = [
+    JobSpec("reminders", "app.scheduler:send_reminders", "interval", {"seconds": 30}),
+    JobSpec("purge_trash", "app.scheduler:purge_trash", "cron", {"hour": 3, "minute": 15}),
+    JobSpec("licence_expiry", "app.scheduler:check_licences", "cron", {"hour": 0, "minute": 5}),
+    JobSpec("offer_expiry", "app.scheduler:expire_offers", "cron", {"hour": 0, "minute": 10}),
+]
+
+_APP: Flask | None = None
+
+
+def bind_app(app: Flask | None) -> None:
+    """Let the job functions of this process use ``app`` (instead of building their own)."""
+    global _APP
+    _APP = app
+
+
+def _app() -> Flask:
+    global _APP
+    if _APP is None:
+        from app import create_app
+
+        _APP = create_app()
+    return _APP
+
+
+# --- job functions (module level: the job store keeps only their textual reference) -------------
+
+
+def send_reminders() -> int:
+    """Deliver due reminders (notifications and e-mails), each exactly once."""
+    from app.extensions import db
+    from app.services import reminders
+
+    with _app().app_context():
+        try:
+            return reminders.send_due()
+        finally:
+            db.session.remove()
+
+
+def purge_trash() -> int:
+    """Remove for good what has been in the trash longer than the retention period (and its files)."""
+    from app.extensions import db
+    from app.services import attachments, trash
+
+    with _app().app_context():
+        try:
+            attachments.purge_files(trash.RETENTION_DAYS)
+            return trash.purge()
+        finally:
+            db.session.remove()
+
+
+def check_licences() -> int:
+    """Mark expired companies: the daily licence check.
+
+    Today a company whose licence has run out is already blocked on every request
+    (``Company.licence_active``), so this job only reports how many are expired; the billing work
+    extends it to switch such companies to "expired" and to e-mail their owners before the end.
+    """
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models.company import Company
+
+    with _app().app_context():
+        try:
+            return db.session.execute(
+                select(func.count(Company.id)).where(Company.licence_valid_until < dt.date.today())
+            ).scalar_one()
+        finally:
+            db.session.remove()
+
+
+def expire_offers() -> int:
+    """Mark draft and sent offers past their validity date as "expired" (every company)."""
+    from app.extensions import db
+    from app.services import offers
+
+    with _app().app_context():
+        try:
+            return offers.expire_offers()
+        finally:
+            db.session.remove()
+
+
+# --- building and locking --------------------------------------------------------------------------
+
+
+def build_scheduler(app: Flask, blocking: bool = False, jobs: list[JobSpec] | None = None) -> Any:
+    """A scheduler on the app database's job store with every job of ``JOBS`` registered."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    cls = BlockingScheduler if blocking else BackgroundScheduler
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    scheduler = cls(
+        jobstores={"default": SQLAlchemyJobStore(url=url, tablename=JOBSTORE_TABLE)},
+        executors={"default": ThreadPoolExecutor(2)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        timezone=app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Warsaw"),
+    )
+    bind_app(app)
+    for spec in jobs if jobs is not None else JOBS:
+        scheduler.add_job(
+            spec.func, spec.trigger, id=spec.id, name=spec.id, replace_existing=True, **spec.trigger_args
+        )
+    return scheduler
+
+
+class SchedulerLock:
+    """Held by the one process that runs the scheduler; released when the process ends."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._fh: Any = None
+        self._conn: Any = None
+
+    def acquire(self) -> bool:
+        """Try to become the scheduler process; False when another process already is."""
+        url = self.app.config["SQLALCHEMY_DATABASE_URI"]
+        if url.startswith("postgresql"):
+            return self._acquire_pg()
+        return self._acquire_file()
+
+    def _acquire_file(self) -> bool:
+        import fcntl
+
+        os.makedirs(self.app.instance_path, exist_ok=True)
+        path = os.path.join(self.app.instance_path, "scheduler.lock")
+        fh = open(path, "a+")  # noqa: SIM115 (kept open while the lock is held)
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            return False
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+        return True
+
+    def _acquire_pg(self) -> bool:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.app.config["SQLALCHEMY_DATABASE_URI"])
+        conn = engine.connect()
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar()
+        conn.commit()
+        if not got:
+            conn.close()
+            engine.dispose()
+            return False
+        self._conn = conn
+        return True
+
+    def release(self) -> None:
+        """Give the lock back."""
+        if self._fh is not None:
+            import fcntl
+
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+        if self._conn is not None:
+            from sqlalchemy import text
+
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+                self._conn.commit()
+            finally:
+                self._conn.close()
+                self._conn = None
+
+
+_IN_PROCESS: dict[str, Any] = {}
+
+
+def start_in_process(app: Flask) -> bool:
+    """Dev only: start a BackgroundScheduler in this web process if it gets the lock."""
+    if _IN_PROCESS or app.config.get("TESTING"):
+        return False
+    lock = SchedulerLock(app)
+    if not lock.acquire():
+        log.info("scheduler runs in another process")
+        _IN_PROCESS["lock"] = None
+        return False
+    import atexit
+
+    scheduler = build_scheduler(app)
+    scheduler.start()
+    _IN_PROCESS.update(lock=lock, scheduler=scheduler)
+
+    def _stop() -> None:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        lock.release()
+
+    atexit.register(_stop)
+    log.info("scheduler started in process %s", os.getpid())
+    return True
+
+
+def install_in_process_start(app: Flask) -> None:
+    """With ``SCHEDULER_IN_PROCESS``, start the scheduler on the first request this process serves.
+
+    Starting on the first request (not in create_app) keeps CLI commands and tests from starting it.
+    """
+    if not app.config.get("SCHEDULER_IN_PROCESS") or app.config.get("TESTING"):
+        return
+
+    @app.before_request
+    def _start_scheduler_once() -> None:
+        if not _IN_PROCESS:
+            start_in_process(app)

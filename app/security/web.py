@@ -1,0 +1,110 @@
+"""HTTP hardening: security headers with a nonce-based CSP, ProxyFix, Polish 429 page,
+and the company's mandatory two-step sign-in enforced on every request."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask, flash, g, redirect, request, url_for
+from flask_babel import format_datetime, gettext
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.models.mixins import utcnow
+
+#: endpoints a user who still has to turn on the company's mandatory 2FA may reach
+TWO_FACTOR_SETUP_ENDPOINTS = {
+    "AccountSecurityView.two_factor",
+    "CrmAuthDBView.logout",
+    "CrmAuthDBView.login",
+    "static",
+    "appbuilder.static",
+}
+
+
+def _local_datetime(value: Any) -> str:
+    """A naive-UTC timestamp in the company time zone, e.g. 28.11.2026 14:05."""
+    return format_datetime(value, "dd.MM.yyyy HH:mm") if value else "—"
+
+
+def csp_nonce() -> str:
+    """The per-request nonce; FAB's templates read it through baselib.get_nonce()."""
+    nonce = g.get("csp_nonce")
+    if nonce is None:
+        nonce = g.csp_nonce = secrets.token_urlsafe(16)
+    return nonce
+
+
+def content_security_policy(nonce: str) -> str:
+    """A CSP that names no outside host: scripts only from here and with this request's nonce."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def install_web_security(app: Flask) -> None:
+    """Install ProxyFix (when configured), the headers, the nonce, 429 and the 2FA gate."""
+    count = int(app.config.get("PROXY_FIX_COUNT", 0) or 0)
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)  # type: ignore[method-assign]
+
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.globals["crm_now"] = utcnow
+    app.jinja_env.filters["crm_datetime"] = _local_datetime
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        h = response.headers
+        h.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        h.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if app.config.get("SECURITY_HSTS"):
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        user = g.get("user")
+        if (
+            user is not None
+            and getattr(user, "is_authenticated", False)
+            and not request.path.startswith("/static")
+            and "Cache-Control" not in h
+        ):
+            h["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(429)
+    def _too_many(_err: Exception) -> Any:
+        from app.views.errors import _page
+
+        if request.path.startswith("/api/"):
+            return {"message": gettext("Too many attempts. Wait a minute and try again.")}, 429
+        page, _code = _page(429, gettext("Too many attempts"), gettext("Too many attempts. Wait a minute and try again."))
+        return page, 429
+
+    @app.before_request
+    def _mandatory_two_factor() -> Any:
+        """A company that requires 2FA lets its people in only after they turn it on."""
+        from app.services.security import needs_2fa_setup
+
+        if request.endpoint in TWO_FACTOR_SETUP_ENDPOINTS or request.path.startswith(("/static", "/api/")):
+            return None
+        user = g.get("user")
+        if not getattr(user, "is_authenticated", False):
+            return None
+        if needs_2fa_setup(user):
+            flash(gettext("Your company requires two-step sign-in. Turn it on to continue."), "warning")
+            return redirect(url_for("AccountSecurityView.two_factor"))
+        return None

@@ -1,0 +1,202 @@
+"""Security audit log: record events (who, whose account, when, IP), list them for the owner, purge.
+
+AuditEvent has a nullable company_id and no TenantMixin, so every query here filters by company
+explicitly. Callers add events inside their own ``transaction()``; ``record_now`` commits alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, has_request_context, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+
+from app.extensions import db
+from app.models.mixins import utcnow
+from app.models.security import AuditEvent
+from app.models.users import CrmUser
+from app.services import transaction
+
+LOGIN = "login"
+LOGIN_FAILED = "login_failed"
+LOCKOUT = "lockout"
+UNLOCK = "unlock"
+LOGOUT = "logout"
+LOGOUT_EVERYWHERE = "logout_everywhere"
+PASSWORD_CHANGED = "password_changed"
+PASSWORD_RESET_REQUESTED = "password_reset_requested"
+PASSWORD_RESET = "password_reset"
+TWO_FACTOR_ENABLED = "2fa_enabled"
+TWO_FACTOR_DISABLED = "2fa_disabled"
+TWO_FACTOR_FAILED = "2fa_failed"
+RECOVERY_CODE_USED = "recovery_code_used"
+RECOVERY_CODES_NEW = "recovery_codes_new"
+COMPANY_2FA = "company_2fa"
+ROLE_CHANGED = "role_changed"
+EMPLOYEE_ADDED = "employee_added"
+EMPLOYEE_DEACTIVATED = "employee_deactivated"
+EMPLOYEE_REACTIVATED = "employee_reactivated"
+API_TOKEN = "api_token"
+
+#: event code -> label shown in the owner's audit log (order = the filter's order)
+EVENT_LABELS: dict[str, Any] = {
+    LOGIN: _l("Sign-in"),
+    LOGIN_FAILED: _l("Failed sign-in"),
+    LOCKOUT: _l("Account locked"),
+    UNLOCK: _l("Account unlocked"),
+    LOGOUT: _l("Sign-out"),
+    LOGOUT_EVERYWHERE: _l("Signed out everywhere"),
+    PASSWORD_CHANGED: _l("Password changed"),
+    PASSWORD_RESET_REQUESTED: _l("Password reset requested"),
+    PASSWORD_RESET: _l("Password reset by e-mail"),
+    TWO_FACTOR_ENABLED: _l("Two-step sign-in turned on"),
+    TWO_FACTOR_DISABLED: _l("Two-step sign-in turned off"),
+    TWO_FACTOR_FAILED: _l("Wrong verification code"),
+    RECOVERY_CODE_USED: _l("Recovery code used"),
+    RECOVERY_CODES_NEW: _l("New recovery codes"),
+    COMPANY_2FA: _l("Company two-step sign-in policy changed"),
+    ROLE_CHANGED: _l("Role changed"),
+    EMPLOYEE_ADDED: _l("Employee added"),
+    EMPLOYEE_DEACTIVATED: _l("Employee deactivated"),
+    EMPLOYEE_REACTIVATED: _l("Employee reactivated"),
+    API_TOKEN: _l("API token issued"),
+}
+
+PAGE_SIZE = 50
+
+_METHODS = {
+    "password": _l("password"),
+    "totp": _l("code from the app"),
+    "recovery": _l("recovery code"),
+}
+
+
+def describe(row: AuditEvent) -> str:
+    """The event's detail in the user's language ("—" when there is none)."""
+    from app.security.roles import ROLE_LABELS
+
+    d = row.details or ""
+    if not d:
+        return "—"
+    if row.event == LOGIN:
+        return str(_METHODS.get(d, d))
+    if row.event in (EMPLOYEE_ADDED, ROLE_CHANGED):
+        return " → ".join(
+            ", ".join(str(ROLE_LABELS.get(r.strip(), r.strip())) for r in part.split(","))
+            for part in d.split("->")
+        )
+    if row.event == COMPANY_2FA:
+        return str(_l("required") if d == "on" else _l("optional"))
+    if row.event == LOCKOUT:
+        return str(_l("after %(n)s failed attempts", n=d))
+    if row.event == RECOVERY_CODE_USED:
+        return str(_l("%(n)s codes left", n=d))
+    return d
+
+
+def _client() -> tuple[str | None, str | None]:
+    if not has_request_context():
+        return None, None
+    agent = (request.user_agent.string or "")[:200] or None
+    return (request.remote_addr or None), agent
+
+
+def record(
+    event: str,
+    user: CrmUser | None = None,
+    actor: CrmUser | None = None,
+    details: str | None = None,
+    company_id: int | None = None,
+) -> AuditEvent:
+    """Add one event to the session (the caller's transaction commits it)."""
+    ip, agent = _client()
+    if company_id is None:
+        company_id = (user.company_id if user is not None else None) or (
+            actor.company_id if actor is not None else None
+        )
+    row = AuditEvent(
+        event=event,
+        company_id=company_id,
+        user_id=user.id if user is not None else None,
+        actor_id=actor.id if actor is not None else (user.id if user is not None else None),
+        ip=ip,
+        user_agent=agent,
+        details=(details or None) and str(details)[:255],
+        created_at=utcnow(),
+    )
+    db.session.add(row)
+    return row
+
+
+def record_now(event: str, user: CrmUser | None = None, **kw: Any) -> None:
+    """Record one event in its own transaction (failed logins: nothing else is saved)."""
+    with transaction():
+        record(event, user, **kw)
+
+
+@dataclass
+class AuditFilter:
+    """The owner's filters of the audit log."""
+
+    user_id: int | None = None
+    event: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    page: int = 1
+
+
+def _filtered(company_id: int, flt: AuditFilter) -> Any:
+    stmt = select(AuditEvent).where(AuditEvent.company_id == company_id)
+    if flt.user_id:
+        stmt = stmt.where((AuditEvent.user_id == flt.user_id) | (AuditEvent.actor_id == flt.user_id))
+    if flt.event and flt.event in EVENT_LABELS:
+        stmt = stmt.where(AuditEvent.event == flt.event)
+    if flt.date_from:
+        stmt = stmt.where(AuditEvent.created_at >= _utc_midnight(flt.date_from))
+    if flt.date_to:
+        stmt = stmt.where(AuditEvent.created_at < _utc_midnight(flt.date_to + dt.timedelta(days=1)))
+    return stmt
+
+
+def _utc_midnight(day: dt.date) -> dt.datetime:
+    """Local (company time zone) midnight of ``day`` as naive UTC."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Warsaw"))
+    local = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def list_events(company_id: int, flt: AuditFilter) -> tuple[list[AuditEvent], int]:
+    """One page of the company's events, newest first, and the number of pages."""
+    stmt = _filtered(company_id, flt)
+    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(max(1, flt.page), pages)
+    rows = db.session.execute(
+        stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).scalars()
+    return list(rows), pages
+
+
+def user_names(company_id: int) -> dict[int, str]:
+    """Names of the company's people by id (for the log's "who" columns)."""
+    rows = db.session.execute(select(CrmUser).where(CrmUser.company_id == company_id)).scalars()
+    return {u.id: str(u) for u in rows}
+
+
+def purge_old(now: dt.datetime | None = None) -> int:
+    """Delete events older than AUDIT_RETENTION_DAYS (every company); return how many."""
+    now = now or utcnow()
+    days = int(current_app.config.get("AUDIT_RETENTION_DAYS", 365))
+    cutoff = now - dt.timedelta(days=days)
+    with transaction() as session:
+        result = session.execute(
+            delete(AuditEvent).where(AuditEvent.created_at < cutoff).execution_options(synchronize_session=False)
+        )
+    return int(result.rowcount or 0)

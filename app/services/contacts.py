@@ -1,0 +1,560 @@
+"""Client bases and contacts: rules, fast keyset lists and search, pickers for other sections.
+
+Callable without HTTP: pass ``company_id`` explicitly and, outside a request, run inside
+``tenant_scope(company_id)`` (the global tenancy hook filters every SELECT by it as well).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models.contacts import (
+    BASE_KINDS,
+    CONTACT_KINDS,
+    ClientBase,
+    Contact,
+    contact_tag,
+)
+from app.models.mixins import utcnow
+from app.security.tenancy import current_company_id
+from app.services import DomainError, employees, transaction, trash
+from app.services import validators as v
+
+#: the list shows "over 10 000" instead of counting every row of a huge base
+COUNT_CAP = 10_000
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+SORTS = ("name", "-name")
+#: at most this many companies are offered in the "works for" dropdown of a person
+EMPLOYER_CHOICES_LIMIT = 1000
+
+BASE_KIND_LABELS = {"contacts": _l("Contacts"), "mailing": _l("Mailing base")}
+CONTACT_KIND_LABELS = {"company": _l("Company"), "person": _l("Person")}
+
+_NON_WORD = re.compile(r"[^0-9a-z@]+")
+
+
+# --------------------------------------------------------------------------- normalisation
+
+def normalize(text: str | None) -> str:
+    """Lower-case, strip Polish (and other) diacritics and punctuation, collapse spaces."""
+    raw = (text or "").replace("ł", "l").replace("Ł", "L")
+    raw = unicodedata.normalize("NFKD", raw)
+    raw = "".join(c for c in raw if not unicodedata.combining(c)).lower()
+    return " ".join(_NON_WORD.sub(" ", raw).split())
+
+
+def sort_key(kind: str, name: str, first_name: str | None = None, last_name: str | None = None) -> str:
+    """The name_sort value: persons sort by last name, companies by name."""
+    if kind == "person":
+        return normalize(f"{last_name or ''} {first_name or ''}")[:200]
+    return normalize(name)[:200]
+
+
+# --------------------------------------------------------------------------- client bases
+
+def get_base(company_id: int, base_id: int) -> ClientBase | None:
+    """A live base of this company by id, or None (another company's id gives None)."""
+    return db.session.execute(
+        select(ClientBase).where(ClientBase.id == base_id, ClientBase.company_id == company_id)
+    ).scalar_one_or_none()
+
+
+def list_bases(company_id: int) -> list[tuple[ClientBase, int, bool]]:
+    """The company's bases ordered by name, each with its capped count of live contacts."""
+    bases = list(
+        db.session.execute(
+            select(ClientBase).where(ClientBase.company_id == company_id).order_by(ClientBase.name)
+        ).scalars()
+    )
+    return [(b, *count_contacts(company_id, b.id)) for b in bases]
+
+
+def _clean_base(company_id: int, name: str, exclude_id: int | None = None) -> str:
+    clean = v.clean_text(name, "name", _l("Name"), 120, required=True)
+    stmt = select(ClientBase.id).where(ClientBase.company_id == company_id, ClientBase.name == clean)
+    if exclude_id is not None:
+        stmt = stmt.where(ClientBase.id != exclude_id)
+    if db.session.execute(stmt).first():
+        raise DomainError(_l("A client base with this name already exists."), "name")
+    return clean
+
+
+def create_base(company_id: int, name: str, kind: str) -> ClientBase:
+    """Add a client base ("Kontakty" or "Baza mailingowa")."""
+    if kind not in BASE_KINDS:
+        raise DomainError(_l("Choose the kind of the base."), "kind")
+    clean = _clean_base(company_id, name)
+    try:
+        with transaction() as session:
+            base = ClientBase(company_id=company_id, name=clean, kind=kind)
+            session.add(base)
+    except IntegrityError:
+        raise DomainError(_l("A client base with this name already exists."), "name") from None
+    return base
+
+
+def rename_base(company_id: int, base_id: int, name: str) -> ClientBase:
+    """Rename a base (its kind stays: mailing consent records depend on it)."""
+    base = _require_base(company_id, base_id)
+    clean = _clean_base(company_id, name, exclude_id=base.id)
+    try:
+        with transaction():
+            base.name = clean
+    except IntegrityError:
+        raise DomainError(_l("A client base with this name already exists."), "name") from None
+    return base
+
+
+def delete_base(company_id: int, base_id: int, user_id: int | None) -> str:
+    """Move a base and all its contacts to the trash in one operation; return its deletion id."""
+    return trash.soft_delete(_require_base(company_id, base_id), user_id)
+
+
+def _require_base(company_id: int, base_id: Any) -> ClientBase:
+    try:
+        base = get_base(company_id, int(base_id))
+    except (TypeError, ValueError):
+        base = None
+    if base is None:
+        raise DomainError(_l("This client base does not exist."), "base_id")
+    return base
+
+
+# --------------------------------------------------------------------------- contacts
+
+@dataclass
+class ContactData:
+    """Fields of the company and person forms (raw strings, as typed)."""
+
+    kind: str = "company"
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    position: str | None = None
+    nip: str | None = None
+    regon: str | None = None
+    krs: str | None = None
+    pesel: str | None = None
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    notes: str | None = None
+    employer_id: Any | None = None
+    owner_id: Any | None = None
+    consent_given_at: Any | None = None
+    consent_source: str | None = None
+    consent_text: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def get_contact(company_id: int, contact_id: int) -> Contact | None:
+    """A live contact of this company by id, or None."""
+    return db.session.execute(
+        select(Contact)
+        .where(Contact.id == contact_id, Contact.company_id == company_id)
+        .options(selectinload(Contact.tags))
+    ).scalar_one_or_none()
+
+
+def employer_choices(company_id: int, base_id: int, limit: int = EMPLOYER_CHOICES_LIMIT) -> list[Contact]:
+    """Company contacts of one base, by name: who a person can work for."""
+    return list(
+        db.session.execute(
+            select(Contact)
+            .where(Contact.company_id == company_id, Contact.base_id == base_id, Contact.kind == "company")
+            .order_by(Contact.name_sort, Contact.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def people_of(company_id: int, contact_id: int, limit: int = 100) -> list[Contact]:
+    """Persons who work for a company contact, by name."""
+    return list(
+        db.session.execute(
+            select(Contact)
+            .where(Contact.company_id == company_id, Contact.employer_id == contact_id)
+            .order_by(Contact.name_sort, Contact.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def _opt_int(value: Any, field_name: str) -> int | None:
+    if value in (None, "", 0, "0", "__None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise DomainError(_l("Choose a value from the list."), field_name) from None
+
+
+def _clean_krs(value: str | None) -> str | None:
+    raw = re.sub(r"[\s-]", "", value or "")
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 10:
+        raise DomainError(_l("KRS number must have up to 10 digits."), "krs")
+    return raw.zfill(10)
+
+
+_URL = re.compile(r"^https?://[^\s/]+\.[^\s/]{2,}(/\S*)?$", re.IGNORECASE)
+
+
+def _clean_website(value: str | None) -> str | None:
+    raw = v.clean_text(value, "website", _l("Website"), 200)
+    if raw is None:
+        return None
+    if not re.match(r"^https?://", raw, re.IGNORECASE):
+        raw = "https://" + raw
+    if not _URL.match(raw):
+        raise DomainError(_l("Website address is not valid, e.g. www.firma.pl."), "website")
+    return raw
+
+
+def _clean_consent_date(value: Any) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        when = value
+    elif isinstance(value, dt.date):
+        when = dt.datetime.combine(value, dt.time())
+    else:
+        try:
+            when = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise DomainError(_l("Enter the date the consent was given."), "consent_given_at") from None
+    if when > utcnow() + dt.timedelta(days=1):
+        raise DomainError(_l("The consent date cannot be in the future."), "consent_given_at")
+    return when
+
+
+def _clean_contact(company_id: int, base: ClientBase, data: ContactData, contact_id: int | None) -> dict:
+    kind = data.kind
+    if kind not in CONTACT_KINDS:
+        raise DomainError(_l("Choose whether you add a company or a person."), "kind")
+    out: dict[str, Any] = {"kind": kind}
+    if kind == "company":
+        out["name"] = v.clean_text(data.name, "name", _l("Company name"), 200, required=True)
+        out["first_name"] = out["last_name"] = out["position"] = out["pesel"] = None
+        out["employer_id"] = None
+        out["nip"] = v.clean_nip(data.nip) if (data.nip or "").strip() else None
+        out["regon"] = v.clean_regon(data.regon)
+        out["krs"] = _clean_krs(data.krs)
+        out["website"] = _clean_website(data.website)
+    else:
+        first = v.clean_text(data.first_name, "first_name", _l("First name"), 64, required=True)
+        last = v.clean_text(data.last_name, "last_name", _l("Last name"), 64, required=True)
+        out.update(first_name=first, last_name=last, name=f"{first} {last}")
+        out["position"] = v.clean_text(data.position, "position", _l("Position"), 100)
+        out["pesel"] = v.clean_pesel(data.pesel)
+        out["nip"] = out["regon"] = out["krs"] = out["website"] = None
+        employer_id = _opt_int(data.employer_id, "employer_id")
+        if employer_id is not None:
+            employer = get_contact(company_id, employer_id)
+            if employer is None or employer.base_id != base.id or employer.kind != "company" or employer_id == contact_id:
+                raise DomainError(_l("Choose a company from the same client base."), "employer_id")
+        out["employer_id"] = employer_id
+    out["street"] = v.clean_text(data.street, "street", _l("Street and number"), 200)
+    out["postal_code"] = v.clean_postal_code(data.postal_code)
+    out["city"] = v.clean_text(data.city, "city", _l("City"), 100)
+    out["city_norm"] = normalize(out["city"])[:100] or None
+    out["email"] = v.clean_email(data.email, required=base.is_mailing)
+    out["phone"] = v.clean_phone(data.phone)
+    out["notes"] = v.clean_text(data.notes, "notes", _l("Notes"), 5000)
+    owner_id = _opt_int(data.owner_id, "owner_id")
+    if owner_id is not None and owner_id not in {u.id for u in employees.active_people(company_id)}:
+        raise DomainError(_l("Choose an active employee of your company."), "owner_id")
+    out["owner_id"] = owner_id
+    if base.is_mailing:
+        out["consent_given_at"] = _clean_consent_date(data.consent_given_at)
+        if out["consent_given_at"] is None:
+            raise DomainError(
+                _l("A mailing base contact needs the date of the marketing consent."), "consent_given_at"
+            )
+        out["consent_source"] = v.clean_text(data.consent_source, "consent_source", _l("How the consent was given"), 200)
+        if not out["consent_source"]:
+            raise DomainError(_l("Say how the marketing consent was given."), "consent_source")
+        out["consent_text"] = v.clean_text(data.consent_text, "consent_text", _l("Consent text"), 5000)
+        if not out["consent_text"]:
+            raise DomainError(_l("Enter the text of the marketing consent."), "consent_text")
+    else:
+        out["consent_given_at"] = out["consent_source"] = out["consent_text"] = None
+    out["name_sort"] = sort_key(kind, out["name"], out["first_name"], out["last_name"])
+    return out
+
+
+def create_contact(company_id: int, base_id: int, data: ContactData) -> Contact:
+    """Add a company or a person to a base (every field validated; refusals say why)."""
+    base = _require_base(company_id, base_id)
+    clean = _clean_contact(company_id, base, data, None)
+    with transaction() as session:
+        contact = Contact(company_id=company_id, base_id=base.id, **clean)
+        session.add(contact)
+    return contact
+
+
+def update_contact(company_id: int, contact_id: int, data: ContactData) -> Contact:
+    """Change a contact's data (its kind and base stay)."""
+    contact = require_contact(company_id, contact_id)
+    data.kind = contact.kind
+    base = _require_base(company_id, contact.base_id)
+    clean = _clean_contact(company_id, base, data, contact.id)
+    with transaction():
+        for key, value in clean.items():
+            setattr(contact, key, value)
+    return contact
+
+
+def delete_contacts(company_id: int, contact_ids: list[Any], user_id: int | None) -> str:
+    """Move contacts to the trash in one operation; every id must be this company's."""
+    contacts = require_contacts(company_id, contact_ids)
+    return trash.soft_delete(contacts, user_id)
+
+
+def require_contact(company_id: int, contact_id: Any) -> Contact:
+    """A live contact of this company, or DomainError (missing, foreign or broken id)."""
+    try:
+        contact = get_contact(company_id, int(contact_id))
+    except (TypeError, ValueError):
+        contact = None
+    if contact is None:
+        raise DomainError(_l("This contact does not exist."), "contact_id")
+    return contact
+
+
+def require_contacts(company_id: int, contact_ids: list[Any]) -> list[Contact]:
+    """Live contacts of this company by ids; DomainError when any id is not one of them."""
+    try:
+        ids = sorted({int(i) for i in contact_ids})
+    except (TypeError, ValueError):
+        raise DomainError(_l("This contact does not exist."), "contact_id") from None
+    if not ids:
+        raise DomainError(_l("Select at least one contact."), "contact_id")
+    found = list(
+        db.session.execute(
+            select(Contact).where(Contact.company_id == company_id, Contact.id.in_(ids))
+        ).scalars()
+    )
+    if len(found) != len(ids):
+        raise DomainError(_l("This contact does not exist."), "contact_id")
+    return found
+
+
+# --------------------------------------------------------------------------- pickers (offers, invoices, tasks)
+
+def pickable_contact(company_id: int, contact_id: Any) -> Contact:
+    """A contact that may be used in offers, invoices and tasks; DomainError otherwise.
+
+    Refuses missing and foreign ids and every contact of a "Baza mailingowa".
+    """
+    contact = require_contact(company_id, contact_id)
+    base = get_base(company_id, contact.base_id)
+    if base is None:
+        raise DomainError(_l("This contact does not exist."), "contact_id")
+    if base.is_mailing:
+        raise DomainError(
+            _l("A contact from a mailing base cannot be used in offers, invoices or tasks."), "contact_id"
+        )
+    return contact
+
+
+def search_pickable(q: str | None, limit: int = 20, company_id: int | None = None) -> list[Contact]:
+    """Contacts for as-you-type pickers: standard bases only, never a mailing base."""
+    company_id = company_id if company_id is not None else current_company_id()
+    if company_id is None:
+        return []
+    limit = max(1, min(int(limit or 20), 50))
+    standard = select(ClientBase.id).where(ClientBase.company_id == company_id, ClientBase.kind == "contacts")
+    stmt = (
+        select(Contact)
+        .where(Contact.company_id == company_id, Contact.base_id.in_(standard))
+        .options(selectinload(Contact.base))
+        .order_by(Contact.name_sort, Contact.id)
+        .limit(limit)
+    )
+    clause = search_clause(company_id, q)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    return list(db.session.execute(stmt).scalars())
+
+
+# --------------------------------------------------------------------------- list and search
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _prefix(col: Any, prefix: str) -> Any:
+    """Index-friendly "starts with": a range on the b-tree (binary order)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(col >= prefix, col < upper)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_clause(company_id: int, q: str | None) -> Any:
+    """WHERE clause for a search by name, e-mail, NIP, phone or city (None for an empty query).
+
+    SQLite: prefix ranges on indexes (company_id, column). PostgreSQL: substring LIKE served by
+    pg_trgm GIN indexes that start with company_id (prefix for 1-2 characters).
+    """
+    raw = (q or "").strip()
+    if not raw:
+        return None
+    pg = _dialect() == "postgresql"
+    digits = re.sub(r"[\s\-().+]", "", raw)
+    conds: list[Any] = []
+    if digits.isdigit() and len(digits) >= 2:
+        national = digits[2:] if digits.startswith("48") and len(digits) > 9 else digits.lstrip("0")
+        if pg and len(digits) >= 3:
+            conds += [_contains(Contact.nip, digits), _contains(Contact.phone, national or digits)]
+        else:
+            conds += [_starts(Contact.nip, digits, pg), _starts(Contact.phone, "+" + digits, pg)]
+            if national:
+                conds.append(_starts(Contact.phone, "+48" + national, pg))
+    else:
+        text = raw.lower()
+        norm = normalize(raw)
+        columns = [(Contact.email, text)] if "@" in text else [
+            (Contact.name_sort, norm), (Contact.city_norm, norm), (Contact.email, text)]
+        for col, value in columns:
+            if not value:
+                continue
+            conds.append(_contains(col, value) if pg and len(value) >= 3 else _starts(col, value, pg))
+    if not conds:
+        return Contact.id.is_(None)
+    return or_(*(and_(Contact.company_id == company_id, c) for c in conds))
+
+
+def _starts(col: Any, value: str, pg: bool) -> Any:
+    return col.like(f"{_like_escape(value)}%", escape="\\") if pg else _prefix(col, value)
+
+
+def _contains(col: Any, value: str) -> Any:
+    return col.like(f"%{_like_escape(value)}%", escape="\\")
+
+
+@dataclass
+class ContactPage:
+    """One page of a keyset-paginated contact list."""
+
+    items: list[Contact]
+    next_cursor: str | None
+    prev_cursor: str | None
+    total: int
+    total_capped: bool
+
+    @property
+    def has_next(self) -> bool:
+        """True when a next page exists."""
+        return self.next_cursor is not None
+
+    @property
+    def has_prev(self) -> bool:
+        """True when a previous page exists."""
+        return self.prev_cursor is not None
+
+
+def encode_cursor(contact: Contact) -> str:
+    """An opaque page cursor: the (name_sort, id) of a row."""
+    raw = f"{contact.id}:{contact.name_sort}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str | None) -> tuple[str, int] | None:
+    """The (name_sort, id) of a cursor, or None for a missing or broken one."""
+    if not token:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        ident, name = raw.split(":", 1)
+        return name, int(ident)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _filters(company_id: int, base_id: int | None, q: str | None, tag_id: int | None) -> list[Any]:
+    where = [Contact.company_id == company_id, Contact.deleted_at.is_(None)]
+    if base_id is not None:
+        where.append(Contact.base_id == base_id)
+    clause = search_clause(company_id, q)
+    if clause is not None:
+        where.append(clause)
+    if tag_id is not None:
+        where.append(Contact.id.in_(select(contact_tag.c.contact_id).where(contact_tag.c.tag_id == tag_id)))
+    return where
+
+
+def count_contacts(company_id: int, base_id: int | None = None, q: str | None = None,
+                   tag_id: int | None = None, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many contacts match, counting at most ``cap`` + 1 rows; returns (n, capped)."""
+    inner = select(Contact.id).where(*_filters(company_id, base_id, q, tag_id)).limit(cap + 1).subquery()
+    n = db.session.execute(select(func.count()).select_from(inner)).scalar_one()
+    return (cap, True) if n > cap else (n, False)
+
+
+def list_contacts(
+    company_id: int,
+    base_id: int | None = None,
+    q: str | None = None,
+    tag_id: int | None = None,
+    sort: str = "name",
+    after: str | None = None,
+    before: str | None = None,
+    limit: int = PAGE_SIZE,
+    with_count: bool = True,
+) -> ContactPage:
+    """One page of contacts ordered by (name_sort, id): keyset paging, no full COUNT."""
+    limit = max(1, min(int(limit or PAGE_SIZE), MAX_PAGE_SIZE))
+    desc = sort == "-name"
+    where = _filters(company_id, base_id, q, tag_id)
+    key = tuple_(Contact.name_sort, Contact.id)
+    after_key, before_key = decode_cursor(after), decode_cursor(before)
+    backwards = before_key is not None and after_key is None
+    if after_key is not None:
+        where.append(key < tuple_(*after_key) if desc else key > tuple_(*after_key))
+    elif before_key is not None:
+        where.append(key > tuple_(*before_key) if desc else key < tuple_(*before_key))
+    descending = desc != backwards
+    order = (Contact.name_sort.desc(), Contact.id.desc()) if descending else (Contact.name_sort, Contact.id)
+    rows = list(
+        db.session.execute(
+            select(Contact)
+            .where(*where)
+            .order_by(*order)
+            .limit(limit + 1)
+            .options(selectinload(Contact.tags), selectinload(Contact.base), selectinload(Contact.owner))
+        ).scalars()
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    next_cursor = prev_cursor = None
+    if rows:
+        if backwards:
+            next_cursor = encode_cursor(rows[-1])
+            prev_cursor = encode_cursor(rows[0]) if more else None
+        else:
+            next_cursor = encode_cursor(rows[-1]) if more else None
+            prev_cursor = encode_cursor(rows[0]) if after_key is not None else None
+    total, capped = count_contacts(company_id, base_id, q, tag_id) if with_count else (len(rows), False)
+    return ContactPage(rows, next_cursor, prev_cursor, total, capped)

@@ -1,0 +1,62 @@
+"""Tasks in a real browser: add a category (FAQ steps), add a task for a contact, see it in Moje zadania and the week."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.browser.conftest import shot
+from tests.integration.tasks_fixtures import make_contacts
+
+
+def _sign_in(page, email: str, password: str) -> None:
+    page.goto("/login/")
+    page.fill("#username", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+
+def test_category_task_my_tasks_and_week(page, app, make_company, live_server):
+    info = make_company("Budowlanka Łódź Sp. z o.o.")
+    make_contacts(app, info["company_id"])
+    _sign_in(page, info["email"], info["password"])
+
+    # FAQ: gear -> "Kategorie zadań" -> red "Dodaj nową kategorię" -> Zapisz
+    page.click(".gear")
+    page.click("#settings-tabs >> text=Kategorie zadań")
+    page.wait_for_url("**/settings/task-categories/")
+    page.click("#add-category")
+    page.fill("#name", "Spotkanie")
+    page.click("#save-category")
+    assert "Spotkanie" in page.inner_text("#categories-table")
+    shot(page, "tasks-01-categories")
+
+    # "Zadania" in the left menu -> "Nowe zadanie" for a contact
+    page.click(".crm-sidebar >> text=Zadania")
+    page.wait_for_url("**/tasks/")
+    page.click("#add-task")
+    day = dt.date.today() + dt.timedelta(days=1)
+    page.fill("#title", "Spotkanie w sprawie hali")
+    page.select_option("#category_id", label="Spotkanie")
+    page.select_option("#contact_id", label="Budimex Sp. z o.o.")
+    page.fill("#due_date", day.isoformat())
+    page.fill("#due_time", "10:30")
+    shot(page, "tasks-02-form")
+    page.click("#save-task")
+    assert "Budimex Sp. z o.o." in page.inner_text("#task-details")
+
+    page.click(".crm-sidebar >> text=Zadania")
+    page.wait_for_url("**/tasks/")
+    assert "Moje zadania" in page.inner_text("#task-tabs .active")
+    assert "Spotkanie w sprawie hali" in page.inner_text("#tasks-table")
+    shot(page, "tasks-03-my-tasks")
+
+    page.goto(f"/tasks/calendar?view=week&date={day.isoformat()}")
+    cell = page.locator(f'#calendar td[data-date="{day.isoformat()}"]')
+    assert "10:30 Spotkanie w sprawie hali" in cell.inner_text()
+    shot(page, "tasks-04-week")
+    page.click("#tab-month")
+    page.wait_for_url("**/tasks/calendar?view=month")
+    page.locator("#calendar.month").wait_for()
+    assert "Spotkanie w sprawie hali" in page.inner_text("#calendar") or day.month != dt.date.today().month
+    shot(page, "tasks-05-month")

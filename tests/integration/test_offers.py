@@ -1,0 +1,263 @@
+"""Offers: the builder through HTTP, numbering, totals on the server, PDF versions in "Załączniki",
+status, e-mailing, expiry, soft delete and tenant isolation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Offer, OfferVersion
+from app.models.binders import Attachment
+from app.security.tenancy import tenant_scope
+from app.services import offers as svc
+from tests.helpers import login
+from tests.integration.sales_fixtures import offer_form, pdf_text, seed_sales
+
+
+@pytest.fixture()
+def seed(app, owner_client):
+    data = seed_sales(app, owner_client.crm)
+    owner_client.seed = data
+    return data
+
+
+class _Inbox:
+    """Messages received by the test SMTP server."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture()
+def smtp_server(app):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 as the platform's mail server."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = _Inbox()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+    ctl.start()
+    old = {k: app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
+                      MAIL_USE_TLS=False, MAIL_USERNAME="")
+    try:
+        yield inbox
+    finally:
+        app.config.update(old)
+        ctl.stop()
+
+
+def _create(client, seed, **over):
+    resp = client.post("/offers/add", data=offer_form(seed, **over))
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
+    return int(re.search(r"/offers/(\d+)", resp.headers["Location"]).group(1))
+
+
+def test_new_offer_saves_totals_number_and_pdf_in_attachments(app, owner_client, seed):
+    offer_id = _create(owner_client, seed)
+    year = dt.date.today().year
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        offer = db.session.get(Offer, offer_id)
+        assert offer.number == f"OF/1/{year}"
+        assert [i.net for i in offer.items] == [D("4050.00"), D("3600.00"), D("179.70"), D("138.58")]
+        assert (offer.total_net, offer.total_vat, offer.total_gross) == (D("7968.28"), D("972.36"), D("8940.64"))
+        assert offer.status == "draft" and offer.version == 1
+        att = db.session.get(Attachment, offer.versions[0].attachment_id)
+        assert att.binder_id == seed["binder_id"] and att.owner_type == "offer" and att.owner_id == offer.id
+        assert att.mime == "application/pdf" and att.filename == f"OF_1_{year}_v1.pdf"
+    page = owner_client.get(f"/offers/{offer_id}").get_data(as_text=True)
+    assert "8\u00a0940,64" in page and "Źródło Wód Gęślą Jaźń" in page
+    assert "osiem tysięcy dziewięćset czterdzieści złotych, sześćdziesiąt cztery grosze" in page
+    # the binder's file list ("Załączniki") shows the PDF
+    binder_page = owner_client.get(f"/binders/{seed['binder_id']}").get_data(as_text=True)
+    assert f"OF_1_{year}_v1.pdf" in binder_page
+
+
+def test_pdf_text_has_client_items_totals_and_polish_letters(app, owner_client, seed):
+    offer_id = _create(owner_client, seed)
+    resp = owner_client.get(f"/offers/{offer_id}/pdf/1")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    text = pdf_text(resp.data)
+    for expected in (
+        "Źródło Wód Gęślą Jaźń Sp. z o.o.", "5260250274", "Gdańsk",            # client
+        "Wdrożenie systemu", "Szkolenie żółtodziobów", "Podręcznik", "Dojazd – ręcznie wpisany",  # items
+        "4 050,00", "3 600,00", "179,70", "138,58",                              # line nets
+        "963,37", "8,99", "7 968,28", "972,36", "8 940,64",                      # totals
+        "zw", "23%", "5%",
+        "osiem tysięcy dziewięćset czterdzieści złotych, sześćdziesiąt cztery grosze",
+        "Strona 1 z 1", "Łódź", "Przelew 14 dni",
+    ):
+        assert expected in text.replace("\u00a0", " "), expected
+
+
+def test_compact_english_template_and_second_version_keeps_first(app, owner_client, seed):
+    offer_id = _create(owner_client, seed)
+    resp = owner_client.post(f"/offers/{offer_id}/edit", data=offer_form(
+        seed, template="compact", language="en", item_quantity=["2", "2", "3", "120,5"]))
+    assert resp.status_code == 302
+    first = pdf_text(owner_client.get(f"/offers/{offer_id}/pdf/1").data)
+    second = pdf_text(owner_client.get(f"/offers/{offer_id}/pdf/2").data)
+    assert "Oferta" in first and "Offer" in second and "Page 1 of 1" in second
+    assert "8 940,64" in first.replace("\u00a0", " ")
+    # 2 x 4050 -> 23 %: 8238.58 net, 1894.87 VAT; total gross 13 922,14
+    assert "13 922,14" in second.replace("\u00a0", " ")
+    assert "eight thousand" not in second  # words follow the total, not the old one
+    assert "thirteen thousand, nine hundred and twenty-two" in second
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        offer = db.session.get(Offer, offer_id)
+        assert [v.version for v in offer.versions] == [2, 1]
+        assert offer.number.startswith("OF/1/") and offer.total_gross == D("13922.14")
+        atts = db.session.execute(select(Attachment).where(Attachment.owner_type == "offer")).scalars().all()
+        assert len(atts) == 2
+
+
+def test_numbers_follow_a_per_company_series(app, owner_client, seed, make_company):
+    a = _create(owner_client, seed)
+    b = _create(owner_client, seed)
+    other = make_company("Inna")
+    seed_b = seed_sales(app, other, " B")
+    c = app.test_client()
+    login(c, other["email"])
+    x = _create(c, seed_b)
+    year = dt.date.today().year
+    with app.app_context():
+        with tenant_scope(seed["company_id"]):
+            assert [db.session.get(Offer, i).number for i in (a, b)] == [f"OF/1/{year}", f"OF/2/{year}"]
+        with tenant_scope(other["company_id"]):
+            assert db.session.get(Offer, x).number == f"OF/1/{year}"
+
+
+def test_mailing_base_contact_and_foreign_ids_are_refused(app, owner_client, seed, make_company):
+    resp = owner_client.post("/offers/add", data=offer_form(seed, contact_id=str(seed["mailing_contact_id"])))
+    assert resp.status_code == 200
+    assert "bazy mailingowej" in resp.get_data(as_text=True)
+    other = seed_sales(app, make_company("Obca"), " X")
+    for over in ({"contact_id": str(other["client_id"])}, {"binder_id": str(other["binder_id"])},
+                 {"item_product_id": [str(other["product_ids"][0]), "", "", ""]}):
+        resp = owner_client.post("/offers/add", data=offer_form(seed, **over))
+        assert resp.status_code == 200, over
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        assert db.session.execute(select(Offer)).first() is None
+
+
+@pytest.mark.parametrize("over", [
+    {"item_quantity": ["abc", "1", "1", "1"]},
+    {"item_quantity": ["0", "1", "1", "1"]},
+    {"item_unit_price": ["-5", "1", "1", "1"]},
+    {"item_discount": ["120", "0", "0", "0"]},
+    {"item_vat_rate": ["22", "23", "23", "23"]},
+    {"item_name": ["", "", "", ""], "item_product_id": ["", "", "", ""]},
+    {"valid_until": "2001-01-01"},
+    {"valid_until": "31/02/2030"},
+    {"template": "fancy"},
+    {"contact_id": ""},
+    {"contact_id": "abc"},
+    {"binder_id": "999999"},
+])
+def test_bad_input_gives_a_polish_message_and_saves_nothing(app, owner_client, seed, over):
+    resp = owner_client.post("/offers/add", data=offer_form(seed, **over))
+    assert resp.status_code == 200
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        assert db.session.execute(select(Offer)).first() is None
+
+
+def test_status_flow_expiry_and_edit_lock(app, owner_client, seed):
+    offer_id = _create(owner_client, seed, valid_until=(dt.date.today() + dt.timedelta(days=3)).isoformat())
+    second = _create(owner_client, seed, valid_until=(dt.date.today() + dt.timedelta(days=30)).isoformat())
+    with app.app_context():
+        assert svc.expire_offers(dt.date.today() + dt.timedelta(days=4)) == 1
+        with tenant_scope(seed["company_id"]):
+            assert db.session.get(Offer, offer_id).status == "expired"
+            assert db.session.get(Offer, second).status == "draft"
+    assert owner_client.post(f"/offers/{second}/status", data={"status": "accepted"}).status_code == 302
+    assert owner_client.post(f"/offers/{second}/status", data={"status": "draft"}).status_code == 302
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        assert db.session.get(Offer, second).status == "accepted"
+    resp = owner_client.post(f"/offers/{second}/edit", data=offer_form(seed))
+    assert resp.status_code == 302
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        assert db.session.get(Offer, second).version == 1
+
+
+def test_send_by_email_attaches_the_pdf_and_records_it(app, owner_client, seed, smtp_server):
+    offer_id = _create(owner_client, seed)
+    resp = owner_client.post(f"/offers/{offer_id}/send", data={
+        "to": "klient@zrodlo.pl", "subject": "Oferta OF/1", "body": "Dzień dobry, w załączniku oferta."})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    msg = smtp_server.messages[-1]
+    assert msg["To"] == "klient@zrodlo.pl"
+    parts = [p for p in msg.iter_attachments()]
+    assert parts[0].get_content_type() == "application/pdf" and parts[0].get_filename().endswith("_v1.pdf")
+    assert "Źródło Wód" in pdf_text(parts[0].get_content())
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        offer = db.session.get(Offer, offer_id)
+        assert offer.status == "sent" and offer.sent_to == "klient@zrodlo.pl" and offer.sent_version == 1
+
+
+def test_send_without_mail_configured_is_refused_politely(app, owner_client, seed):
+    offer_id = _create(owner_client, seed)
+    resp = owner_client.post(f"/offers/{offer_id}/send", data={"to": "k@x.pl", "subject": "S", "body": "B"},
+                             follow_redirects=True)
+    assert resp.status_code == 200 and "nie jest skonfigurowan" in resp.get_data(as_text=True)
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        assert db.session.get(Offer, offer_id).status == "draft"
+
+
+def test_soft_delete_hides_offer_and_its_pdfs_and_restore_brings_them_back(app, owner_client, seed):
+    from app.services import trash
+
+    offer_id = _create(owner_client, seed)
+    assert owner_client.post(f"/offers/{offer_id}/delete").status_code == 302
+    assert owner_client.get(f"/offers/{offer_id}").status_code == 404
+    assert owner_client.get(f"/offers/{offer_id}/pdf/1").status_code == 404
+    assert "OF/1/" not in owner_client.get("/offers/").get_data(as_text=True)
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        assert db.session.execute(select(Attachment)).first() is None
+        row = db.session.execute(select(Offer).execution_options(include_deleted=True)).scalar_one()
+        assert trash.restore(row.deletion_id, seed["company_id"]) >= 4  # offer, 4 items, version, attachment
+    assert owner_client.get(f"/offers/{offer_id}/pdf/1").status_code == 200
+
+
+def test_another_company_cannot_see_or_touch_offers(app, owner_client, seed, make_company):
+    offer_id = _create(owner_client, seed)
+    other = make_company("Intruz")
+    c = app.test_client()
+    login(c, other["email"])
+    for url in (f"/offers/{offer_id}", f"/offers/{offer_id}/edit", f"/offers/{offer_id}/pdf/1",
+                f"/offers/{offer_id}/send"):
+        assert c.get(url).status_code == 404, url
+    for url in (f"/offers/{offer_id}/delete", f"/offers/{offer_id}/status", f"/offers/{offer_id}/edit",
+                f"/orders/from-offer/{offer_id}"):
+        assert c.post(url, data={"status": "accepted"}).status_code == 404, url
+    assert "OF/1/" not in c.get("/offers/").get_data(as_text=True)
+    assert c.get("/offers/products/api/search?q=Wdro").get_json() == []
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        offer = db.session.get(Offer, offer_id)
+        assert offer.status == "draft" and offer.deleted_at is None
+        att_id = offer.versions[0].attachment_id
+    assert c.get(f"/binders/attachments/{att_id}").status_code in (404, 405)
+
+
+def test_employee_can_build_offers(app, owner_client, seed, add_employee):
+    emp = add_employee(seed["owner_id"], "handlowiec@firma.pl")
+    c = app.test_client()
+    login(c, emp["email"])
+    assert c.get("/offers/").status_code == 200
+    _create(c, seed)
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        assert db.session.execute(select(OfferVersion)).scalar_one().version == 1
