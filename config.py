@@ -40,6 +40,14 @@ def _dev_fernet_key() -> str:
     return path.read_text().strip()
 
 
+def database_url(value: str) -> str:
+    """Use psycopg 3 for plain postgres:// or postgresql:// URLs (psycopg2 is not installed)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix):]
+    return value
+
+
 def _env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -126,8 +134,8 @@ class DevelopmentConfig(BaseConfig):
 
     SECRET_KEY = _dev_secret("SECRET_KEY")
     CRM_FERNET_KEY = _dev_fernet_key()
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'klientela.db'}"
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'klientela.db'}")
     )
     AUTO_MIGRATE = True
     #: run the one scheduler inside the web process (behind a lock); production runs `flask crm scheduler`
@@ -150,7 +158,7 @@ class ProductionConfig(BaseConfig):
     """Production: every secret must come from the environment."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL", ""))
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-klientela_session"

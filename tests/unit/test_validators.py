@@ -69,3 +69,11 @@ def test_email_normalised():
     with pytest.raises(DomainError):
         v.clean_email("", required=True)
     assert v.clean_email("") is None
+
+
+def test_database_url_uses_psycopg3():
+    from config import database_url
+
+    assert database_url("postgresql://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert database_url("sqlite:///x.db") == "sqlite:///x.db"

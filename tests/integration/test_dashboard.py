@@ -1,0 +1,23 @@
+"""The start page shows the company's figures, only its own."""
+
+import re
+
+from app.services.demo import DEMO_OWNER, DEMO_PASSWORD
+from tests.helpers import login
+
+
+def stat(html: str, name: str) -> str:
+    return re.search(rf'id="stat-{name}">([^<]*)<', html).group(1).strip()
+
+
+def test_dashboard_figures_are_the_companys_own(app, client, make_company):
+    app.test_cli_runner().invoke(args=["crm", "demo"])
+    other = make_company()
+    login(client, DEMO_OWNER, DEMO_PASSWORD)
+    page = client.get("/").text
+    assert stat(page, "contacts") == "9"
+    assert stat(page, "overdue") == "0" and stat(page, "offers") == "0"
+    assert "Moje najbliższe zadania" in page
+    client.post("/logout/")
+    login(client, other["email"])
+    assert stat(client.get("/").text, "contacts") == "0"
