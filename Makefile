@@ -36,12 +36,12 @@ $(VENV)/bin/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
-	$(BIN)/pip install -q -r requirements.txt
+$(VENV)/.installed: requirements.txt constraints.txt | $(VENV)/bin/python
+	$(BIN)/pip install -q -r requirements.txt -c constraints.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(BIN)/pip install -q -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt constraints.txt | $(VENV)/bin/python
+	$(BIN)/pip install -q -r requirements-dev.txt -c constraints.txt
 	touch $(VENV)/.installed $@
 
 translations/pl/LC_MESSAGES/messages.mo: translations/pl/LC_MESSAGES/messages.po | $(VENV)/bin/python
