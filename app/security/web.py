@@ -55,6 +55,8 @@ def content_security_policy(nonce: str) -> str:
 
 def install_web_security(app: Flask) -> None:
     """Install ProxyFix (when configured), the headers, the nonce, 429 and the 2FA gate."""
+    if app.config.get("SECURITY_REQUIRE_TRUSTED_HOSTS") and not app.config.get("TRUSTED_HOSTS"):
+        raise RuntimeError("CRM_TRUSTED_HOSTS must be set (the host names of the site, comma-separated)")
     count = int(app.config.get("PROXY_FIX_COUNT", 0) or 0)
     if count > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)  # type: ignore[method-assign]

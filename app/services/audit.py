@@ -27,6 +27,7 @@ UNLOCK = "unlock"
 LOGOUT = "logout"
 LOGOUT_EVERYWHERE = "logout_everywhere"
 PASSWORD_CHANGED = "password_changed"
+PASSWORD_CHECK_FAILED = "password_check_failed"
 PASSWORD_RESET_REQUESTED = "password_reset_requested"
 PASSWORD_RESET = "password_reset"
 TWO_FACTOR_ENABLED = "2fa_enabled"
@@ -50,6 +51,7 @@ EVENT_LABELS: dict[str, Any] = {
     LOGOUT: _l("Sign-out"),
     LOGOUT_EVERYWHERE: _l("Signed out everywhere"),
     PASSWORD_CHANGED: _l("Password changed"),
+    PASSWORD_CHECK_FAILED: _l("Wrong current password"),
     PASSWORD_RESET_REQUESTED: _l("Password reset requested"),
     PASSWORD_RESET: _l("Password reset by e-mail"),
     TWO_FACTOR_ENABLED: _l("Two-step sign-in turned on"),

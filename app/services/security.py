@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import io
 import json
+import re
 import secrets
 import time
 from typing import Any
@@ -41,6 +42,7 @@ RECOVERY_CODE_COUNT = 10
 TOTP_ISSUER = "Klientela"
 
 WRONG_LOGIN = _l("Wrong e-mail or password.")
+_EMAIL_SHAPE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 
 
 # ---------------------------------------------------------------- helpers
@@ -104,6 +106,29 @@ def _register_failure(user: CrmUser, event: str, now: dt.datetime) -> bool:
     return locked
 
 
+def check_current_password(user: CrmUser, password: str | None, now: dt.datetime | None = None) -> None:
+    """Require the user's current password before a sensitive change.
+
+    A wrong one counts toward the lockout like a failed sign-in; reaching it also ends every
+    session of the account, so a stolen session cannot go on guessing the password.
+    """
+    if password and user.password and check_password_hash(user.password, password):
+        return
+    if _register_failure(user, audit.PASSWORD_CHECK_FAILED, now or utcnow()):
+        with transaction():
+            user.fs_uniquifier = new_uniquifier()
+            audit.record(audit.LOGOUT_EVERYWHERE, user)
+        raise _locked_error(user)
+    raise DomainError(_l("The current password is wrong."), "current_password")
+
+
+def _typed_login(login: str | None) -> str | None:
+    """The login typed for an unknown account, kept only when it looks like an e-mail address
+    (people sometimes type their password into the login field; it must never be stored)."""
+    value = (login or "").strip()[:100]
+    return value if _EMAIL_SHAPE.fullmatch(value) else None
+
+
 # ---------------------------------------------------------------- sign-in
 
 
@@ -114,7 +139,7 @@ def authenticate(login: str, password: str, now: dt.datetime | None = None) -> C
     if user is None or not user.active or not user.password:
         _fake_hash_check(password)
         audit.record_now(
-            audit.LOGIN_FAILED, user, details=None if user is not None else (login or "")[:100]
+            audit.LOGIN_FAILED, user, details=None if user is not None else _typed_login(login)
         )
         raise DomainError(WRONG_LOGIN)
     if is_locked(user, now):
@@ -224,8 +249,7 @@ def change_password(
 ) -> None:
     """Set a new password (own: current password required); by default end every other session."""
     if actor.id == user.id:
-        if not current_password or not check_password_hash(user.password or "", current_password):
-            raise DomainError(_l("The current password is wrong."), "current_password")
+        check_current_password(user, current_password)
     elif actor.company_id is None or actor.company_id != user.company_id or not actor.is_owner:
         raise DomainError(_l("You cannot manage this account."))
     if current_password and new_password == current_password:
@@ -446,8 +470,7 @@ def enable_two_factor(user: CrmUser, secret: str, code: str, now: dt.datetime | 
 def disable_two_factor(user: CrmUser, actor: CrmUser, current_password: str | None = None) -> None:
     """Turn two-step sign-in off (own: password needed; owner: resets an employee's lost phone)."""
     if actor.id == user.id:
-        if not current_password or not check_password_hash(user.password or "", current_password):
-            raise DomainError(_l("The current password is wrong."), "current_password")
+        check_current_password(user, current_password)
         if company_requires_2fa(user.company_id):
             raise DomainError(_l("Your company requires two-step sign-in; it cannot be turned off."))
     elif actor.company_id is None or actor.company_id != user.company_id or not actor.is_owner:
@@ -463,8 +486,7 @@ def disable_two_factor(user: CrmUser, actor: CrmUser, current_password: str | No
 
 def regenerate_recovery_codes(user: CrmUser, current_password: str) -> list[str]:
     """New recovery codes (the old ones stop working); the password is required."""
-    if not check_password_hash(user.password or "", current_password or ""):
-        raise DomainError(_l("The current password is wrong."), "current_password")
+    check_current_password(user, current_password)
     if not user.two_factor_enabled:
         raise DomainError(_l("Two-step sign-in is off."))
     codes = new_recovery_codes()

@@ -626,3 +626,155 @@ def test_hsts_and_proxy_fix(app, monkeypatch):
     resp = mini.test_client().get("/ip", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"})
     assert resp.text == "203.0.113.9 https"
     assert resp.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+# ------------------------------------------------------------------ audit follow-up (strict review)
+
+
+def test_audit_purge_runs_daily_in_the_scheduler(app, make_company):
+    from app import scheduler
+    from app.extensions import db
+    from app.models.security import AuditEvent
+
+    spec = next(j for j in scheduler.JOBS if j.id == "audit_purge")
+    assert spec.trigger == "cron" and spec.func == "app.scheduler:purge_audit_log" and "hour" in spec.trigger_args
+    info = make_company()
+    with app.app_context():
+        old = utcnow() - dt.timedelta(days=app.config["AUDIT_RETENTION_DAYS"] + 1)
+        db.session.add(AuditEvent(company_id=info["company_id"], event="login", created_at=old))
+        db.session.add(AuditEvent(company_id=info["company_id"], event="login", created_at=utcnow()))
+        db.session.commit()
+    scheduler.bind_app(app)
+    try:
+        assert scheduler.purge_audit_log() == 1
+    finally:
+        scheduler.bind_app(None)
+    assert len(_events(app, info["company_id"], "login")) == 1
+
+
+def test_reset_link_cannot_be_pointed_at_a_foreign_host(app, make_company, smtp_server, monkeypatch):
+    info = make_company()
+    monkeypatch.setitem(app.config, "TRUSTED_HOSTS", ["crm.example.pl"])
+    c = app.test_client()
+    resp = c.post("/password-reset/", data={"email": info["email"]}, headers={"Host": "evil.example"})
+    assert resp.status_code == 400 and smtp_server == []
+    resp = c.post("/password-reset/", data={"email": info["email"]},
+                  headers={"Host": "crm.example.pl", "X-Forwarded-Host": "evil.example"})
+    assert len(smtp_server) == 1
+    assert _reset_link(smtp_server[0]).startswith("http://crm.example.pl/password-reset/")
+
+
+def test_production_refuses_to_start_without_trusted_hosts():
+    from flask import Flask
+
+    from app.security.web import install_web_security
+    from config import ProductionConfig
+
+    assert ProductionConfig.SECURITY_REQUIRE_TRUSTED_HOSTS
+    mini = Flask("mini")
+    mini.config.update(SECRET_KEY="x", SECURITY_REQUIRE_TRUSTED_HOSTS=True, TRUSTED_HOSTS=None)
+    with pytest.raises(RuntimeError, match="CRM_TRUSTED_HOSTS"):
+        install_web_security(mini)
+    ok = Flask("ok")
+    ok.config.update(SECRET_KEY="x", SECURITY_REQUIRE_TRUSTED_HOSTS=True, TRUSTED_HOSTS=["crm.example.pl"])
+    install_web_security(ok)
+
+
+def test_guessing_the_current_password_locks_and_ends_every_session(app, make_company):
+    info = make_company()
+    me, other = _signed_in(app, info["email"]), _signed_in(app, info["email"])
+    n = app.config["LOCKOUT_THRESHOLD"]
+    for i in range(n):
+        resp = me.post("/profile/security/password", data={
+            "current_password": f"Zle-Haslo-{i}!", "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+        assert resp.status_code == 200
+        assert ("Obecne hasło jest nieprawidłowe" in resp.text) == (i < n - 1)
+    assert "zablokowane" in resp.text
+    assert _is_signed_out(me) and _is_signed_out(other)
+    assert "/login/" in login(app.test_client(), info["email"]).headers["Location"]  # locked
+    kinds = [e.event for e in _events(app, info["company_id"])]
+    assert kinds.count("password_check_failed") == n and "lockout" in kinds and "logout_everywhere" in kinds
+    with app.test_request_context():
+        from app.services.audit import EVENT_LABELS
+
+        assert str(EVENT_LABELS["password_check_failed"]) == "Błędne obecne hasło"
+
+
+def test_wrong_password_to_turn_off_2fa_counts_toward_lockout(app, make_company):
+    info = make_company()
+    me = _signed_in(app, info["email"])
+    _enable_2fa(me)
+    for _ in range(app.config["LOCKOUT_THRESHOLD"]):
+        me.post("/profile/security/two-factor/disable", data={"current_password": "Zle-Haslo-123!"})
+    assert _user(app, info["owner_id"]).totp_secret
+    assert _user(app, info["owner_id"]).locked_until is not None
+    assert _is_signed_out(me)
+
+
+def test_password_typed_as_login_is_not_stored(app, make_company):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models.security import AuditEvent
+
+    make_company()
+    c = app.test_client()
+    login(c, "Tajne-Haslo-Xyz-9!", "x")
+    login(c, "nikt@nigdzie.pl", "x")
+    with app.app_context():
+        rows = list(db.session.execute(select(AuditEvent).where(AuditEvent.company_id.is_(None))).scalars())
+        details = [r.details for r in rows if r.event == "login_failed"]
+    assert details.count(None) == 1 and "nikt@nigdzie.pl" in details
+    assert not any("Tajne" in (d or "") for d in details)
+
+
+def test_locked_account_gets_no_api_token(app, make_company):
+    info = make_company()
+    c = app.test_client()
+    for _ in range(app.config["LOCKOUT_THRESHOLD"]):
+        assert _token(c, info["email"], "Zle-Haslo-123!").status_code == 401
+    resp = _token(c, info["email"])
+    assert resp.status_code == 401 and "access_token" not in resp.json and "zablokowane" in resp.json["message"]
+
+
+def test_wrong_recovery_codes_lock_the_account(app, make_company):
+    info = make_company()
+    _enable_2fa(_signed_in(app, info["email"]))
+    c = app.test_client()
+    login(c, info["email"])
+    for i in range(app.config["LOCKOUT_THRESHOLD"]):
+        c.post("/login/code/", data={"code": f"aaaa{i}-bbbbb"})
+    assert _is_signed_out(c)
+    assert _user(app, info["owner_id"]).locked_until is not None
+    assert len(_events(app, info["company_id"], "2fa_failed")) == app.config["LOCKOUT_THRESHOLD"]
+
+
+def test_pending_second_step_expires_and_ends_with_logout_everywhere(app, make_company, monkeypatch):
+    import time as _time
+
+    info = make_company()
+    me = _signed_in(app, info["email"])
+    secret, _ = _enable_2fa(me)
+    c = app.test_client()
+    login(c, info["email"])
+    assert c.get("/login/code/").status_code == 200
+    me.post("/profile/security/logout-everywhere")  # rotates the session token: the pending step dies
+    assert c.post("/login/code/", data={"code": _code_at(secret, 1)}).status_code == 302
+    assert _is_signed_out(c)
+    d = app.test_client()
+    login(d, info["email"])
+    later = _time.time() + app.config["TWO_FACTOR_PENDING_SECONDS"] + 5
+    monkeypatch.setattr("app.services.security.time.time", lambda: later)
+    resp = d.post("/login/code/", data={"code": pyotp.TOTP(secret).at(later)})
+    assert resp.status_code == 302 and "/login/" in resp.headers["Location"]
+    assert _is_signed_out(d)
+
+
+def test_security_headers_on_error_pages_and_static_files(app, client):
+    for path, status in (("/no-such-page", 404), ("/logout/", 405), ("/static/js/password-meter.js", 200)):
+        resp = client.get(path)
+        assert resp.status_code == status, path
+        csp = resp.headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";", 1)[0]
+        assert "http" not in csp and "*" not in csp
+        assert resp.headers["X-Content-Type-Options"] == "nosniff" and resp.headers["X-Frame-Options"] == "DENY"
