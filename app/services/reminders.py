@@ -70,6 +70,21 @@ def pending_reminder(company_id: int, owner_type: str, owner_id: int) -> Reminde
     ).scalar_one_or_none()
 
 
+def last_sent(company_id: int, owner_type: str, owner_id: int) -> Reminder | None:
+    """The document's most recently sent reminder, if any (shown as "sent" on the document)."""
+    return db.session.execute(
+        select(Reminder)
+        .where(
+            Reminder.company_id == company_id,
+            Reminder.owner_type == owner_type,
+            Reminder.owner_id == owner_id,
+            Reminder.sent_at.is_not(None),
+        )
+        .order_by(Reminder.sent_at.desc(), Reminder.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def set_reminder(company_id: int, owner_type: str, owner_id: int, remind_at: dt.datetime | None) -> Reminder | None:
     """Replace the document's pending reminder by one at ``remind_at`` (naive UTC) or by none.
 

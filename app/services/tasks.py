@@ -291,6 +291,12 @@ def reminder_local(company_id: int, task_id: int) -> dt.datetime | None:
     return clock.utc_to_local(pending.remind_at) if pending else None
 
 
+def reminder_sent_local(company_id: int, task_id: int) -> dt.datetime | None:
+    """When the task's last reminder was sent, in local time (None when none was sent)."""
+    sent = reminders.last_sent(company_id, "task", task_id)
+    return clock.utc_to_local(sent.sent_at) if sent else None
+
+
 # --- lists and calendars ----------------------------------------------------------------------
 
 
@@ -313,8 +319,9 @@ def filtered(user: CrmUser, flt: TaskFilter) -> Select:
     stmt = visible_tasks(user)
     if flt.mine:
         stmt = stmt.where(_assigned_to(user.id))
-    if flt.category_id:
-        stmt = stmt.where(Task.category_id == flt.category_id)
+    if flt.category_id:  # a deleted category (stale link) matches nothing
+        live = select(TaskCategory.id).where(TaskCategory.id == flt.category_id, TaskCategory.deleted_at.is_(None))
+        stmt = stmt.where(Task.category_id.in_(live))
     if flt.assignee_id:
         stmt = stmt.where(_assigned_to(flt.assignee_id))
     if flt.status in TASK_STATUSES:

@@ -235,7 +235,11 @@ class TasksView(CrmView):
         """One task."""
         task = self._get(task_id)
         return self.render_template(
-            "tasks/show.html", **self._ctx(task=task, remind_at=svc.reminder_local(task.company_id, task.id))
+            "tasks/show.html",
+            **self._ctx(
+                task=task, remind_at=svc.reminder_local(task.company_id, task.id),
+                reminder_sent=svc.reminder_sent_local(task.company_id, task.id),
+            ),
         )
 
     def _form_page(self, form: TaskForm, task: Any) -> Any:

@@ -60,3 +60,45 @@ def test_category_task_my_tasks_and_week(page, app, make_company, live_server):
     page.locator("#calendar.month").wait_for()
     assert "Spotkanie w sprawie hali" in page.inner_text("#calendar") or day.month != dt.date.today().month
     shot(page, "tasks-05-month")
+
+
+def test_binder_upload_download_and_task_from_binder(page, app, make_company, live_server, tmp_path):
+    info = make_company("Segregatory Łódź Sp. z o.o.")
+    make_contacts(app, info["company_id"])
+    _sign_in(page, info["email"], info["password"])
+
+    page.click(".crm-sidebar >> text=Segregatory")
+    page.wait_for_url("**/binders/")
+    page.click("#add-binder")
+    page.fill("#name", "Budowa hali w Łodzi")
+    page.select_option("#contact_id", label="Budimex Sp. z o.o.")
+    page.click("#save-binder")
+    assert "Budimex Sp. z o.o." in page.inner_text("#binder-client")
+
+    pdf = tmp_path / "Umowa żółć.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    page.set_input_files("#upload-file", str(pdf))
+    page.click("#upload-button")
+    assert "Umowa żółć.pdf" in page.inner_text("#files-table")
+    with page.expect_download() as dl:
+        page.click("#files-table >> text=Umowa żółć.pdf")
+    assert dl.value.suggested_filename == "Umowa żółć.pdf"
+    assert open(dl.value.path(), "rb").read().startswith(b"%PDF-")
+
+    # "Nowe zadanie" from the binder: the task lands in its "Zadania" section
+    page.click("#new-tasks")
+    page.fill("#title", "Pomiar hali")
+    page.click("#save-task")
+    page.click("#task-details >> text=Budowa hali w Łodzi")
+    assert "Pomiar hali" in page.inner_text("#tasks")
+    body = page.inner_text("body")
+    assert "None" not in body and dt.date.today().strftime("%d.%m.%Y") in body
+    shot(page, "binders-01-page")
+
+    # the month calendar is navigable both ways
+    page.goto("/tasks/calendar?view=month")
+    title = page.inner_text("#cal-title")
+    page.click("#cal-next")
+    assert page.inner_text("#cal-title") != title
+    page.click("#cal-prev")
+    assert page.inner_text("#cal-title") == title

@@ -221,3 +221,102 @@ def test_only_one_process_gets_the_scheduler_lock(app):
         assert len(app.before_request_funcs.get(None, [])) == before
     finally:
         app.config.pop("SCHEDULER_IN_PROCESS")
+
+
+def test_sent_reminder_is_shown_on_the_task(app, make_company, add_employee):
+    info = make_company()
+    emp = add_employee(info["owner_id"], "wyslane@firma.pl", "Employee")
+    task_id = _task_with_reminder(app, info["owner_id"], emp["id"], seconds=0.1, title="Oddzwonić")
+    c = app.test_client()
+    login(c, info["email"])
+    html = c.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "Wysłano" not in html  # still pending: the time is shown
+    time.sleep(0.3)
+    with app.app_context():
+        assert reminders.send_due() == 1
+        db.session.remove()
+    html = c.get(f"/tasks/{task_id}").get_data(as_text=True)
+    reminder = html.split('id="task-reminder">', 1)[1].split("</dd>", 1)[0]
+    assert reminder.startswith("Wysłano ") and "None" not in html
+
+
+def test_every_job_is_registered_in_the_database_job_store(app):
+    from app.scheduler import build_scheduler
+
+    scheduler = build_scheduler(app)
+    ids = {job.id for job in scheduler.get_jobs()}
+    assert {"reminders", "purge_trash", "licence_expiry", "offer_expiry"} <= ids
+    assert type(scheduler._jobstores["default"]).__name__ == "SQLAlchemyJobStore"
+
+
+def test_scheduler_command_runs_once_and_a_second_one_refuses(app, monkeypatch):
+    import app.scheduler as sched
+
+    runner = app.test_cli_runner()
+    held = sched.SchedulerLock(app)
+    assert held.acquire()
+    try:
+        result = runner.invoke(args=["crm", "scheduler"])
+        assert result.exit_code != 0 and "Another scheduler is already running" in result.output
+    finally:
+        held.release()
+
+    started: list[bool] = []
+
+    class FakeScheduler:
+        def get_jobs(self):
+            return [type("J", (), {"id": spec.id})() for spec in sched.JOBS]
+
+        def start(self):
+            started.append(True)
+            assert not sched.SchedulerLock(app).acquire()  # the lock is held while it runs
+
+    monkeypatch.setattr(sched, "build_scheduler", lambda app, blocking=False: FakeScheduler())
+    result = runner.invoke(args=["crm", "scheduler"])
+    assert result.exit_code == 0, result.output
+    assert started and "reminders" in result.output and "licence_expiry" in result.output
+    again = sched.SchedulerLock(app)
+    assert again.acquire()  # released when the scheduler stopped
+    again.release()
+
+
+def test_licence_job_flags_expired_companies_and_tells_the_owner_once(app, make_company, smtp_server, caplog):
+    from app.models.company import Company
+    from app.scheduler import bind_app, check_licences
+
+    expired = make_company("Wygasła")
+    valid = make_company("Ważna")
+    with app.app_context(), all_tenants():
+        db.session.get(Company, expired["company_id"]).licence_valid_until = dt.date.today() - dt.timedelta(days=1)
+        db.session.commit()
+        db.session.remove()
+    bind_app(app)
+    try:
+        with caplog.at_level("WARNING", logger="app.services.licences"):
+            assert check_licences() == 1
+        assert f"company {expired['company_id']}" in caplog.text and "Ważna" not in caplog.text
+        assert check_licences() == 1  # still expired, but the owner is told only once
+    finally:
+        bind_app(None)
+    assert _count(app, Notification, user_id=expired["owner_id"]) == 1
+    assert _count(app, Notification, user_id=valid["owner_id"]) == 0
+    assert len(smtp_server) == 1 and smtp_server[0]["To"] == expired["email"]
+    assert "Licencja Klienteli wygasła" in smtp_server[0]["Subject"]
+    # the request-time licence check is untouched: the expired company still lands on the licence page
+    c = app.test_client()
+    login(c, expired["email"])
+    resp = c.get("/tasks/")
+    assert resp.status_code == 302 and "/licence" in resp.headers["Location"]
+    ok = app.test_client()
+    login(ok, valid["email"])
+    assert ok.get("/tasks/").status_code == 200
+    # a renewed licence is no longer reported
+    with app.app_context(), all_tenants():
+        db.session.get(Company, expired["company_id"]).licence_valid_until = dt.date.today() + dt.timedelta(days=30)
+        db.session.commit()
+        db.session.remove()
+    bind_app(app)
+    try:
+        assert check_licences() == 0
+    finally:
+        bind_app(None)

@@ -231,3 +231,29 @@ def test_soft_delete_and_restore_task_and_category(app, owner_client):
     assert "Do kosza" in html
     # a category with the deleted one's name can be added again (partial unique index)
     assert c.post("/settings/task-categories/add", data={"name": "Kasowana"}).status_code == 302
+
+
+def test_task_keeps_working_after_its_category_and_binder_are_deleted(app, owner_client):
+    c = owner_client
+    ids = make_contacts(app, c.crm["company_id"])
+    c.post("/settings/task-categories/add", data={"name": "Do usunięcia"})
+    with app.app_context(), tenant_scope(c.crm["company_id"]):
+        cat_id = db.session.execute(select(TaskCategory.id)).scalar_one()
+        db.session.remove()
+    resp = c.post("/binders/add", data={"name": "Stary segregator", "contact_id": ids["contact"]})
+    binder_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    tid = _task_id(_task(c, title="Osierocone", category_id=cat_id, binder_id=binder_id))
+    assert c.post(f"/settings/task-categories/{cat_id}/delete").status_code == 302
+    assert c.post(f"/binders/{binder_id}/delete").status_code == 302
+    for url in (f"/tasks/{tid}", "/tasks/", f"/tasks/{tid}/edit", "/tasks/calendar?view=month"):
+        resp = c.get(url)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and "None" not in html, url
+        assert "Do usunięcia" not in html and "Stary segregator" not in html, url
+    assert "Osierocone" in c.get("/tasks/").get_data(as_text=True)
+    # filtering by the deleted category finds nothing and does not fail
+    resp = c.get(f"/tasks/all?category={cat_id}")
+    assert resp.status_code == 200 and "Osierocone" not in resp.get_data(as_text=True)
+    # saving the form as the browser sends it ("—" selected) keeps the task, without them
+    data = {"title": "Osierocone", "priority": "normal", "status": "todo", "category_id": "", "binder_id": ""}
+    assert c.post(f"/tasks/{tid}/edit", data=data).status_code == 302
