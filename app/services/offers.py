@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from app.extensions import db
 from app.models.binders import Attachment, Binder
@@ -29,7 +29,7 @@ from app.models.sales import (
     OfferVersion,
     Product,
 )
-from app.services import DomainError, numbering, pricing, sales_pdf, transaction, trash
+from app.services import DomainError, clock, numbering, pricing, sales_pdf, transaction, trash
 from app.services import validators as v
 
 MAX_ITEMS = 500
@@ -200,7 +200,7 @@ def _apply_items(doc: Any, item_cls: type, lines: list[dict]) -> None:
 
 def create_offer(company_id: int, user_id: int | None, data: OfferData, today: dt.date | None = None) -> Offer:
     """Save a new offer with the next number of the series and its first PDF version."""
-    today = today or dt.date.today()
+    today = today or clock.local_today()
     header = _clean_header(company_id, data, today)
     lines = clean_items(company_id, data.items, header["currency"])
     with transaction() as session:
@@ -219,7 +219,7 @@ def update_offer(offer: Offer, user_id: int | None, data: OfferData, today: dt.d
     """Save changes as a new version with a new PDF; the number stays, earlier PDFs stay."""
     if offer.status not in EDITABLE:
         raise DomainError(_l("An accepted, rejected or expired offer cannot be changed."))
-    today = today or dt.date.today()
+    today = today or clock.local_today()
     header = _clean_header(offer.company_id, data, today)
     lines = clean_items(offer.company_id, data.items, header["currency"])
     with transaction() as session:
@@ -310,9 +310,12 @@ def list_offers(company_id: int, q: str = "", status: str = "", limit: int = 200
 
 
 def offers_of_binder(company_id: int, binder_id: int) -> list[Offer]:
-    """Offers filed in a binder (for the binder's page)."""
+    """Offers filed in a binder, and offers of the binder's client not filed in any binder."""
+    client = select(Binder.contact_id).where(Binder.company_id == company_id, Binder.id == binder_id).scalar_subquery()
     return list(db.session.execute(
-        select(Offer).where(Offer.company_id == company_id, Offer.binder_id == binder_id).order_by(Offer.id.desc())
+        select(Offer).where(Offer.company_id == company_id, or_(
+            Offer.binder_id == binder_id, and_(Offer.binder_id.is_(None), Offer.contact_id == client),
+        )).order_by(Offer.id.desc())
     ).scalars())
 
 
@@ -369,7 +372,7 @@ def expire_offers(today: dt.date | None = None) -> int:
     """Scheduler job: every company's draft or sent offers past their validity date become "expired"."""
     from app.security.tenancy import all_tenants
 
-    today = today or dt.date.today()
+    today = today or clock.local_today()
     with all_tenants(), transaction() as session:
         result = session.execute(
             update(Offer)

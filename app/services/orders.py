@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from app.extensions import db
-from app.models.binders import Attachment
+from app.models.binders import Attachment, Binder
 from app.models.contacts import Contact
 from app.models.sales import (
     CURRENCIES,
@@ -20,7 +20,7 @@ from app.models.sales import (
     Order,
     OrderItem,
 )
-from app.services import DomainError, numbering, pricing, sales_pdf, transaction, trash
+from app.services import DomainError, clock, numbering, pricing, sales_pdf, transaction, trash
 from app.services import validators as v
 from app.services.offers import (
     ItemData,
@@ -96,7 +96,7 @@ def _store_pdf(order: Order, user_id: int | None) -> None:
 
 def create_order(company_id: int, user_id: int | None, data: OrderData, today: dt.date | None = None) -> Order:
     """A new order from scratch, with its number and PDF."""
-    today = today or dt.date.today()
+    today = today or clock.local_today()
     header = _clean_header(company_id, data)
     lines = clean_items(company_id, data.items, header["currency"])
     with transaction():
@@ -110,13 +110,19 @@ def create_from_offer(offer: Offer, user_id: int | None, today: dt.date | None =
     """An order from an accepted offer: client, binder, currency, terms and every line copied."""
     if offer.status != "accepted":
         raise DomainError(_l("Only an accepted offer can become an order."))
-    today = today or dt.date.today()
+    today = today or clock.local_today()
     lines = [
         {"position": it.position, "product_id": it.product_id, "name": it.name, "code": it.code, "unit": it.unit,
              "quantity": it.quantity, "unit_price": it.unit_price, "discount": it.discount, "vat_rate": it.vat_rate, "net": it.net}
         for it in offer.items
     ]
-    with transaction():
+    with transaction() as session:
+        # lock the offer: two clicks (or two users) at once make one order, not two
+        session.execute(select(Offer.id).where(Offer.company_id == offer.company_id, Offer.id == offer.id)
+                        .with_for_update())
+        existing = orders_of_offer(offer)
+        if existing:
+            raise DomainError(_l("Order %(number)s was already made from this offer.", number=existing[0].number))
         order = _new_order(
             offer.company_id, user_id, today, contact_id=offer.contact_id, offer_id=offer.id,
             language=offer.language, currency=offer.currency, binder_id=offer.binder_id,
@@ -173,9 +179,12 @@ def list_orders(company_id: int, q: str = "", status: str = "", limit: int = 200
 
 
 def orders_of_binder(company_id: int, binder_id: int) -> list[Order]:
-    """Orders filed in a binder (for the binder's page)."""
+    """Orders filed in a binder, and orders of the binder's client not filed in any binder."""
+    client = select(Binder.contact_id).where(Binder.company_id == company_id, Binder.id == binder_id).scalar_subquery()
     return list(db.session.execute(
-        select(Order).where(Order.company_id == company_id, Order.binder_id == binder_id).order_by(Order.id.desc())
+        select(Order).where(Order.company_id == company_id, or_(
+            Order.binder_id == binder_id, and_(Order.binder_id.is_(None), Order.contact_id == client),
+        )).order_by(Order.id.desc())
     ).scalars())
 
 

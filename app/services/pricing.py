@@ -6,8 +6,9 @@ The rounding rule (the same in the browser, app/static/js/offer_form.js, and tes
    Quantity has up to 3 decimals, unit price 2, discount is a percentage with up to 2 decimals.
 2. Lines are grouped by VAT rate. For each rate the VAT is computed once, on the SUM of the
    line nets of that rate: VAT = round(sum of nets x rate / 100, 2), ROUND_HALF_UP (the
-   "od sumy wartości netto" method Polish invoices usually use, art. 106e ust. 10 VAT Act),
-   never summed from rounded per-line VAT amounts.
+   "kwota podatku od sumy wartości sprzedaży netto, z podziałem na stawki" of art. 106e ust. 1
+   pkt 14 VAT Act; rounding to full grosze, from 0.5 grosza up, art. 106e ust. 11), never summed
+   from rounded per-line VAT amounts.
 3. Gross of a rate = net + VAT of that rate. The document totals are the sums over rates.
 4. "zw" (exempt), "np" (not subject to VAT) and "oo" (reverse charge) carry 0 VAT but are
    listed as separate rows of the summary, as is "0" (0 %).
@@ -44,9 +45,15 @@ def round_money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def vat_label(rate: str) -> str:
-    """How a rate is printed: "23%" or "zw"."""
-    return f"{rate}%" if rate.isdigit() else rate
+#: how an English document prints the Polish rates without a percentage
+EN_RATE_LABELS = {"zw": "exempt", "np": "out of scope", "oo": "reverse charge"}
+
+
+def vat_label(rate: str, lang: str = "pl") -> str:
+    """How a rate is printed: "23%", "zw" ("exempt" in an English document)."""
+    if rate.isdigit():
+        return f"{rate}%"
+    return EN_RATE_LABELS.get(rate, rate) if lang == "en" else rate
 
 
 def parse_decimal(raw: Any, field_name: str, label: Any, places: int, *, minimum: Decimal = Decimal(0),
@@ -135,19 +142,66 @@ def compute_totals(lines: Iterable[tuple[Decimal, str]]) -> Totals:
     return totals
 
 
-_CURRENCY_WORDS = {"PLN", "EUR", "USD", "GBP", "CHF", "CZK"}
+#: currency -> (main unit forms, minor unit forms, grammatical gender of the main unit)
+#: Polish forms: (1, 2-4, 5+): "złoty, złote, złotych"; English forms: (singular, plural)
+_PL_FORMS: dict[str, tuple[tuple[str, str, str], tuple[str, str, str], str]] = {
+    "PLN": (("złoty", "złote", "złotych"), ("grosz", "grosze", "groszy"), "m"),
+    "EUR": (("euro", "euro", "euro"), ("cent", "centy", "centów"), "n"),
+    "USD": (("dolar amerykański", "dolary amerykańskie", "dolarów amerykańskich"), ("cent", "centy", "centów"), "m"),
+    "GBP": (("funt szterling", "funty szterlingi", "funtów szterlingów"), ("pens", "pensy", "pensów"), "m"),
+    "CHF": (("frank szwajcarski", "franki szwajcarskie", "franków szwajcarskich"),
+            ("centym", "centymy", "centymów"), "m"),
+    "CZK": (("korona czeska", "korony czeskie", "koron czeskich"), ("halerz", "halerze", "halerzy"), "f"),
+}
+_EN_FORMS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "PLN": (("zloty", "zlotys"), ("grosz", "groszy")),
+    "EUR": (("euro", "euro"), ("cent", "cents")),
+    "USD": (("dollar", "dollars"), ("cent", "cents")),
+    "GBP": (("pound sterling", "pounds sterling"), ("penny", "pence")),
+    "CHF": (("Swiss franc", "Swiss francs"), ("centime", "centimes")),
+    "CZK": (("Czech koruna", "Czech korunas"), ("haler", "halers")),
+}
+
+
+def _pl_form(n: int, forms: tuple[str, str, str]) -> str:
+    """Polish noun form after a number: 1 złoty, 2-4 (not 12-14) złote, otherwise złotych."""
+    if n == 1:
+        return forms[0]
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return forms[1]
+    return forms[2]
+
+
+def _pl_number(n: int, gender: str = "m") -> str:
+    """A number in Polish words agreeing with the noun: "jedna korona", "dwie korony", "jedno euro"."""
+    from num2words import num2words
+
+    words = num2words(n, lang="pl")
+    if gender == "f":
+        if n == 1:
+            return "jedna"
+        if words == "dwa" or words.endswith(" dwa"):
+            words = words[: -len("dwa")] + "dwie"
+    elif gender == "n" and n == 1:
+        return "jedno"
+    return words
 
 
 def amount_in_words(amount: Decimal, currency: str = "PLN", lang: str = "pl") -> str:
-    """The amount in words ("sto dwadzieścia trzy złote, czterdzieści pięć groszy")."""
+    """The amount in words ("sto dwadzieścia trzy złote, czterdzieści pięć groszy"; English for "en")."""
     from num2words import num2words
 
     amount = round_money(amount)
-    cur = currency if currency in _CURRENCY_WORDS else "PLN"
-    try:
-        return num2words(amount, lang=lang, to="currency", currency=cur)
-    except NotImplementedError:
-        return num2words(amount, lang=lang, to="currency", currency="PLN")
+    cur = currency if currency in _PL_FORMS else "PLN"
+    whole = int(amount)
+    cents = int((amount - whole) * 100)
+    if lang == "en":
+        main, minor = _EN_FORMS[cur]
+        return (f"{num2words(whole, lang='en')} {main[0 if whole == 1 else 1]}, "
+                f"{num2words(cents, lang='en')} {minor[0 if cents == 1 else 1]}")
+    main_pl, minor_pl, gender = _PL_FORMS[cur]
+    return (f"{_pl_number(whole, gender)} {_pl_form(whole, main_pl)}, "
+            f"{_pl_number(cents)} {_pl_form(cents, minor_pl)}")
 
 
 def format_money(value: Decimal | None, places: int = 2) -> str:
@@ -159,8 +213,10 @@ def format_money(value: Decimal | None, places: int = 2) -> str:
 
 
 def format_quantity(value: Decimal) -> str:
-    """A quantity without trailing zeros: "2", "1,5", "0,125"."""
+    """A quantity without trailing zeros: "2", "1,5", "0,125", "1 234,5"."""
     text = format(value.normalize(), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return text.replace(".", ",")
+    whole, _, frac = text.partition(".")
+    whole = f"{int(whole):,}".replace(",", "\u00a0")
+    return f"{whole},{frac}" if frac else whole

@@ -22,6 +22,17 @@ def _date(value: dt.date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else "—"
 
 
+#: the standard units of the price list as an English document prints them
+EN_UNITS = {"szt.": "pcs", "godz.": "h", "usł.": "service", "kpl.": "set", "mb": "lm", "dzień": "day",
+            "mies.": "month", "km": "km", "m": "m", "m²": "m²", "kg": "kg", "l": "l"}
+
+
+def _iban(value: str | None) -> str:
+    """An account number in groups of four ("PL61 1090 1014 ..."), as Polish documents print it."""
+    text = (value or "").replace(" ", "")
+    return " ".join(text[i:i + 4] for i in range(0, len(text), 4))
+
+
 def _logo_uri(company: Company) -> str | None:
     if not company.logo:
         return None
@@ -38,20 +49,23 @@ def render_html(doc: Any, template: str, kind: str = "offer") -> str:
     """The HTML of a document in its own language (pl or en), as the PDF engine gets it."""
     company = db.session.get(Company, doc.company_id)
     totals = document_totals(doc)
-    with force_locale(doc.language or "pl"):
+    lang = doc.language or "pl"
+    with force_locale(lang):
         return render_template(
             TEMPLATES[template],
             doc=doc,
-            doc_lang=doc.language or "pl",
+            doc_lang=lang,
             seller=company,
             buyer=doc.contact,
             logo=_logo_uri(company),
             totals=totals,
-            words=pricing.amount_in_words(totals.gross, doc.currency, doc.language or "pl"),
+            words=pricing.amount_in_words(totals.gross, doc.currency, lang),
             accent=ACCENT[kind],
             money=pricing.format_money,
             qty=pricing.format_quantity,
-            vat_label=pricing.vat_label,
+            vat_label=lambda rate: pricing.vat_label(rate, lang),
+            unit=(lambda u: EN_UNITS.get(u, u)) if lang == "en" else (lambda u: u),
+            iban=_iban,
             date=_date,
         )
 

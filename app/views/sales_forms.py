@@ -124,14 +124,15 @@ def items_for_form(items: list[ItemData]) -> list[dict]:
 
 
 def _plain(value: Any) -> str:
-    return format_quantity(value).replace(",", ".")
+    """A number as a Polish user types it: "1,5", "4500,00" (the builder and the server read both)."""
+    return format_quantity(value)
 
 
 def items_of(doc: Any) -> list[ItemData]:
     """The saved lines of an offer or order as form data."""
     return [
         ItemData(product_id=it.product_id or "", name=it.name, code=it.code or "", unit=it.unit,
-                 quantity=_plain(it.quantity), unit_price=str(it.unit_price), discount=_plain(it.discount),
+                 quantity=_plain(it.quantity), unit_price=str(it.unit_price).replace(".", ","), discount=_plain(it.discount),
                  vat_rate=it.vat_rate)
         for it in doc.items
     ]

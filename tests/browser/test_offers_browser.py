@@ -85,3 +85,67 @@ def test_new_offer_path_ends_with_pdf_in_attachments(page, app, make_company):
     assert filename in page.inner_text("#files")
     assert "OF/1/" in page.inner_text("#offers")
     shot(page, "offers-03-binder")
+
+
+def _random_lines(rng, n: int) -> list[tuple[str, str, str, str]]:
+    """(quantity, unit price, discount, rate) as a user types them: commas, spaces, half-grosz traps."""
+    rates = ["23", "8", "5", "0", "zw", "np", "oo"]
+    lines = []
+    for _ in range(n):
+        qty = rng.choice(["1", "3", "0,5", "1,125", "2,333", "120,5", "7", "0,001", "1 000"])
+        price = rng.choice(["0,05", "0,15", "1,15", "19,99", "33,33", "59,9", "4 500", "1234,56", "0,01", "10,05"])
+        disc = rng.choice(["0", "", "10", "12,5", "33,33", "5", "99,99"])
+        lines.append((qty, price, disc, rng.choice(rates)))
+    return lines
+
+
+def test_live_totals_equal_the_server_on_random_tricky_documents(page, app, make_company):
+    """The browser's totals (offer_form.js) and the server's (pricing.py) agree to the grosz, line by line."""
+    import random
+    from decimal import Decimal as D
+
+    from app.services import pricing
+
+    info = make_company("Rachunki Sp. z o.o.")
+    seed = seed_sales(app, info)
+    _sign_in(page, info["email"], info["password"])
+    page.goto("/offers/add")
+    rng = random.Random(6)
+    for n in (1, 7, 25, 60):
+        lines = _random_lines(rng, n)
+        page.evaluate("""(lines) => {
+            document.querySelectorAll('#items-table tbody tr.item-row').forEach(r => r.remove());
+            for (const [q, p, d, rate] of lines) {
+                document.getElementById('add-free-item').click();
+                const rows = document.querySelectorAll('#items-table tbody tr.item-row');
+                const row = rows[rows.length - 1];
+                row.querySelector('[name=item_name]').value = 'Pozycja ' + rows.length;
+                row.querySelector('[name=item_quantity]').value = q;
+                row.querySelector('[name=item_unit_price]').value = p;
+                row.querySelector('[name=item_discount]').value = d;
+                row.querySelector('[name=item_vat_rate]').value = rate;
+            }
+            document.querySelector('#items-table tbody').dispatchEvent(new Event('input', {bubbles: true}));
+        }""", lines)
+
+        def num(text: str) -> D:
+            return D(text.replace(" ", "").replace("\u00a0", "").replace(",", "."))
+
+        nets = [pricing.line_net(num(q), num(p), num(d or "0")) for q, p, d, _ in lines]
+        totals = pricing.compute_totals(zip(nets, [line[3] for line in lines], strict=True))
+        assert [num(t) for t in page.locator("#items-table .item-net").all_inner_texts()] == nets
+        assert num(page.inner_text("#total-net")) == totals.net
+        assert num(page.inner_text("#total-vat")) == totals.vat
+        assert num(page.inner_text("#total-gross")) == totals.gross
+        per_rate = [[r.rate, r.net, r.vat, r.gross] for r in totals.rates]
+        shown = page.eval_on_selector_all(
+            "#live-totals tbody tr", "trs => trs.map(tr => [tr.dataset.rate, ...[...tr.cells].slice(1).map(c => c.textContent)])")
+        assert [[s[0], *map(num, s[1:])] for s in shown] == per_rate
+
+    # the last (60-line) document saved: the server stores and shows the same total
+    page.evaluate("""(id) => { document.getElementById('contact_id').value = id;
+                               document.getElementById('contact_label').value = 'Źródło'; }""", str(seed["client_id"]))
+    page.click("#save-offer")
+    page.wait_for_url("**/offers/*")
+    assert "zapisana" in page.inner_text(".alert-success")
+    assert num(page.inner_text("#total-gross").removesuffix("PLN")) == totals.gross

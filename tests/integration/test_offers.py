@@ -250,7 +250,8 @@ def test_another_company_cannot_see_or_touch_offers(app, owner_client, seed, mak
         offer = db.session.get(Offer, offer_id)
         assert offer.status == "draft" and offer.deleted_at is None
         att_id = offer.versions[0].attachment_id
-    assert c.get(f"/binders/attachments/{att_id}").status_code in (404, 405)
+    assert c.get(f"/attachments/{att_id}/download").status_code == 404
+    assert owner_client.get(f"/attachments/{att_id}/download").status_code == 200
 
 
 def test_employee_can_build_offers(app, owner_client, seed, add_employee):
@@ -261,3 +262,111 @@ def test_employee_can_build_offers(app, owner_client, seed, add_employee):
     _create(c, seed)
     with app.app_context(), tenant_scope(seed["company_id"]):
         assert db.session.execute(select(OfferVersion)).scalar_one().version == 1
+
+
+#: labels each language's document must not show (words of user data, e.g. item names, are not checked)
+POLISH_LABELS = ("Oferta", "Sprzedawca", "Klient", "Lp.", "Produkt lub usługa", "Ilość", "J.m.", "Rabat",
+                 "Cena jedn.", "Wartość netto", "Stawka", "Netto", "Brutto", "Razem", "Słownie", "Strona",
+                 "Ważna do", "Data wystawienia", "Warunki płatności", "Notatki", "Konto", "NIP:", "złot",
+                 "usł.", "szt.", "dzień", " zw", " np", " oo", "Przygotował")
+ENGLISH_LABELS = (r"\bOffer\b", r"\bSeller\b", r"\bClient\b", r"\bNo\.", r"\bQty\b", r"\bUnit\b",
+                  r"\bDiscount\b", r"\bNet\b", r"\bGross\b", r"\bTotal\b", r"In words", r"\bPage\b",
+                  r"Valid until", r"Issue date", r"Payment terms", r"\bNotes\b", r"\bAccount\b", r"exempt",
+                  r"reverse charge", r"Tax ID", r"\bzloty", r"Prepared by")
+
+
+@pytest.mark.parametrize("template", ["full", "compact"])
+def test_english_document_has_no_polish_labels_and_polish_one_no_english(app, owner_client, seed, template):
+    from app.models import Company
+
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        db.session.get(Company, seed["company_id"]).iban = "PL61109010140000071219812874"
+        db.session.commit()
+    neutral = dict(template=template, valid_until=(dt.date.today() + dt.timedelta(days=30)).isoformat(),
+                   payment_terms="14", notes="", item_vat_rate=["23", "zw", "np", "oo"],
+                   item_name=["CRM", "Training", "Manual", "Travel"], item_unit=["usł.", "dzień", "szt.", "km"])
+    en = pdf_text(owner_client.get(f"/offers/{_create(owner_client, seed, language='en', **neutral)}/pdf/1").data)
+    pl = pdf_text(owner_client.get(f"/offers/{_create(owner_client, seed, language='pl', **neutral)}/pdf/1").data)
+    en_labels = en.replace("Źródło Wód Gęślą Jaźń Sp. z o.o.", "").replace("Łódź", "").replace("Gdańsk", "")
+    for label in POLISH_LABELS:
+        assert label not in en_labels, label
+    for pattern in ENGLISH_LABELS:
+        assert not re.search(pattern, pl), pattern
+    for expected in ("Offer OF/1/", "Page 1 of 1", "exempt", "out of scope", "reverse charge", "service", "day",
+                     "pcs", "Tax ID (NIP)", "In words: eight thousand, eight hundred and ninety-nine zlotys"):
+        assert expected in en, expected
+    for expected in ("Oferta OF/2/", "Strona 1 z 1", "zw", "np", "oo", "usł.", "dzień", "szt.", "NIP",
+                     "Słownie: osiem tysięcy osiemset dziewięćdziesiąt dziewięć złotych"):
+        assert expected in pl, expected
+    if template == "full":
+        assert "PL61 1090 1014 0000 0712 1981 2874" in pl and "PL61 1090 1014 0000 0712 1981 2874" in en
+
+
+def test_expiry_job_uses_the_polish_date_not_the_servers_utc_date(app, owner_client, seed, monkeypatch):
+    """The job runs at 00:10 Warsaw time, when UTC is still the day before: yesterday's offers expire."""
+    from app.services import clock
+
+    offer_id = _create(owner_client, seed)
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        db.session.get(Offer, offer_id).valid_until = dt.date(2027, 3, 1)
+        db.session.commit()
+    # 2027-03-01 23:10 UTC == 2027-03-02 00:10 in Warsaw
+    monkeypatch.setattr(clock, "utcnow", lambda: dt.datetime(2027, 3, 1, 23, 10))
+    with app.app_context():
+        assert svc.expire_offers() == 1
+        with tenant_scope(seed["company_id"]):
+            assert db.session.get(Offer, offer_id).status == "expired"
+
+
+def test_offer_without_binder_is_listed_in_its_clients_binder(app, owner_client, seed):
+    _create(owner_client, seed, binder_id="")
+    page = owner_client.get(f"/binders/{seed['binder_id']}").get_data(as_text=True)
+    assert f"OF/1/{dt.date.today().year}" in page
+
+
+def test_client_picker_never_offers_a_mailing_base_contact(owner_client, seed):
+    assert owner_client.get("/contacts/api/pick?q=Subskry").get_json() == []
+    names = [c["name"] for c in owner_client.get("/contacts/api/pick?q=Źródło").get_json()]
+    assert names == ["Źródło Wód Gęślą Jaźń Sp. z o.o."]
+
+
+@pytest.mark.parametrize("template", ["full", "compact"])
+def test_company_logo_is_printed_on_the_offer(app, owner_client, seed, template):
+    import io
+    import subprocess
+    import tempfile
+
+    from PIL import Image
+
+    from app.models import Company
+
+    buf = io.BytesIO()
+    Image.new("RGB", (120, 40), (46, 158, 79)).save(buf, "PNG")
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        company = db.session.get(Company, seed["company_id"])
+        company.logo, company.logo_mime = buf.getvalue(), "image/png"
+        db.session.commit()
+    data = owner_client.get(f"/offers/{_create(owner_client, seed, template=template)}/pdf/1").data
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(data)
+        f.flush()
+        listing = subprocess.run(["pdfimages", "-list", f.name], capture_output=True, text=True, check=True).stdout
+    images = [line.split() for line in listing.splitlines()[2:]]
+    assert any(cols[3:5] == ["120", "40"] for cols in images), listing
+
+
+def test_edit_form_shows_polish_numbers_and_saving_them_back_keeps_the_totals(app, owner_client, seed):
+    offer_id = _create(owner_client, seed, item_quantity=["1", "2", "3", "1234,5"])
+    page = owner_client.get(f"/offers/{offer_id}/edit").get_data(as_text=True)
+    values = {name: re.findall(rf'name="{name}" value="([^"]*)"', page)[:4]  # the 5th is the empty row template
+              for name in ("item_quantity", "item_unit_price", "item_discount")}
+    assert values == {"item_quantity": ["1", "2", "3", "1\u00a0234,5"],
+                      "item_unit_price": ["4500,00", "1800,00", "59,90", "1,15"],
+                      "item_discount": ["10", "0", "0", "0"]}
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        before = db.session.get(Offer, offer_id).total_gross
+    resp = owner_client.post(f"/offers/{offer_id}/edit", data=offer_form(seed, **values))
+    assert resp.status_code == 302
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        offer = db.session.get(Offer, offer_id)
+        assert offer.version == 2 and offer.total_gross == before

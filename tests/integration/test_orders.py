@@ -136,3 +136,33 @@ def test_sales_pages_are_polish_with_data(app, owner_client, seed):
         assert_polish(resp.get_data(as_text=True), url)
     page = owner_client.get(f"/offers/add?binder_id={seed['binder_id']}").get_data(as_text=True)
     assert 'value="Źródło Wód Gęślą Jaźń Sp. z o.o."' in page
+
+
+def test_second_order_from_the_same_offer_is_refused(app, owner_client, seed):
+    offer_id = _offer(owner_client, seed)
+    owner_client.post(f"/offers/{offer_id}/status", data={"status": "accepted"})
+    _order_from(owner_client, offer_id)
+    assert 'id="make-order"' not in owner_client.get(f"/offers/{offer_id}").get_data(as_text=True)
+    resp = owner_client.post(f"/orders/from-offer/{offer_id}", follow_redirects=True)
+    assert "utworzono już zlecenie ZL/1/" in resp.get_data(as_text=True)
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        assert len(db.session.execute(select(Order)).scalars().all()) == 1
+
+
+def test_order_without_binder_appears_in_its_clients_binder(app, owner_client, seed):
+    resp = owner_client.post("/orders/add", data=order_form(seed, binder_id=""))
+    assert resp.status_code == 302
+    page = owner_client.get(f"/binders/{seed['binder_id']}").get_data(as_text=True)
+    assert f"ZL/1/{dt.date.today().year}" in page
+
+
+def test_order_pdf_attachment_download_is_isolated(app, owner_client, seed, make_company):
+    resp = owner_client.post("/orders/add", data=order_form(seed))
+    order_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        att_id = db.session.get(Order, order_id).attachment_id
+    assert owner_client.get(f"/attachments/{att_id}/download").status_code == 200
+    other = make_company("Intruz")
+    c = app.test_client()
+    login(c, other["email"])
+    assert c.get(f"/attachments/{att_id}/download").status_code == 404

@@ -115,3 +115,57 @@ def test_money_and_quantity_formatting():
     assert pricing.format_quantity(D("2.000")) == "2"
     assert pricing.format_quantity(D("1.250")) == "1,25"
     assert pricing.format_quantity(D(100)) == "100"
+
+
+@pytest.mark.parametrize("amount, words", [
+    ("1", "jeden złoty, zero groszy"),
+    ("2", "dwa złote, zero groszy"),
+    ("5", "pięć złotych, zero groszy"),
+    ("12", "dwanaście złotych, zero groszy"),
+    ("22", "dwadzieścia dwa złote, zero groszy"),
+    ("101.01", "sto jeden złotych, jeden grosz"),
+    ("112.14", "sto dwanaście złotych, czternaście groszy"),
+    ("1002.02", "tysiąc dwa złote, dwa grosze"),
+    ("1234567.89", "milion dwieście trzydzieści cztery tysiące pięćset sześćdziesiąt siedem złotych, "
+                   "osiemdziesiąt dziewięć groszy"),
+    ("0.01", "zero złotych, jeden grosz"),
+])
+def test_amount_in_words_polish_grammar_of_zloty_and_grosze(amount, words):
+    assert pricing.amount_in_words(D(amount)) == words
+
+
+@pytest.mark.parametrize("amount, currency, words", [
+    ("1.01", "EUR", "jedno euro, jeden cent"),
+    ("22.05", "EUR", "dwadzieścia dwa euro, pięć centów"),
+    ("2.02", "USD", "dwa dolary amerykańskie, dwa centy"),
+    ("5.12", "GBP", "pięć funtów szterlingów, dwanaście pensów"),
+    ("21.22", "CHF", "dwadzieścia jeden franków szwajcarskich, dwadzieścia dwa centymy"),
+    ("1.01", "CZK", "jedna korona czeska, jeden halerz"),
+    ("22.05", "CZK", "dwadzieścia dwie korony czeskie, pięć halerzy"),
+])
+def test_amount_in_words_foreign_currencies_never_say_zloty(amount, currency, words):
+    assert pricing.amount_in_words(D(amount), currency) == words
+
+
+@pytest.mark.parametrize("amount, currency, words", [
+    ("1.01", "PLN", "one zloty, one grosz"),
+    ("1234567.89", "PLN", "one million, two hundred and thirty-four thousand, five hundred and sixty-seven zlotys, "
+                          "eighty-nine groszy"),
+    ("2.02", "GBP", "two pounds sterling, two pence"),
+    ("22.05", "CHF", "twenty-two Swiss francs, five centimes"),
+    ("1.00", "CZK", "one Czech koruna, zero halers"),
+])
+def test_amount_in_words_english(amount, currency, words):
+    assert pricing.amount_in_words(D(amount), currency, "en") == words
+
+
+def test_vat_labels_in_english_documents():
+    assert [pricing.vat_label(r) for r in ("23", "zw", "np", "oo")] == ["23%", "zw", "np", "oo"]
+    assert [pricing.vat_label(r, "en") for r in ("8", "zw", "np", "oo")] == ["8%", "exempt", "out of scope",
+                                                                             "reverse charge"]
+
+
+def test_large_quantities_are_grouped_polish_style():
+    assert pricing.format_quantity(D("1234.500")) == "1\u00a0234,5"
+    assert pricing.format_quantity(D("1000000")) == "1\u00a0000\u00a0000"
+    assert pricing.format_quantity(D("0.125")) == "0,125"

@@ -153,7 +153,7 @@
     li.textContent = p.name + (p.code ? " [" + p.code + "]" : "") + " · " + p.net_price.replace(".", ",") + " " + p.currency + " / " + p.unit;
   }, function (p) {
     addRow({product_id: p.id, name: p.name, code: p.code, unit: p.unit, quantity: "1",
-            unit_price: p.net_price, discount: "0", vat_rate: p.vat_rate});
+            unit_price: p.net_price.replace(".", ","), discount: "0", vat_rate: p.vat_rate});
     var search = document.getElementById("product-search");
     search.value = "";
     if (currency && p.currency !== currency.value && tbody.querySelectorAll("tr.item-row").length === 1) currency.value = p.currency;
