@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -419,13 +419,23 @@ def search_clause(company_id: int, q: str | None) -> Any:
     raw = (q or "").strip()
     if not raw:
         return None
+    conds, _prefix_only = _search_conds(raw)
+    if not conds:
+        return Contact.id.is_(None)
+    return or_(*(and_(Contact.company_id == company_id, c) for c in conds))
+
+
+def _search_conds(raw: str) -> tuple[list[Any], bool]:
+    """One condition per searched column, and whether all of them are "starts with" ranges."""
     pg = _dialect() == "postgresql"
     digits = re.sub(r"[\s\-().+]", "", raw)
     conds: list[Any] = []
+    prefix_only = True
     if digits.isdigit() and len(digits) >= 2:
         national = digits[2:] if digits.startswith("48") and len(digits) > 9 else digits.lstrip("0")
         if pg and len(digits) >= 3:
             conds += [_contains(Contact.nip, digits), _contains(Contact.phone, national or digits)]
+            prefix_only = False
         else:
             conds += [_starts(Contact.nip, digits, pg), _starts(Contact.phone, "+" + digits, pg)]
             if national:
@@ -438,14 +448,19 @@ def search_clause(company_id: int, q: str | None) -> Any:
         for col, value in columns:
             if not value:
                 continue
-            conds.append(_contains(col, value) if pg and len(value) >= 3 else _starts(col, value, pg))
-    if not conds:
-        return Contact.id.is_(None)
-    return or_(*(and_(Contact.company_id == company_id, c) for c in conds))
+            if pg and len(value) >= 3:
+                conds.append(_contains(col, value))
+                prefix_only = False
+            else:
+                conds.append(_starts(col, value, pg))
+    return conds, prefix_only
 
 
 def _starts(col: Any, value: str, pg: bool) -> Any:
-    return col.like(f"{_like_escape(value)}%", escape="\\") if pg else _prefix(col, value)
+    """"Starts with" as a b-tree range (PostgreSQL: plus the exact LIKE, whatever the collation)."""
+    if pg:
+        return and_(_prefix(col, value), col.like(f"{_like_escape(value)}%", escape="\\"))
+    return _prefix(col, value)
 
 
 def _contains(col: Any, value: str) -> Any:
@@ -527,24 +542,35 @@ def list_contacts(
     desc = sort == "-name"
     where = _filters(company_id, base_id, q, tag_id)
     total, capped = count_contacts(company_id, base_id, q, tag_id) if with_count else (0, True)
+    pg = _dialect() == "postgresql"
+    conds, prefix_only = _search_conds(q.strip()) if q and q.strip() else ([], False)
     # PostgreSQL, a search with at most COUNT_CAP matches: fetch them from the trigram indexes and
     # sort them (a few ms). Ordered by the bare column the planner would walk the whole
     # (company_id, [base_id,] name_sort, id) b-tree and filter, hundreds of ms when the matches
     # sit together in the alphabet ("restauracja ...", "witkowski"). `name_sort || ''` is the same
-    # value (same order, same keyset) that no b-tree provides. Many matches: walking the index is
-    # right (the first 50 come soon), so the bare column stays.
+    # value (same order, same keyset) that no b-tree provides.
     sort_col: Any = Contact.name_sort
-    if q and not capped and _dialect() == "postgresql" and search_clause(company_id, q) is not None:
+    if pg and conds and not capped:
         sort_col = Contact.name_sort.concat("")
     key = tuple_(Contact.name_sort, Contact.id)
     after_key, before_key = decode_cursor(after), decode_cursor(before)
     backwards = before_key is not None and after_key is None
+    keyset: list[Any] = []
     if after_key is not None:
-        where.append(key < tuple_(*after_key) if desc else key > tuple_(*after_key))
+        keyset.append(key < tuple_(*after_key) if desc else key > tuple_(*after_key))
     elif before_key is not None:
-        where.append(key > tuple_(*before_key) if desc else key < tuple_(*before_key))
+        keyset.append(key > tuple_(*before_key) if desc else key < tuple_(*before_key))
     descending = desc != backwards
     order = (sort_col.desc(), Contact.id.desc()) if descending else (sort_col, Contact.id)
+    if pg and conds and capped and prefix_only and len(conds) > 1:
+        # PostgreSQL, many matches of a 1-2 character prefix: one ordered b-tree range per column,
+        # each cut to a page, merged (an OR would walk the name index from "a" to, say, "wo...")
+        plain = _filters(company_id, base_id, None, tag_id) + keyset
+        branches = [select(Contact.id).where(*plain, c).order_by(*order).limit(limit + 1).subquery() for c in conds]
+        merged = union_all(*(select(b.c.id) for b in branches)).subquery()
+        where = [Contact.company_id == company_id, Contact.id.in_(select(merged.c.id))]
+    else:
+        where += keyset
     rows = list(
         db.session.execute(
             select(Contact)
