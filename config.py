@@ -110,6 +110,11 @@ class BaseConfig:
     SECURITY_HSTS = False
     #: number of trusted proxies in front of the app (X-Forwarded-For/-Proto/-Host); 0 = none
     PROXY_FIX_COUNT = int(os.environ.get("CRM_PROXY_COUNT", "0"))
+    #: host names the app answers to (Host / X-Forwarded-Host), comma-separated; any other host gets
+    #: 400, so e-mailed links (password reset, invitations) cannot point at a foreign host. Empty = any.
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("CRM_TRUSTED_HOSTS", "").split(",") if h.strip()] or None
+    #: refuse to start without TRUSTED_HOSTS (production)
+    SECURITY_REQUIRE_TRUSTED_HOSTS = False
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
@@ -119,6 +124,9 @@ class BaseConfig:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Klientela <no-reply@localhost>")
 
     TRIAL_DAYS = 14
+    #: nightly backups (app/services/backups.py): folder (default <instance>/backups) and retention
+    BACKUP_DIR = os.environ.get("CRM_BACKUP_DIR", "")
+    BACKUP_KEEP_DAYS = int(os.environ.get("CRM_BACKUP_KEEP_DAYS", "14"))
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     AVATAR_MAX_BYTES = 2 * 1024 * 1024
     AVATAR_SIZE = 128
@@ -163,6 +171,7 @@ class ProductionConfig(BaseConfig):
     REMEMBER_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-klientela_session"
     SECURITY_HSTS = True
+    SECURITY_REQUIRE_TRUSTED_HOSTS = True
     PROXY_FIX_COUNT = int(os.environ.get("CRM_PROXY_COUNT", "1"))
     PREFERRED_URL_SCHEME = "https"
 

@@ -88,6 +88,30 @@ def scheduler_command() -> None:
         lock.release()
 
 
+@crm.command("backup")
+def backup_command() -> None:
+    """Back up the database and stored files now (the scheduler does it every night)."""
+    from app.services import backups
+
+    path = backups.run_backup()
+    click.echo(f"backup written: {path}")
+
+
+@crm.command("restore-backup")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Confirm replacing ALL current data.")
+def restore_backup_command(archive: str, yes: bool) -> None:
+    """Replace all data with a backup archive (stop the web app and the scheduler first)."""
+    from pathlib import Path
+
+    from app.services import backups
+
+    if not yes:
+        raise click.ClickException("This replaces all data. Stop the app, then repeat with --yes.")
+    manifest = backups.restore_backup(Path(archive))
+    click.echo(f"restored backup of {manifest.get('created_at')} ({manifest.get('companies')} companies)")
+
+
 def register_cli(app: Flask) -> None:
     """Attach the ``crm`` command group."""
     app.cli.add_command(crm)

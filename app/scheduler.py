@@ -39,6 +39,8 @@ JOBS: list[JobSpec] = [
     JobSpec("purge_trash", "app.scheduler:purge_trash", "cron", {"hour": 3, "minute": 15}),
     JobSpec("licence_expiry", "app.scheduler:check_licences", "cron", {"hour": 0, "minute": 5}),
     JobSpec("offer_expiry", "app.scheduler:expire_offers", "cron", {"hour": 0, "minute": 10}),
+    JobSpec("audit_purge", "app.scheduler:purge_audit_log", "cron", {"hour": 3, "minute": 30}),
+    JobSpec("nightly_backup", "app.scheduler:nightly_backup", "cron", {"hour": 2, "minute": 0}),
 ]
 
 _APP: Flask | None = None
@@ -88,24 +90,16 @@ def purge_trash() -> int:
 
 
 def check_licences() -> int:
-    """Mark expired companies: the daily licence check.
+    """The daily licence check: log companies whose licence ended and tell their owners once.
 
-    Today a company whose licence has run out is already blocked on every request
-    (``Company.licence_active``), so this job only reports how many are expired; the billing work
-    extends it to switch such companies to "expired" and to e-mail their owners before the end.
+    Blocking stays in the request check (``Company.licence_active``); see app/services/licences.py.
     """
-    import datetime as dt
-
-    from sqlalchemy import func, select
-
     from app.extensions import db
-    from app.models.company import Company
+    from app.services import licences
 
     with _app().app_context():
         try:
-            return db.session.execute(
-                select(func.count(Company.id)).where(Company.licence_valid_until < dt.date.today())
-            ).scalar_one()
+            return len(licences.check_licences())
         finally:
             db.session.remove()
 
@@ -118,6 +112,30 @@ def expire_offers() -> int:
     with _app().app_context():
         try:
             return offers.expire_offers()
+        finally:
+            db.session.remove()
+
+
+def purge_audit_log() -> int:
+    """Delete security audit events older than AUDIT_RETENTION_DAYS (every company)."""
+    from app.extensions import db
+    from app.services import audit
+
+    with _app().app_context():
+        try:
+            return audit.purge_old()
+        finally:
+            db.session.remove()
+
+
+def nightly_backup() -> str:
+    """Back up the whole database and the stored files; prune old archives."""
+    from app.extensions import db
+    from app.services import backups
+
+    with _app().app_context():
+        try:
+            return str(backups.run_backup())
         finally:
             db.session.remove()
 
