@@ -47,7 +47,7 @@ MANAGEMENT = frozenset({"TaskCategories"})
 #: views only the owner may use: company data and the people of the company
 OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings"})
 #: the platform admin's own panel; no tenant business view
-PLATFORM = frozenset({"AdminCompanies", "Profile", "AccountSecurity"})
+PLATFORM = frozenset({"AdminCompanies", "AdminRestore", "Profile", "AccountSecurity"})
 
 ROLE_VIEWS: dict[str, frozenset[str]] = {
     OWNER: TENANT_COMMON | OWNER_ONLY | MANAGEMENT,

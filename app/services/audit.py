@@ -41,6 +41,7 @@ EMPLOYEE_ADDED = "employee_added"
 EMPLOYEE_DEACTIVATED = "employee_deactivated"
 EMPLOYEE_REACTIVATED = "employee_reactivated"
 API_TOKEN = "api_token"
+DATA_RESTORED = "data_restored"
 
 #: event code -> label shown in the owner's audit log (order = the filter's order)
 EVENT_LABELS: dict[str, Any] = {
@@ -65,6 +66,7 @@ EVENT_LABELS: dict[str, Any] = {
     EMPLOYEE_DEACTIVATED: _l("Employee deactivated"),
     EMPLOYEE_REACTIVATED: _l("Employee reactivated"),
     API_TOKEN: _l("API token issued"),
+    DATA_RESTORED: _l("Deleted data restored"),
 }
 
 PAGE_SIZE = 50

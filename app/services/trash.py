@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -82,6 +83,43 @@ def deleted_operations(company_id: int, cls: type) -> list[Any]:
         .execution_options(include_deleted=True, all_tenants=True)
     )
     return list(db.session.execute(stmt).scalars())
+
+
+@dataclass
+class DeletionGroup:
+    """One delete operation of a company: when, by whom, what (table name -> rows)."""
+
+    deletion_id: str
+    deleted_at: dt.datetime
+    deleted_by_id: Optional[int]
+    counts: dict[str, int] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+
+
+def deletion_groups(company_id: int, now: Optional[dt.datetime] = None, sample: int = 3) -> list[DeletionGroup]:
+    """Delete operations of one company still restorable (within the retention period), newest first."""
+    limit = (now or utcnow()) - dt.timedelta(days=RETENTION_DAYS)
+    groups: dict[str, DeletionGroup] = {}
+    for cls in _soft_delete_classes():
+        rows = db.session.execute(
+            select(cls.deletion_id, func.min(cls.deleted_at), func.max(cls.deleted_by_id), func.count())
+            .where(cls.company_id == company_id, cls.deleted_at.is_not(None), cls.deleted_at >= limit)
+            .group_by(cls.deletion_id)
+            .execution_options(include_deleted=True, all_tenants=True)
+        ).all()
+        for deletion_id, deleted_at, deleted_by_id, count in rows:
+            group = groups.setdefault(deletion_id, DeletionGroup(deletion_id, deleted_at, deleted_by_id))
+            group.deleted_at = min(group.deleted_at, deleted_at)
+            group.deleted_by_id = group.deleted_by_id or deleted_by_id
+            group.counts[cls.__tablename__] = count
+            label = next((a for a in ("name", "title", "number") if hasattr(cls, a)), None)
+            if label and len(group.names) < sample:
+                names = db.session.execute(
+                    select(getattr(cls, label)).where(cls.company_id == company_id, cls.deletion_id == deletion_id)
+                    .limit(sample).execution_options(include_deleted=True, all_tenants=True)
+                ).scalars()
+                group.names.extend(str(n) for n in names if n)
+    return sorted(groups.values(), key=lambda g: g.deleted_at, reverse=True)
 
 
 def purge(older_than_days: int = RETENTION_DAYS, now: Optional[dt.datetime] = None) -> int:

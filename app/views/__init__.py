@@ -26,6 +26,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.offers import OffersView
     from app.views.orders import OrdersView
     from app.views.products import ProductsView
+    from app.views.restores import AdminRestoreView
     from app.views.sections import PENDING_SECTIONS, section_view
     from app.views.security import (
         AccountSecurityView,
@@ -58,6 +59,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     for cls_name, route, name, section, title, lead in PENDING_SECTIONS:
         menu(section_view(cls_name, route, section, title, lead), name, title)
     menu(AdminCompaniesView, "AdminCompanies", _l("Company accounts"))
+    menu(AdminRestoreView, "AdminRestore", _l("Restoring deleted data"))
 
     # Public pages and pages without a menu entry.
     appbuilder.add_view_no_menu(SignupView)

@@ -23,6 +23,7 @@ SECTIONS: dict[str, Section] = {
     "Invoices": Section("invoices", "fa-file-invoice-dollar"),
     "Emailing": Section("emailing", "fa-envelope"),
     "AdminCompanies": Section("admin", "fa-building-shield"),
+    "AdminRestore": Section("admin", "fa-trash-arrow-up"),
     "Settings": Section("settings", "fa-gear"),
 }
 

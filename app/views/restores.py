@@ -1,0 +1,81 @@
+"""Platform admin: restore a company's deleted data (client bases, contacts, offers, tasks...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.company import Company
+from app.models.users import CrmUser
+from app.security.tenancy import all_tenants
+from app.services import DomainError, restores, trash
+from app.views.base import CrmView
+from app.views.forms import ConfirmForm
+
+#: what a table's rows are called on the restore page
+KIND_LABELS = {
+    "client_base": _l("Client bases"),
+    "contact": _l("Contacts"),
+    "tag": _l("Tags"),
+    "task": _l("Tasks"),
+    "task_category": _l("Task categories"),
+    "binder": _l("Binders"),
+    "attachment": _l("Attachments"),
+    "offer": _l("Offers"),
+    "sales_order": _l("Orders"),
+    "product": _l("Price list"),
+}
+
+
+class AdminRestoreView(CrmView):
+    """List a company's delete operations of the last 30 days and restore one (POST, CSRF)."""
+
+    route_base = "/admin/restore"
+    crm_section = "admin"
+    class_permission_name = "AdminRestore"
+    method_permission_name = {"index": "list", "company": "list", "restore": "edit"}
+
+    @expose("/")
+    @has_access
+    def index(self) -> Any:
+        """Pick the company whose owner asked for a restore."""
+        q = (request.args.get("q") or "").strip()
+        stmt = select(Company).order_by(Company.name).limit(100)
+        if q:
+            stmt = stmt.where((Company.name.ilike(f"%{q}%")) | (Company.nip == q.replace("-", "")))
+        companies = list(db.session.execute(stmt).scalars())
+        return self.render_template("admin/restore_companies.html", companies=companies, q=q,
+                                    title=_l("Restoring deleted data"))
+
+    @expose("/<int:company_id>")
+    @has_access
+    def company(self, company_id: int) -> Any:
+        """A company's restorable delete operations."""
+        company = db.session.get(Company, company_id) or abort(404)
+        groups = trash.deletion_groups(company_id)
+        with all_tenants():
+            ids = {gr.deleted_by_id for gr in groups if gr.deleted_by_id}
+            people = {u.id: str(u) for u in db.session.execute(select(CrmUser).where(CrmUser.id.in_(ids))).scalars()} if ids else {}
+        return self.render_template("admin/restore_company.html", company=company, groups=groups, people=people,
+                                    kind_labels=KIND_LABELS, confirm=ConfirmForm(), title=_l("Restoring deleted data"))
+
+    @expose("/<int:company_id>/<deletion_id>", methods=["POST"])
+    @has_access
+    def restore(self, company_id: int, deletion_id: str) -> Any:
+        """Restore one delete operation."""
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        try:
+            n = restores.restore_on_request(g.user, company_id, deletion_id)
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err), "danger")
+        else:
+            flash(gettext("Restored %(n)s records.", n=n), "success")
+        return redirect(url_for(".company", company_id=company_id))
