@@ -77,13 +77,17 @@ def send_reminders() -> int:
 
 
 def purge_trash() -> int:
-    """Remove for good what has been in the trash longer than the retention period (and its files)."""
+    """Remove for good what has been in the trash longer than the retention period (and its files).
+
+    Also removes CSV imports abandoned at the mapping step for over a day (their stored files).
+    """
     from app.extensions import db
-    from app.services import attachments, trash
+    from app.services import attachments, contact_import, trash
 
     with _app().app_context():
         try:
             attachments.purge_files(trash.RETENTION_DAYS)
+            contact_import.purge_drafts()
             return trash.purge()
         finally:
             db.session.remove()

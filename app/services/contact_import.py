@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from app.extensions import db
 from app.models.contact_io import DUPLICATE_MODES, ImportJob
@@ -539,6 +539,22 @@ def _run(company_id: int, job_id: int) -> None:
     job.status = "done"
     job.finished_at = utcnow()
     session.commit()
+
+
+#: an uploaded file left at the mapping step (never imported) is removed after this long
+DRAFT_MAX_AGE = dt.timedelta(days=1)
+
+
+def purge_drafts(max_age: dt.timedelta = DRAFT_MAX_AGE, now: dt.datetime | None = None) -> int:
+    """Remove abandoned draft imports (and their stored files) of every company; return how many."""
+    cutoff = (now or utcnow()) - max_age
+    with all_tenants(), transaction() as session:
+        result = session.execute(
+            delete(ImportJob)
+            .where(ImportJob.status == "draft", ImportJob.created_at < cutoff)
+            .execution_options(synchronize_session=False, all_tenants=True)
+        )
+    return result.rowcount or 0
 
 
 # --------------------------------------------------------------------------- background thread

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, tuple_, union_all
+from sqlalchemy import and_, column, func, literal_column, or_, select, table, text, tuple_, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -410,31 +410,45 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search_clause(company_id: int, q: str | None) -> Any:
+def search_clause(company_id: int, q: str | None, dense: bool = False) -> Any:
     """WHERE clause for a search by name, e-mail, NIP, phone or city (None for an empty query).
 
-    SQLite: prefix ranges on indexes (company_id, column). PostgreSQL: substring LIKE served by
-    pg_trgm GIN indexes that start with company_id (prefix for 1-2 characters).
+    Terms of 3+ characters are substring searches: PostgreSQL through pg_trgm GIN indexes that
+    start with company_id, SQLite through the FTS5 trigram table ``contact_fts`` (migration
+    0008) joined back to contact on id and company_id. Shorter terms are "starts with" ranges on
+    the (company_id, column) b-trees. Names and cities are searched in their normalised columns,
+    so both databases ignore case and Polish diacritics alike. ``dense`` (SQLite, over COUNT_CAP
+    matches): the same substring test as a LIKE per row, cheaper while walking the name index.
     """
     raw = (q or "").strip()
     if not raw:
         return None
-    conds, _prefix_only = _search_conds(raw)
+    conds, _prefix_only, _fts = _search_conds(raw, like=dense)
     if not conds:
         return Contact.id.is_(None)
     return or_(*(and_(Contact.company_id == company_id, c) for c in conds))
 
 
-def _search_conds(raw: str) -> tuple[list[Any], bool]:
-    """One condition per searched column, and whether all of them are "starts with" ranges."""
+def _search_conds(raw: str, like: bool = False) -> tuple[list[Any], bool, str | None]:
+    """Conditions per searched column, whether all are "starts with" ranges, and the FTS5 query.
+
+    ``like``: substring tests as LIKE '%v%' instead of the SQLite FTS5 table (same matches).
+    """
     pg = _dialect() == "postgresql"
+    fts = not pg and has_fts()
+    substring = pg or fts
+    like = pg or like
     digits = re.sub(r"[\s\-().+]", "", raw)
     conds: list[Any] = []
+    fts_terms: list[tuple[str, str]] = []
     prefix_only = True
     if digits.isdigit() and len(digits) >= 2:
         national = digits[2:] if digits.startswith("48") and len(digits) > 9 else digits.lstrip("0")
-        if pg and len(digits) >= 3:
-            conds += [_contains(Contact.nip, digits), _contains(Contact.phone, national or digits)]
+        if substring and len(digits) >= 3:
+            if like:
+                conds += [_contains(Contact.nip, digits), _contains(Contact.phone, national or digits)]
+            else:
+                fts_terms += [("nip", digits), ("phone", national or digits)]
             prefix_only = False
         else:
             conds += [_starts(Contact.nip, digits, pg), _starts(Contact.phone, "+" + digits, pg)]
@@ -448,12 +462,48 @@ def _search_conds(raw: str) -> tuple[list[Any], bool]:
         for col, value in columns:
             if not value:
                 continue
-            if pg and len(value) >= 3:
-                conds.append(_contains(col, value))
+            if substring and len(value) >= 3:
+                if like:
+                    conds.append(_contains(col, value))
+                else:
+                    fts_terms.append((col.key, value))
                 prefix_only = False
             else:
                 conds.append(_starts(col, value, pg))
-    return conds, prefix_only
+    query = _fts_query(fts_terms) if fts_terms else None
+    if query:
+        conds.append(Contact.id.in_(select(_CONTACT_FTS.c.rowid).where(_fts_op(query))))
+    return conds, prefix_only, query
+
+
+_CONTACT_FTS = table("contact_fts", column("rowid"))
+#: per database URL: whether the FTS5 trigram table of migration 0008 exists
+_FTS_PRESENT: dict[str, bool] = {}
+
+
+def has_fts() -> bool:
+    """True when this SQLite database has the ``contact_fts`` trigram table (migration 0008)."""
+    bind = db.session.get_bind()
+    key = str(bind.url)
+    if key not in _FTS_PRESENT:
+        _FTS_PRESENT[key] = db.session.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'contact_fts'")
+        ).first() is not None
+    return _FTS_PRESENT[key]
+
+
+def _fts_query(terms: list[tuple[str, str]]) -> str:
+    """One FTS5 MATCH query: columns searched for the same value share one column filter."""
+    by_value: dict[str, list[str]] = {}
+    for col, value in terms:
+        by_value.setdefault(value, []).append(col)
+    return " OR ".join(
+        "{%s} : \"%s\"" % (" ".join(cols), value.replace('"', '""')) for value, cols in by_value.items()
+    )
+
+
+def _fts_op(query: str) -> Any:
+    return literal_column("contact_fts").op("MATCH")(query)
 
 
 def _starts(col: Any, value: str, pg: bool) -> Any:
@@ -506,11 +556,12 @@ def decode_cursor(token: str | None) -> tuple[str, int] | None:
         return None
 
 
-def _filters(company_id: int, base_id: int | None, q: str | None, tag_id: int | None) -> list[Any]:
+def _filters(company_id: int, base_id: int | None, q: str | None, tag_id: int | None,
+             dense: bool = False) -> list[Any]:
     where = [Contact.company_id == company_id, Contact.deleted_at.is_(None)]
     if base_id is not None:
         where.append(Contact.base_id == base_id)
-    clause = search_clause(company_id, q)
+    clause = search_clause(company_id, q, dense=dense)
     if clause is not None:
         where.append(clause)
     if tag_id is not None:
@@ -521,7 +572,17 @@ def _filters(company_id: int, base_id: int | None, q: str | None, tag_id: int | 
 def count_contacts(company_id: int, base_id: int | None = None, q: str | None = None,
                    tag_id: int | None = None, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """How many contacts match, counting at most ``cap`` + 1 rows; returns (n, capped)."""
-    inner = select(Contact.id).where(*_filters(company_id, base_id, q, tag_id)).limit(cap + 1).subquery()
+    conds, _prefix, query = _search_conds(q.strip()) if q and q.strip() else ([], False, None)
+    if query and len(conds) == 1:
+        # SQLite FTS5: stream the trigram matches joined to contact, stop at cap + 1 of this company
+        inner = (
+            select(Contact.id)
+            .select_from(_CONTACT_FTS.join(Contact, Contact.id == _CONTACT_FTS.c.rowid))
+            .where(_fts_op(query), *_filters(company_id, base_id, None, tag_id))
+            .limit(cap + 1).subquery()
+        )
+    else:
+        inner = select(Contact.id).where(*_filters(company_id, base_id, q, tag_id)).limit(cap + 1).subquery()
     n = db.session.execute(select(func.count()).select_from(inner)).scalar_one()
     return (cap, True) if n > cap else (n, False)
 
@@ -540,10 +601,12 @@ def list_contacts(
     """One page of contacts ordered by (name_sort, id): keyset paging, no full COUNT."""
     limit = max(1, min(int(limit or PAGE_SIZE), MAX_PAGE_SIZE))
     desc = sort == "-name"
-    where = _filters(company_id, base_id, q, tag_id)
     total, capped = count_contacts(company_id, base_id, q, tag_id) if with_count else (0, True)
     pg = _dialect() == "postgresql"
-    conds, prefix_only = _search_conds(q.strip()) if q and q.strip() else ([], False)
+    conds, prefix_only, fts_query = _search_conds(q.strip()) if q and q.strip() else ([], False, None)
+    # SQLite, over COUNT_CAP substring matches: walking the name index with a LIKE per row finds a
+    # page within a few thousand rows; the FTS5 table pays off when the matches are few
+    where = _filters(company_id, base_id, q, tag_id, dense=bool(fts_query) and with_count and capped)
     # PostgreSQL, a search with at most COUNT_CAP matches: fetch them from the trigram indexes and
     # sort them (a few ms). Ordered by the bare column the planner would walk the whole
     # (company_id, [base_id,] name_sort, id) b-tree and filter, hundreds of ms when the matches

@@ -375,3 +375,37 @@ def test_other_company_gets_404_on_jobs_and_reports(app, co, base, make_company,
     assert [c.name for c in contacts_of(app, co["company_id"])] == []
     page = client.get("/contacts/import/")
     assert "plik.csv" not in page.text and "Klienci" not in page.text
+
+
+def test_abandoned_drafts_are_purged_by_the_daily_trash_job(app, co, base, make_company):
+    """A file uploaded but never imported disappears after a day; recent drafts and finished imports stay."""
+    import datetime as dt
+
+    from app.models.mixins import utcnow
+    from app.scheduler import bind_app, purge_trash
+    from app.security.tenancy import all_tenants
+
+    other = make_company("Inna")
+    other_base = make_base(app, other["company_id"], "Klienci")
+    content = "Nazwa;E-mail\nAlfa;a@alfa.pl\n".encode()
+    ids = {}
+    for name, cid, bid in (("old", co["company_id"], base), ("old_other", other["company_id"], other_base),
+                           ("fresh", co["company_id"], base)):
+        with app.app_context(), tenant_scope(cid):
+            ids[name] = ci.create_draft(cid, None, bid, content, "plik.csv").id
+            db.session.remove()
+    ids["done"] = run(app, co["company_id"], base, content)["id"]
+    with app.app_context(), all_tenants():
+        for name in ("old", "old_other", "done"):
+            db.session.get(ImportJob, ids[name]).created_at = utcnow() - dt.timedelta(days=2)
+        db.session.commit()
+        db.session.remove()
+    bind_app(app)
+    try:
+        purge_trash()
+    finally:
+        bind_app(None)
+    with app.app_context(), all_tenants():
+        left = {j.id for j in db.session.execute(select(ImportJob)).scalars()}
+        db.session.remove()
+    assert left == {ids["fresh"], ids["done"]}

@@ -263,3 +263,39 @@ def test_bulk_delete_selected(owner_client, app):
     assert _names(c.get(f"/bases/{b}").get_data(as_text=True)) == ["A3"]
     r = c.post("/contacts/bulk", data={"action": "delete", "ids": [], "next": "https://evil.example/"})
     assert "evil" not in r.headers["Location"]
+
+
+def test_search_finds_substrings_from_three_characters_on_every_database(owner_client, app, make_company):
+    """Substring search (SQLite: FTS5 trigram table, PostgreSQL: pg_trgm) for 3+ characters, same results."""
+    c = owner_client
+    cid = c.crm["company_id"]
+    b = make_base(app, cid, "Klienci")
+    nip = make_nip(78)
+    zolw = make_contact(app, cid, b, kind="company", name="Przedsiębiorstwo Żółw", nip=nip, city="Gdańsk",
+                        email="biuro@zolw-handel.pl", phone="601 222 333")
+    make_contact(app, cid, b, kind="person", first_name="Anna", last_name="Kowalska", city="Sopot")
+    other = make_company("Obca")
+    ob = make_base(app, other["company_id"], "Obcy")
+    make_contact(app, other["company_id"], ob, kind="company", name="Obcy Żółw", city="Gdańsk")
+
+    def everywhere(q):
+        return _names(c.get(f"/contacts/?q={q}").get_data(as_text=True))
+    assert everywhere("SIĘBIO") == ["Przedsiębiorstwo Żółw"]  # inside a word, diacritics ignored
+    assert everywhere("zolw") == ["Przedsiębiorstwo Żółw"]    # not the other company's "Obcy Żółw"
+    assert everywhere("ańsk") == ["Przedsiębiorstwo Żółw"]    # city
+    assert everywhere("valsk") == []                           # typo: nothing
+    assert everywhere("walsk") == ["Anna Kowalska"]
+    assert everywhere("handel.pl") == ["Przedsiębiorstwo Żółw"]  # e-mail
+    assert everywhere(nip[3:8]) == ["Przedsiębiorstwo Żółw"]  # NIP digits from the middle
+    assert everywhere("222 333") == ["Przedsiębiorstwo Żółw"]  # phone digits from the middle
+    assert everywhere("ow") == []                              # 1-2 characters: "starts with"
+    assert everywhere("ko") == ["Anna Kowalska"]
+    # the index follows edits and the trash
+    with app.app_context(), tenant_scope(cid):
+        svc.update_contact(cid, zolw, svc.ContactData(name="Zielony Dom", nip=nip, city="Gdańsk"))
+        db.session.remove()
+    assert everywhere("siębio") == [] and everywhere("elony") == ["Zielony Dom"]
+    with app.app_context(), tenant_scope(cid):
+        svc.delete_contacts(cid, [zolw], c.crm["owner_id"])
+        db.session.remove()
+    assert everywhere("elony") == []

@@ -153,3 +153,30 @@ def test_other_company_cannot_merge_or_see_groups(app, client, dups, make_compan
     with app.app_context(), tenant_scope(dups["cid"]):
         assert db.session.get(Contact, dups["gone"]) is not None
         db.session.remove()
+
+
+def test_merge_repoints_tasks_offers_and_binders_of_the_merged_contact(app, dups):
+    """A task, an offer and a binder of the merged contact belong to the kept contact afterwards."""
+    from app.models import CrmUser
+    from app.models.binders import Binder
+    from app.models.sales import Offer
+    from app.models.tasks import Task
+    from app.services import offers, tasks
+
+    cid, owner_id = dups["cid"], dups["a"]["owner_id"]
+    with app.test_request_context(), tenant_scope(cid):
+        owner = db.session.get(CrmUser, owner_id)
+        task = tasks.create_task(owner, tasks.TaskData(title="Zadzwonić do Żółwia", contact_id=dups["gone"]))
+        offer = offers.create_offer(cid, owner_id, offers.OfferData(
+            contact_id=dups["gone"], items=[offers.ItemData(name="Wdrożenie", unit_price="1000")]))
+        binder = Binder(name="Teczka Żółwia", contact_id=dups["gone"])
+        db.session.add(binder)
+        db.session.commit()
+        ids = (task.id, offer.id, binder.id)
+        dup.merge(cid, dups["keep"], [dups["gone"]], owner_id)
+        db.session.commit()
+        db.session.expire_all()
+        assert db.session.get(Task, ids[0]).contact_id == dups["keep"]
+        assert db.session.get(Offer, ids[1]).contact_id == dups["keep"]
+        assert db.session.get(Binder, ids[2]).contact_id == dups["keep"]
+        db.session.remove()
