@@ -33,6 +33,10 @@ from app.services import validators as v
 
 #: the list shows "over 10 000" instead of counting every row of a huge base
 COUNT_CAP = 10_000
+#: SQLite: from this many matches, walking the name index beats fetching and sorting all matches
+WALK_FROM = 1000
+#: SQLite: from this many substring matches, walking the name index with LIKE beats FTS + sort
+FTS_WALK_FROM = 3000
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 SORTS = ("name", "-name")
@@ -423,14 +427,15 @@ def search_clause(company_id: int, q: str | None, dense: bool = False) -> Any:
     raw = (q or "").strip()
     if not raw:
         return None
-    conds, _prefix_only, _fts = _search_conds(raw, like=dense)
+    conds, _prefix_only, _fts, _parts = _search_conds(raw, like=dense)
     if not conds:
         return Contact.id.is_(None)
     return or_(*(and_(Contact.company_id == company_id, c) for c in conds))
 
 
-def _search_conds(raw: str, like: bool = False) -> tuple[list[Any], bool, str | None]:
-    """Conditions per searched column, whether all are "starts with" ranges, and the FTS5 query.
+def _search_conds(raw: str, like: bool = False) -> tuple[list[Any], bool, str | None, list[tuple[Any, str]]]:
+    """Conditions per searched column, whether all are "starts with" ranges, the FTS5 query, and
+    the (column, value) of each "starts with" condition (in the order of the conditions).
 
     ``like``: substring tests as LIKE '%v%' instead of the SQLite FTS5 table (same matches).
     """
@@ -440,6 +445,7 @@ def _search_conds(raw: str, like: bool = False) -> tuple[list[Any], bool, str | 
     like = pg or like
     digits = re.sub(r"[\s\-().+]", "", raw)
     conds: list[Any] = []
+    parts: list[tuple[Any, str]] = []
     fts_terms: list[tuple[str, str]] = []
     prefix_only = True
     if digits.isdigit() and len(digits) >= 2:
@@ -451,9 +457,10 @@ def _search_conds(raw: str, like: bool = False) -> tuple[list[Any], bool, str | 
                 fts_terms += [("nip", digits), ("phone", national or digits)]
             prefix_only = False
         else:
-            conds += [_starts(Contact.nip, digits, pg), _starts(Contact.phone, "+" + digits, pg)]
+            parts += [(Contact.nip, digits), (Contact.phone, "+" + digits)]
             if national:
-                conds.append(_starts(Contact.phone, "+48" + national, pg))
+                parts.append((Contact.phone, "+48" + national))
+            conds += [_starts(col, value, pg) for col, value in parts]
     else:
         text = raw.lower()
         norm = normalize(raw)
@@ -469,11 +476,12 @@ def _search_conds(raw: str, like: bool = False) -> tuple[list[Any], bool, str | 
                     fts_terms.append((col.key, value))
                 prefix_only = False
             else:
+                parts.append((col, value))
                 conds.append(_starts(col, value, pg))
     query = _fts_query(fts_terms) if fts_terms else None
     if query:
         conds.append(Contact.id.in_(select(_CONTACT_FTS.c.rowid).where(_fts_op(query))))
-    return conds, prefix_only, query
+    return conds, prefix_only, query, parts
 
 
 _CONTACT_FTS = table("contact_fts", column("rowid"))
@@ -506,11 +514,16 @@ def _fts_op(query: str) -> Any:
     return literal_column("contact_fts").op("MATCH")(query)
 
 
-def _starts(col: Any, value: str, pg: bool) -> Any:
-    """"Starts with" as a b-tree range (PostgreSQL: plus the exact LIKE, whatever the collation)."""
+def _starts(col: Any, value: str, pg: bool, walk: bool = False) -> Any:
+    """"Starts with" as a b-tree range (PostgreSQL: plus the exact LIKE, whatever the collation).
+
+    ``walk`` (SQLite, many matches): the same range on ``col || ''``, which no index serves, so the
+    planner walks the (company_id, name_sort) index in page order and tests each row, instead of
+    collecting every match of every column's index and sorting them all.
+    """
     if pg:
         return and_(_prefix(col, value), col.like(f"{_like_escape(value)}%", escape="\\"))
-    return _prefix(col, value)
+    return _prefix(col.concat("") if walk else col, value)
 
 
 def _contains(col: Any, value: str) -> Any:
@@ -572,7 +585,7 @@ def _filters(company_id: int, base_id: int | None, q: str | None, tag_id: int | 
 def count_contacts(company_id: int, base_id: int | None = None, q: str | None = None,
                    tag_id: int | None = None, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """How many contacts match, counting at most ``cap`` + 1 rows; returns (n, capped)."""
-    conds, _prefix, query = _search_conds(q.strip()) if q and q.strip() else ([], False, None)
+    conds, _prefix, query, _parts = _search_conds(q.strip()) if q and q.strip() else ([], False, None, [])
     if query and len(conds) == 1:
         # SQLite FTS5: stream the trigram matches joined to contact, stop at cap + 1 of this company
         inner = (
@@ -603,10 +616,10 @@ def list_contacts(
     desc = sort == "-name"
     total, capped = count_contacts(company_id, base_id, q, tag_id) if with_count else (0, True)
     pg = _dialect() == "postgresql"
-    conds, prefix_only, fts_query = _search_conds(q.strip()) if q and q.strip() else ([], False, None)
+    conds, prefix_only, fts_query, parts = _search_conds(q.strip()) if q and q.strip() else ([], False, None, [])
     # SQLite, over COUNT_CAP substring matches: walking the name index with a LIKE per row finds a
     # page within a few thousand rows; the FTS5 table pays off when the matches are few
-    where = _filters(company_id, base_id, q, tag_id, dense=bool(fts_query) and with_count and capped)
+    where = _filters(company_id, base_id, q, tag_id, dense=bool(fts_query) and not pg and with_count and total > FTS_WALK_FROM)
     # PostgreSQL, a search with at most COUNT_CAP matches: fetch them from the trigram indexes and
     # sort them (a few ms). Ordered by the bare column the planner would walk the whole
     # (company_id, [base_id,] name_sort, id) b-tree and filter, hundreds of ms when the matches
@@ -625,11 +638,19 @@ def list_contacts(
         keyset.append(key > tuple_(*before_key) if desc else key < tuple_(*before_key))
     descending = desc != backwards
     order = (sort_col.desc(), Contact.id.desc()) if descending else (sort_col, Contact.id)
-    if pg and conds and capped and prefix_only and len(conds) > 1:
-        # PostgreSQL, many matches of a 1-2 character prefix: one ordered b-tree range per column,
-        # each cut to a page, merged (an OR would walk the name index from "a" to, say, "wo...")
+    if conds and prefix_only and len(conds) > 1 and (capped if pg else total > WALK_FROM):
+        # Many matches of a 1-2 character prefix: one ordered b-tree range per column, each cut to
+        # a page, merged (an OR would walk the name index from "a" to, say, "wo..." or collect and
+        # sort every match). SQLite: a column other than the name with many matches of its own is
+        # tested row by row while walking the name index (its matches do not follow name order).
         plain = _filters(company_id, base_id, None, tag_id) + keyset
-        branches = [select(Contact.id).where(*plain, c).order_by(*order).limit(limit + 1).subquery() for c in conds]
+        branches = []
+        for cond, (col, value) in zip(conds, parts, strict=True):
+            if not pg and col is not Contact.name_sort:
+                inner = select(Contact.id).where(*plain, cond).limit(WALK_FROM + 1).subquery()
+                if db.session.execute(select(func.count()).select_from(inner)).scalar_one() > WALK_FROM:
+                    cond = _starts(col, value, pg, walk=True)
+            branches.append(select(Contact.id).where(*plain, cond).order_by(*order).limit(limit + 1).subquery())
         merged = union_all(*(select(b.c.id) for b in branches)).subquery()
         where = [Contact.company_id == company_id, Contact.id.in_(select(merged.c.id))]
     else:
