@@ -5,6 +5,7 @@ from app.models.company import Company
 from app.models.contact_io import ImportJob
 from app.models.contacts import ClientBase, Contact, Tag, contact_tag
 from app.models.notifications import Notification, Reminder, apscheduler_jobs
+from app.models.restores import RestoreRequest
 from app.models.sales import (
     DocumentSequence,
     Offer,
@@ -18,4 +19,4 @@ from app.models.security import AuditEvent, CompanySecurity
 from app.models.tasks import Task, TaskCategory, task_assignee
 from app.models.users import CrmUser
 
-__all__ = ["Attachment", "AuditEvent", "Binder", "ClientBase", "Company", "CompanySecurity", "Contact", "CrmUser", "DocumentSequence", "ImportJob", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "Reminder", "Tag", "Task", "TaskCategory", "apscheduler_jobs", "contact_tag", "task_assignee"]
+__all__ = ["Attachment", "AuditEvent", "Binder", "ClientBase", "Company", "CompanySecurity", "Contact", "CrmUser", "DocumentSequence", "ImportJob", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "apscheduler_jobs", "contact_tag", "task_assignee"]

@@ -45,7 +45,7 @@ TENANT_COMMON = frozenset(
 #: views of the Owner and Managers: company-wide work settings (task categories)
 MANAGEMENT = frozenset({"TaskCategories"})
 #: views only the owner may use: company data and the people of the company
-OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings"})
+OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings", "Trash"})
 #: the platform admin's own panel; no tenant business view
 PLATFORM = frozenset({"AdminCompanies", "AdminRestore", "Profile", "AccountSecurity"})
 

@@ -42,6 +42,7 @@ EMPLOYEE_DEACTIVATED = "employee_deactivated"
 EMPLOYEE_REACTIVATED = "employee_reactivated"
 API_TOKEN = "api_token"
 DATA_RESTORED = "data_restored"
+RESTORE_REQUESTED = "restore_requested"
 
 #: event code -> label shown in the owner's audit log (order = the filter's order)
 EVENT_LABELS: dict[str, Any] = {
@@ -67,6 +68,7 @@ EVENT_LABELS: dict[str, Any] = {
     EMPLOYEE_REACTIVATED: _l("Employee reactivated"),
     API_TOKEN: _l("API token issued"),
     DATA_RESTORED: _l("Deleted data restored"),
+    RESTORE_REQUESTED: _l("Restore of deleted data requested"),
 }
 
 PAGE_SIZE = 50

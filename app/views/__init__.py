@@ -26,7 +26,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.offers import OffersView
     from app.views.orders import OrdersView
     from app.views.products import ProductsView
-    from app.views.restores import AdminRestoreView
+    from app.views.restores import AdminRestoreView, TrashView
     from app.views.sections import PENDING_SECTIONS, section_view
     from app.views.security import (
         AccountSecurityView,
@@ -89,6 +89,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     add_settings_tab(EmployeesView, _l("Employees"), "fa-user-tie", 30, permission="can_list")
     add_settings_tab(SecuritySettingsView, _l("Security"), "fa-shield-halved", 35, permission="can_list")
     add_settings_tab(TaskCategoriesView, _l("Task categories"), "fa-list-check", 50, permission="can_list")
+    add_settings_tab(TrashView, _l("Trash"), "fa-trash-can", 80, permission="can_list")
     add_settings_tab(TagsView, _l("Tags"), "fa-tags", 90, permission="can_list")
 
 

@@ -1,4 +1,4 @@
-"""Platform admin: restore a company's deleted data (client bases, contacts, offers, tasks...)."""
+"""Deleted data: the owner's "Kosz" tab (ask for a restore) and the platform admin's restore page."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from app.models.company import Company
 from app.models.users import CrmUser
 from app.security.tenancy import all_tenants
 from app.services import DomainError, restores, trash
-from app.views.base import CrmView
+from app.views.base import CrmView, current_company_id
 from app.views.forms import ConfirmForm
 
 #: what a table's rows are called on the restore page
@@ -50,7 +50,9 @@ class AdminRestoreView(CrmView):
         if q:
             stmt = stmt.where((Company.name.ilike(f"%{q}%")) | (Company.nip == q.replace("-", "")))
         companies = list(db.session.execute(stmt).scalars())
-        return self.render_template("admin/restore_companies.html", companies=companies, q=q,
+        pending = restores.pending_by_company()
+        companies.sort(key=lambda c: (-pending.get(c.id, 0), c.name))
+        return self.render_template("admin/restore_companies.html", companies=companies, q=q, pending=pending,
                                     title=_l("Restoring deleted data"))
 
     @expose("/<int:company_id>")
@@ -63,7 +65,8 @@ class AdminRestoreView(CrmView):
             ids = {gr.deleted_by_id for gr in groups if gr.deleted_by_id}
             people = {u.id: str(u) for u in db.session.execute(select(CrmUser).where(CrmUser.id.in_(ids))).scalars()} if ids else {}
         return self.render_template("admin/restore_company.html", company=company, groups=groups, people=people,
-                                    kind_labels=KIND_LABELS, confirm=ConfirmForm(), title=_l("Restoring deleted data"))
+                                    kind_labels=KIND_LABELS, confirm=ConfirmForm(), title=_l("Restoring deleted data"),
+                                    requested=restores.pending_deletions(company_id))
 
     @expose("/<int:company_id>/<deletion_id>", methods=["POST"])
     @has_access
@@ -79,3 +82,41 @@ class AdminRestoreView(CrmView):
         else:
             flash(gettext("Restored %(n)s records.", n=n), "success")
         return redirect(url_for(".company", company_id=company_id))
+
+
+class TrashView(CrmView):
+    """Settings tab "Kosz" (owner): what was deleted in the last 30 days; ask for a restore."""
+
+    route_base = "/settings/trash"
+    crm_section = "settings"
+    class_permission_name = "Trash"
+    method_permission_name = {"index": "list", "request_restore": "edit"}
+
+    @expose("/")
+    @has_access
+    def index(self) -> Any:
+        """Delete operations of the company and the owner's requests."""
+        company_id = current_company_id()
+        groups = trash.deletion_groups(company_id)
+        ids = {gr.deleted_by_id for gr in groups if gr.deleted_by_id}
+        people = {u.id: str(u) for u in db.session.execute(select(CrmUser).where(CrmUser.id.in_(ids))).scalars()} if ids else {}
+        requests = restores.company_requests(company_id)
+        pending = {r.deletion_id for r in requests if r.status == "pending"}
+        return self.render_template("crm/trash.html", groups=groups, people=people, kind_labels=KIND_LABELS,
+                                    requests=requests, pending=pending, confirm=ConfirmForm())
+
+    @expose("/<deletion_id>/request", methods=["POST"])
+    @has_access
+    def request_restore(self, deletion_id: str) -> Any:
+        """Ask the platform admin to restore one delete operation (POST, CSRF)."""
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        try:
+            restores.request_restore(g.user, deletion_id, request.form.get("note"))
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err), "danger")
+        else:
+            flash(gettext("Your request was sent. The administrator will restore the data and it will appear here."),
+                  "success")
+        return redirect(url_for(".index"))

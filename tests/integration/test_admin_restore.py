@@ -70,3 +70,41 @@ def test_restore_needs_post_with_csrf_and_the_admin_role(app, client, deleted, c
     assert resp.status_code in (302, 400)
     assert "Bazy klientów: 1" in client.get(f"/admin/restore/{a['company_id']}").text
     assert client.get("/admin/restore/999999").status_code == 404
+
+
+def test_owner_asks_for_restore_in_the_trash_tab_and_admin_restores(app, client, deleted, add_employee):
+    a, b = deleted
+    owner = app.test_client()
+    login(owner, a["email"])
+    trash_page = owner.get("/settings/trash/").text
+    assert "Kosz" in trash_page and "Bazy klientów: 1" in trash_page and "Kontakty: 2" in trash_page
+    deletion_id = re.search(r"/settings/trash/(\w+)/request", trash_page).group(1)
+
+    # another company's owner cannot ask for it, nor see it
+    other = app.test_client()
+    login(other, b["email"])
+    assert "Hurtownie" not in other.get("/settings/trash/").text
+    refused = other.post(f"/settings/trash/{deletion_id}/request", follow_redirects=True)
+    assert "Nie ma takich usuniętych danych" in refused.text
+
+    # an employee has no trash tab
+    emp = add_employee(a["owner_id"], "pracownik@alfa.pl")
+    emp_client = app.test_client()
+    login(emp_client, emp["email"])
+    assert emp_client.get("/settings/trash/").status_code == 403
+
+    sent = owner.post(f"/settings/trash/{deletion_id}/request", data={"note": "Usunięte przez pomyłkę"},
+                      follow_redirects=True)
+    assert "Prośba została wysłana" in sent.text and "Wysłano prośbę" in sent.text
+    again = owner.post(f"/settings/trash/{deletion_id}/request", follow_redirects=True)
+    assert "Prośba o odzyskanie tych danych została już wysłana" in again.text
+
+    login(client, *ADMIN)
+    listing = client.get("/admin/restore/").text
+    assert listing.index("Alfa Sp. z o.o.") < listing.index("Beta S.A.")
+    assert "Właściciel prosi o odzyskanie" in client.get(f"/admin/restore/{a['company_id']}").text
+    client.post(f"/admin/restore/{a['company_id']}/{deletion_id}")
+    assert "Hurtownie" in owner.get("/bases/").text
+    after = owner.get("/settings/trash/").text
+    assert "Przywrócono" in after and "niczego nie usunięto" in after
+    assert "Prośba o odzyskanie usuniętych danych" in owner.get("/settings/security/").text
