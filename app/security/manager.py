@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from flask import current_app, flash, g, redirect, request, session, url_for
+from flask import flash, g, redirect, request, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
@@ -16,7 +16,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import select
 
-from app.models.users import CrmUser, new_uniquifier
+from app.models.users import CrmUser
 
 
 class CrmAuthDBView(AuthDBView):
@@ -144,17 +144,6 @@ class CrmSecurityManager(SecurityManager):
         if self.is_auth_limited:
             self.limiter.limit(self.auth_rate_limit, methods=["POST"])(self.auth_view.blueprint)
 
-    def rotate_session_token(self, user: CrmUser) -> None:
-        """Give the user a new session token; every existing session stops working."""
-        user.fs_uniquifier = new_uniquifier()
-
     def login(self, user: CrmUser) -> None:
         """Start a browser session for ``user`` (used after sign-up)."""
         login_user(user, remember=False)
-
-    @property
-    def safe_next(self) -> str:
-        """The validated ``next`` URL of the current request."""
-        return get_safe_redirect(request.args.get("next", "")) or current_app.config.get(
-            "APPLICATION_ROOT", "/"
-        )

@@ -190,12 +190,6 @@ def list_events(company_id: int, flt: AuditFilter) -> tuple[list[AuditEvent], in
     return list(rows), pages
 
 
-def user_names(company_id: int) -> dict[int, str]:
-    """Names of the company's people by id (for the log's "who" columns)."""
-    rows = db.session.execute(select(CrmUser).where(CrmUser.company_id == company_id)).scalars()
-    return {u.id: str(u) for u in rows}
-
-
 def purge_old(now: dt.datetime | None = None) -> int:
     """Delete events older than AUDIT_RETENTION_DAYS (every company); return how many."""
     now = now or utcnow()

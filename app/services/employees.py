@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from app.extensions import appbuilder, db
+from app.extensions import db
 from app.integrations.mail import mail_configured, send_mail
 from app.models.mixins import utcnow
 from app.models.users import CrmUser, new_uniquifier
@@ -22,7 +22,8 @@ from app.services import DomainError, audit, transaction
 from app.services import validators as v
 from app.services.images import process_image
 from app.services.passwords import check_password
-from app.services.tenancy import email_taken, hash_password
+from app.services.security import user_inputs
+from app.services.tenancy import company_role, email_taken, hash_password
 
 INVITE_MAX_AGE = 7 * 24 * 3600
 
@@ -58,13 +59,6 @@ def _clean(data: EmployeeData, company_name: str, user_id: Optional[int] = None)
     )
 
 
-def _role(name: str):  # noqa: ANN202
-    role = appbuilder.sm.find_role(name)
-    if role is None:
-        raise DomainError(_l("Roles are not set up; run 'flask crm init'."))
-    return role
-
-
 def company_users(company_id: int) -> list[CrmUser]:
     """People of one company, ordered by name."""
     return list(
@@ -74,6 +68,11 @@ def company_users(company_id: int) -> list[CrmUser]:
             .order_by(CrmUser.last_name, CrmUser.first_name)
         ).scalars()
     )
+
+
+def user_names(company_id: int) -> dict[int, str]:
+    """Names of the company's people by id (the "who" columns of the audit log and the trash)."""
+    return {u.id: str(u) for u in company_users(company_id)}
 
 
 def active_people(company_id: int) -> list[CrmUser]:
@@ -107,7 +106,7 @@ def add_employee(owner: CrmUser, data: EmployeeData, invite: bool = False) -> Cr
             created_by_fk=owner.id,
             changed_by_fk=owner.id,
         )
-        user.roles = [_role(clean["role"])]
+        user.roles = [company_role(clean["role"])]
         user.password = None if invite else hash_password(data.password or "")
         session.add(user)
         session.flush()
@@ -129,7 +128,7 @@ def update_employee(owner: CrmUser, user: CrmUser, data: EmployeeData) -> CrmUse
         user.email = user.username = clean["email"]
         user.phone = clean["phone"]
         user.position = clean["position"]
-        user.roles = [_role(clean["role"])]
+        user.roles = [company_role(clean["role"])]
         user.changed_by_fk = owner.id
     return user
 
@@ -201,7 +200,7 @@ def user_from_invitation(token: str) -> CrmUser:
 def accept_invitation(token: str, password: str) -> CrmUser:
     """Set the invited user's password; the link stops working."""
     user = user_from_invitation(token)
-    check_password(password, [user.first_name, user.last_name, user.email, user.company.name])
+    check_password(password, user_inputs(user))
     with transaction():
         user.password = hash_password(password)
         user.password_changed_at = utcnow()

@@ -37,6 +37,11 @@ def _fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+def _input_parts(user_inputs: Iterable[str]) -> list[str]:
+    """Words of 3+ letters of the user's name, login, e-mail and company name, folded."""
+    return [p for v in user_inputs for p in re.split(r"[\s@._\-]+", _fold(v or "")) if len(p) >= 3]
+
+
 def _has_sequence(password: str) -> bool:
     low = password.lower()
     for seq in _SEQUENCES:
@@ -74,16 +79,9 @@ def check_password(password: str, user_inputs: Iterable[str] = ()) -> None:
     if not re.search(r"[^\w\s]|_", password):
         raise DomainError(_l("Password must contain a special character."), "password")
     low = _fold(password)
-    inputs = []
-    for value in user_inputs:
-        for part in re.split(r"[\s@._\-]+", _fold(value or "")):
-            if len(part) >= 3:
-                inputs.append(part)
-                if part in low:
-                    raise DomainError(
-                        _l("Password must not contain your name, login, e-mail or company name."),
-                        "password",
-                    )
+    inputs = _input_parts(user_inputs)
+    if any(part in low for part in inputs):
+        raise DomainError(_l("Password must not contain your name, login, e-mail or company name."), "password")
     if _has_sequence(password):
         raise DomainError(
             _l("Password must not contain keyboard sequences such as qwerty, 123456 or qweasd."),
@@ -107,5 +105,4 @@ def strength_score(password: str, user_inputs: Iterable[str] = ()) -> int:
     if not password:
         return 0
     _ensure_polish()
-    inputs = [p for v in user_inputs for p in re.split(r"[\s@._\-]+", _fold(v or "")) if len(p) >= 3]
-    return int(zxcvbn.zxcvbn(password[:100], user_inputs=inputs)["score"])
+    return int(zxcvbn.zxcvbn(password[:100], user_inputs=_input_parts(user_inputs))["score"])

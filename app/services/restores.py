@@ -79,6 +79,17 @@ def pending_by_company() -> dict[int, int]:
     return dict(rows)
 
 
+def companies_to_restore(q: str = "", limit: int = 100) -> tuple[list[Company], dict[int, int]]:
+    """Platform admin: companies matching ``q`` (name or NIP), those with pending requests first."""
+    stmt = select(Company).order_by(Company.name).limit(limit)
+    if q:
+        stmt = stmt.where((Company.name.ilike(f"%{q}%")) | (Company.nip == q.replace("-", "")))
+    companies = list(db.session.execute(stmt).scalars())
+    pending = pending_by_company()
+    companies.sort(key=lambda c: (-pending.get(c.id, 0), c.name))
+    return companies, pending
+
+
 def pending_deletions(company_id: int) -> set[str]:
     """Platform admin: delete operations of a company its owner asked to restore."""
     with all_tenants():

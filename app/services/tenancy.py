@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -42,6 +42,22 @@ def email_taken(email: str, exclude_user_id: Optional[int] = None) -> bool:
     return db.session.execute(stmt).first() is not None
 
 
+def nip_taken(nip: str, exclude_company_id: Optional[int] = None) -> bool:
+    """True when a company account with this NIP already exists."""
+    stmt = select(Company.id).where(Company.nip == nip)
+    if exclude_company_id is not None:
+        stmt = stmt.where(Company.id != exclude_company_id)
+    return db.session.execute(stmt).first() is not None
+
+
+def company_role(name: str) -> Any:
+    """The FAB role of a company person by name; DomainError when `flask crm init` has not run."""
+    role = appbuilder.sm.find_role(name)
+    if role is None:
+        raise DomainError(_l("Roles are not set up; run 'flask crm init'."))
+    return role
+
+
 def register_company(data: SignupData, today: Optional[dt.date] = None) -> CrmUser:
     """Create a company with a free trial licence and its owner; return the owner."""
     name = v.clean_text(data.company_name, "company_name", _l("Company name"), 200, required=True)
@@ -50,7 +66,7 @@ def register_company(data: SignupData, today: Optional[dt.date] = None) -> CrmUs
     last = v.clean_text(data.last_name, "last_name", _l("Last name"), 64, required=True)
     email = v.clean_email(data.email, required=True)
     check_password(data.password, [first, last, email, name])
-    if db.session.execute(select(Company.id).where(Company.nip == nip)).first():
+    if nip_taken(nip):
         raise DomainError(_l("A company with this NIP already has an account."), "nip")
     if email_taken(email):
         raise DomainError(_l("This e-mail address is already used by another account."), "email")
@@ -72,10 +88,6 @@ def register_company(data: SignupData, today: Optional[dt.date] = None) -> CrmUs
 
 
 def _new_user(company: Company, first: str, last: str, email: str, password: str, role: str) -> CrmUser:
-    sm = appbuilder.sm
-    role_obj = sm.find_role(role)
-    if role_obj is None:
-        raise DomainError(_l("Roles are not set up; run 'flask crm init'."))
     user = CrmUser(
         first_name=first,
         last_name=last,
@@ -84,7 +96,7 @@ def _new_user(company: Company, first: str, last: str, email: str, password: str
         active=True,
         company_id=company.id,
     )
-    user.roles = [role_obj]
+    user.roles = [company_role(role)]
     user.password = hash_password(password)
     return user
 
@@ -134,10 +146,7 @@ def update_company(
         )
     elif remove_logo:
         clean["logo"] = clean["logo_mime"] = None
-    other = db.session.execute(
-        select(Company.id).where(Company.nip == clean["nip"], Company.id != company.id)
-    ).first()
-    if other:
+    if nip_taken(clean["nip"], exclude_company_id=company.id):
         raise DomainError(_l("A company with this NIP already has an account."), "nip")
     with transaction():
         for key, value in clean.items():

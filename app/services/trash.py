@@ -74,17 +74,6 @@ def restore(deletion_id: str, company_id: int) -> int:
     return count
 
 
-def deleted_operations(company_id: int, cls: type) -> list[Any]:
-    """Trashed rows of one type for a company, newest first (for restore screens)."""
-    stmt = (
-        select(cls)
-        .where(cls.company_id == company_id, cls.deleted_at.is_not(None))
-        .order_by(cls.deleted_at.desc())
-        .execution_options(include_deleted=True, all_tenants=True)
-    )
-    return list(db.session.execute(stmt).scalars())
-
-
 @dataclass
 class DeletionGroup:
     """One delete operation of a company: when, by whom, what (table name -> rows)."""

@@ -28,6 +28,14 @@ def _data(form: EmployeeForm) -> svc.EmployeeData:
     )
 
 
+def employee_or_404(user_id: int) -> Any:
+    """A person of the signed-in user's company by id; 404 for anyone else's."""
+    user = svc.get_employee(current_company_id(), user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
 class EmployeesView(CrmView):
     """List, add, edit, (de)activate the people of the company."""
 
@@ -41,12 +49,6 @@ class EmployeesView(CrmView):
         "edit": "edit",
         "set_active": "edit",
     }
-
-    def _get(self, user_id: int) -> Any:
-        user = svc.get_employee(current_company_id(), user_id)
-        if user is None:
-            abort(404)
-        return user
 
     @expose("/")
     @has_access
@@ -96,7 +98,7 @@ class EmployeesView(CrmView):
     @has_access
     def show(self, user_id: int) -> Any:
         """An employee's profile page."""
-        user = self._get(user_id)
+        user = employee_or_404(user_id)
         return self.render_template(
             "crm/profile.html",
             employee=user,
@@ -109,7 +111,7 @@ class EmployeesView(CrmView):
     @has_access
     def edit(self, user_id: int) -> Any:
         """Edit an employee's data and role."""
-        user = self._get(user_id)
+        user = employee_or_404(user_id)
         form = EmployeeForm(obj=user)
         if request.method == "GET":
             form.role.data = next((r for r in roles.COMPANY_ROLES if r in user.role_names), roles.EMPLOYEE)
@@ -128,7 +130,7 @@ class EmployeesView(CrmView):
     @has_access
     def set_active(self, user_id: int) -> Any:
         """Deactivate or reactivate an employee (POST with CSRF)."""
-        user = self._get(user_id)
+        user = employee_or_404(user_id)
         form = ConfirmForm()
         if form.validate_on_submit():
             active = request.form.get("active") == "1"

@@ -8,13 +8,11 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from app.extensions import db
 from app.models.company import Company
-from app.models.users import CrmUser
 from app.security.tenancy import all_tenants
-from app.services import DomainError, restores, trash
+from app.services import DomainError, employees, restores, trash
 from app.views.base import CrmView, current_company_id
 from app.views.forms import ConfirmForm
 
@@ -46,12 +44,7 @@ class AdminRestoreView(CrmView):
     def index(self) -> Any:
         """Pick the company whose owner asked for a restore."""
         q = (request.args.get("q") or "").strip()
-        stmt = select(Company).order_by(Company.name).limit(100)
-        if q:
-            stmt = stmt.where((Company.name.ilike(f"%{q}%")) | (Company.nip == q.replace("-", "")))
-        companies = list(db.session.execute(stmt).scalars())
-        pending = restores.pending_by_company()
-        companies.sort(key=lambda c: (-pending.get(c.id, 0), c.name))
+        companies, pending = restores.companies_to_restore(q)
         return self.render_template("admin/restore_companies.html", companies=companies, q=q, pending=pending,
                                     title=_l("Restoring deleted data"))
 
@@ -62,8 +55,7 @@ class AdminRestoreView(CrmView):
         company = db.session.get(Company, company_id) or abort(404)
         groups = trash.deletion_groups(company_id)
         with all_tenants():
-            ids = {gr.deleted_by_id for gr in groups if gr.deleted_by_id}
-            people = {u.id: str(u) for u in db.session.execute(select(CrmUser).where(CrmUser.id.in_(ids))).scalars()} if ids else {}
+            people = employees.user_names(company_id)
         return self.render_template("admin/restore_company.html", company=company, groups=groups, people=people,
                                     kind_labels=KIND_LABELS, confirm=ConfirmForm(), title=_l("Restoring deleted data"),
                                     requested=restores.pending_deletions(company_id))
@@ -98,8 +90,7 @@ class TrashView(CrmView):
         """Delete operations of the company and the owner's requests."""
         company_id = current_company_id()
         groups = trash.deletion_groups(company_id)
-        ids = {gr.deleted_by_id for gr in groups if gr.deleted_by_id}
-        people = {u.id: str(u) for u in db.session.execute(select(CrmUser).where(CrmUser.id.in_(ids))).scalars()} if ids else {}
+        people = employees.user_names(company_id)
         requests = restores.company_requests(company_id)
         pending = {r.deletion_id for r in requests if r.status == "pending"}
         return self.render_template("crm/trash.html", groups=groups, people=people, kind_labels=KIND_LABELS,

@@ -5,11 +5,9 @@ the password strength check of the forms and the small token API (/api/v1/auth/t
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, ClassVar
 
 from flask import (
-    abort,
     current_app,
     flash,
     g,
@@ -23,15 +21,15 @@ from flask_appbuilder import expose, has_access
 from flask_appbuilder.api import BaseApi
 from flask_appbuilder.security.decorators import protect
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
 
 from app.extensions import appbuilder, db
 from app.services import DomainError, audit
 from app.services import employees as employees_svc
 from app.services import security as sec
-from app.services.passwords import check_password
+from app.services.passwords import check_password, strength_score
 from app.views.base import CrmView, current_company_id, show_domain_error
+from app.views.employees import employee_or_404
 from app.views.forms import ConfirmForm
 from app.views.security_forms import (
     AuditFilterForm,
@@ -179,12 +177,6 @@ class EmployeeSecurityView(CrmView):
         "reset_two_factor": "edit",
     }
 
-    def _get(self, user_id: int) -> Any:
-        user = employees_svc.get_employee(current_company_id(), user_id)
-        if user is None:
-            abort(404)
-        return user
-
     def _back(self, user: Any) -> Any:
         return redirect(url_for("EmployeesView.show", user_id=user.id))
 
@@ -192,7 +184,7 @@ class EmployeeSecurityView(CrmView):
     @has_access
     def logout_everywhere(self, user_id: int) -> Any:
         """End every session and API token of an employee ("Wyloguj ze wszystkich miejsc")."""
-        user = self._get(user_id)
+        user = employee_or_404(user_id)
         if ConfirmForm().validate_on_submit():
             sec.logout_everywhere(user, g.user)
             if user.id == g.user.id:
@@ -204,7 +196,7 @@ class EmployeeSecurityView(CrmView):
     @has_access
     def unlock(self, user_id: int) -> Any:
         """Lift an employee's lockout after failed sign-ins."""
-        user = self._get(user_id)
+        user = employee_or_404(user_id)
         if ConfirmForm().validate_on_submit():
             sec.unlock(user, g.user)
             flash(gettext("The account has been unlocked."), "success")
@@ -214,7 +206,7 @@ class EmployeeSecurityView(CrmView):
     @has_access
     def reset_two_factor(self, user_id: int) -> Any:
         """Turn off an employee's two-step sign-in (lost phone); they set it up again."""
-        user = self._get(user_id)
+        user = employee_or_404(user_id)
         if ConfirmForm().validate_on_submit():
             try:
                 sec.disable_two_factor(user, g.user)
@@ -229,7 +221,7 @@ class EmployeeSecurityView(CrmView):
     @has_access
     def password(self, user_id: int) -> Any:
         """The owner sets a new password for an employee; by default signs them out everywhere."""
-        user = self._get(user_id)
+        user = employee_or_404(user_id)
         if user.id == g.user.id:
             return redirect(url_for("AccountSecurityView.password"))
         form = SetPasswordByOwnerForm()
@@ -247,13 +239,6 @@ class EmployeeSecurityView(CrmView):
         return self.render_template("security/password.html", form=form, employee=user, own=False)
 
 
-def _parse_date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 class SecuritySettingsView(CrmView):
     """"Bezpieczeństwo" settings tab: company-wide 2FA switch and the audit log."""
 
@@ -267,15 +252,15 @@ class SecuritySettingsView(CrmView):
     def index(self) -> Any:
         """The company's security policy and its filterable audit log."""
         company_id = current_company_id()
-        names = audit.user_names(company_id)
+        names = employees_svc.user_names(company_id)
         filters = AuditFilterForm(request.args)
         filters.user.choices = [("", gettext("Everyone"))] + [(str(k), v) for k, v in sorted(names.items(), key=lambda kv: kv[1])]
         filters.event.choices = [("", gettext("All events"))] + [(k, str(v)) for k, v in audit.EVENT_LABELS.items()]
         flt = audit.AuditFilter(
             user_id=int(request.args["user"]) if request.args.get("user", "").isdigit() else None,
             event=request.args.get("event") or None,
-            date_from=_parse_date(request.args.get("date_from")),
-            date_to=_parse_date(request.args.get("date_to")),
+            date_from=filters.date_from.data,
+            date_to=filters.date_to.data,
             page=int(request.args["page"]) if request.args.get("page", "").isdigit() else 1,
         )
         events, pages = audit.list_events(company_id, flt)
@@ -362,8 +347,6 @@ class PasswordStrengthView(CrmView):
         user = g.user if g.user is not None and g.user.is_authenticated else None
         if user is not None:
             inputs += sec.user_inputs(user)
-        from app.services.passwords import strength_score
-
         try:
             check_password(password, inputs)
         except DomainError as err:
@@ -413,7 +396,3 @@ class MeApi(BaseApi):
             company=user.company.name if user.company else None,
             two_factor=user.two_factor_enabled,
         )
-
-
-#: keeps lazy strings referenced for extraction
-_TITLES = (_l("Security"),)

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-REQUIRED = _l("This field is required.")
+from app.views.forms import REQUIRED
 
 
 class TwoFactorLoginForm(FlaskForm):

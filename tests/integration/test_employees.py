@@ -36,6 +36,7 @@ def test_owner_adds_employee_who_can_log_in(app, owner_client, client):
 def test_add_employee_refuses_bad_data_with_reason(app, owner_client):
     resp = owner_client.post("/settings/employees/add", data={**NEW, "password": "zajac123"})
     assert resp.status_code == 200 and user_by_email(app, NEW["email"]) is None
+    assert "Hasło musi mieć co najmniej 10 znaków." in resp.text
     resp = owner_client.post("/settings/employees/add", data={**NEW, "email": owner_client.crm["email"]})
     assert "Ten adres e-mail jest już używany" in resp.text
 

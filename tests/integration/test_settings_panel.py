@@ -94,10 +94,9 @@ def test_employee_cannot_open_owner_tabs(app, client, make_company, add_employee
     assert page.status_code == 200
     assert "Pracownicy" not in page.text and "Dane firmy" not in page.text
     for url in ("/settings/company/", "/settings/employees/", "/settings/employees/add", f"/settings/employees/{info['owner_id']}"):
-        resp = client.get(url)
-        assert resp.status_code in (302, 403), url
+        assert client.get(url).status_code == 403, url
     resp = client.post("/settings/employees/add", data={"first_name": "X", "last_name": "Y", "email": "x@y.pl", "role": "Owner", "access": "password", "password": "Abc-Def-123!xyz"})
-    assert resp.status_code in (302, 403)
+    assert resp.status_code == 403
     with app.app_context():
         assert db.session.execute(select(CrmUser).where(CrmUser.email == "x@y.pl")).first() is None
         db.session.remove()
