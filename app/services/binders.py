@@ -144,6 +144,20 @@ def binder_choices(company_id: int) -> list[Binder]:
     return [b for b, _n in list_binders(company_id)]
 
 
+def check_binder(company_id: int, binder_id: Any) -> int | None:
+    """A binder id of this company, or None; DomainError for a foreign or missing one."""
+    text = str(binder_id if binder_id is not None else "").strip()
+    if not text:
+        return None
+    try:
+        bid = int(text)
+    except ValueError:
+        raise DomainError(_l("This binder does not exist."), "binder_id") from None
+    if get_binder(company_id, bid) is None:
+        raise DomainError(_l("This binder does not exist."), "binder_id")
+    return bid
+
+
 def _clean(company_id: int, data: BinderData) -> dict[str, Any]:
     from app.services.contacts import pickable_contact
 

@@ -22,14 +22,6 @@ def add_notification(
     return note
 
 
-def notify(company_id: int, user_ids: list[int], title: str, body: str | None = None, url: str | None = None) -> int:
-    """Notify several people of a company at once (own transaction); return how many."""
-    with transaction():
-        for uid in sorted(set(user_ids)):
-            add_notification(company_id, uid, title, body, url)
-    return len(set(user_ids))
-
-
 def unread_count(company_id: int, user_id: int) -> int:
     """How many unread notifications the person has (the number on the bell)."""
     return db.session.execute(

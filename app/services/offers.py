@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 
 from app.extensions import db
-from app.models.binders import Attachment, Binder
+from app.models.binders import Binder
 from app.models.contacts import Contact
 from app.models.mixins import utcnow
 from app.models.sales import (
@@ -29,7 +29,7 @@ from app.models.sales import (
     OfferVersion,
     Product,
 )
-from app.services import DomainError, clock, numbering, pricing, sales_pdf, transaction, trash
+from app.services import DomainError, binders, clock, numbering, pricing, sales_pdf, transaction, trash
 from app.services import validators as v
 
 MAX_ITEMS = 500
@@ -146,51 +146,35 @@ def pick_client(company_id: int, contact_id: Any) -> Contact:
     return pickable_contact(company_id, contact_id)
 
 
-def check_binder(company_id: int, binder_id: Any) -> int | None:
-    """A binder id of this company, or None; DomainError for a foreign or missing one."""
-    text = str(binder_id if binder_id is not None else "").strip()
-    if not text:
-        return None
-    try:
-        bid = int(text)
-    except ValueError:
-        raise DomainError(_l("This binder does not exist."), "binder_id") from None
-    found = db.session.execute(select(Binder.id).where(Binder.company_id == company_id, Binder.id == bid)).first()
-    if found is None:
-        raise DomainError(_l("This binder does not exist."), "binder_id")
-    return bid
-
-
-def binder_choices(company_id: int) -> list[Binder]:
-    """Binders an offer or order can be filed in."""
-    return list(db.session.execute(
-        select(Binder).where(Binder.company_id == company_id).order_by(func.lower(Binder.name), Binder.id)
-    ).scalars())
-
-
-def _clean_header(company_id: int, data: OfferData, today: dt.date) -> dict:
+def clean_document_header(company_id: int, data: Any) -> dict:
+    """Header fields offers and orders share: client, language, currency, binder, terms, notes."""
     contact = pick_client(company_id, data.contact_id)
-    if data.template not in OFFER_TEMPLATES:
-        raise DomainError(_l("Choose an offer format."), "template")
     if data.language not in DOC_LANGUAGES:
         raise DomainError(_l("Choose the language of the document."), "language")
     currency = (data.currency or "PLN").upper()
     if currency not in CURRENCIES:
         raise DomainError(_l("Choose a currency from the list."), "currency")
-    if data.valid_until is not None and data.valid_until < today:
-        raise DomainError(_l("The validity date cannot be in the past."), "valid_until")
-    if data.reminder_on is not None and data.reminder_on < today:
-        raise DomainError(_l("The reminder date cannot be in the past."), "reminder_on")
     return {
-        "contact_id": contact.id, "template": data.template, "language": data.language, "currency": currency,
-        "valid_until": data.valid_until, "reminder_on": data.reminder_on,
-        "binder_id": check_binder(company_id, data.binder_id),
+        "contact_id": contact.id, "language": data.language, "currency": currency,
+        "binder_id": binders.check_binder(company_id, data.binder_id),
         "payment_terms": v.clean_text(data.payment_terms, "payment_terms", _l("Payment terms"), 200),
         "notes": v.clean_text(data.notes, "notes", _l("Notes"), 4000),
     }
 
 
-def _apply_items(doc: Any, item_cls: type, lines: list[dict]) -> None:
+def _clean_header(company_id: int, data: OfferData, today: dt.date) -> dict:
+    header = clean_document_header(company_id, data)
+    if data.template not in OFFER_TEMPLATES:
+        raise DomainError(_l("Choose an offer format."), "template")
+    if data.valid_until is not None and data.valid_until < today:
+        raise DomainError(_l("The validity date cannot be in the past."), "valid_until")
+    if data.reminder_on is not None and data.reminder_on < today:
+        raise DomainError(_l("The reminder date cannot be in the past."), "reminder_on")
+    return {**header, "template": data.template, "valid_until": data.valid_until, "reminder_on": data.reminder_on}
+
+
+def apply_items(doc: Any, item_cls: type, lines: list[dict]) -> None:
+    """Replace a document's lines with the cleaned ``lines`` and recompute its totals."""
     doc.items.clear()
     for line in lines:
         doc.items.append(item_cls(company_id=doc.company_id, **line))
@@ -208,7 +192,7 @@ def create_offer(company_id: int, user_id: int | None, data: OfferData, today: d
         offer = Offer(company_id=company_id, number=number, seq_year=today.year, seq_number=seq,
                       issue_date=today, status="draft", owner_id=user_id, **header)
         session.add(offer)
-        _apply_items(offer, OfferItem, lines)
+        apply_items(offer, OfferItem, lines)
         session.flush()
         _sync_reminder(offer)
         _new_version(offer, user_id)
@@ -225,30 +209,34 @@ def update_offer(offer: Offer, user_id: int | None, data: OfferData, today: dt.d
     with transaction() as session:
         for key, value in header.items():
             setattr(offer, key, value)
-        _apply_items(offer, OfferItem, lines)
+        apply_items(offer, OfferItem, lines)
         session.flush()
         _sync_reminder(offer)
         _new_version(offer, user_id)
     return offer
 
 
-def _new_version(offer: Offer, user_id: int | None) -> OfferVersion:
-    """Render the PDF, store it as an attachment of the offer and its binder, record the version.
+def print_to_attachments(doc: Any, template: str, kind: str, user_id: int | None) -> Any:
+    """Bump the document's version, render its PDF and file it with the document (and its binder).
 
-    Runs inside the caller's transaction; ``store_attachment`` commits it together with the offer.
+    Runs inside the caller's transaction; ``store_attachment`` commits it together with the document.
     """
     from app.services.attachments import store_attachment
 
-    offer.version = (offer.version or 0) + 1
+    doc.version = (doc.version or 0) + 1
     db.session.flush()
-    pdf = sales_pdf.render_document_pdf(offer, offer.template, "offer")
-    filename = sales_pdf.pdf_filename(offer, offer.version)
+    pdf = sales_pdf.render_document_pdf(doc, template, kind)
+    return store_attachment(doc.company_id, pdf, sales_pdf.pdf_filename(doc, doc.version),
+                            binder_id=doc.binder_id, owner=doc, user_id=user_id)
+
+
+def _new_version(offer: Offer, user_id: int | None) -> OfferVersion:
+    """Print a new PDF version of the offer and record it."""
+    att = print_to_attachments(offer, offer.template, "offer", user_id)
     version = OfferVersion(company_id=offer.company_id, offer_id=offer.id, version=offer.version,
-                           filename=filename, total_gross=offer.total_gross, created_at=utcnow(),
-                           created_by_id=user_id)
+                           filename=sales_pdf.pdf_filename(offer, offer.version), total_gross=offer.total_gross,
+                           created_at=utcnow(), created_by_id=user_id, attachment_id=att.id)
     db.session.add(version)
-    att = store_attachment(offer.company_id, pdf, filename, binder_id=offer.binder_id, owner=offer, user_id=user_id)
-    version.attachment_id = att.id
     return version
 
 
@@ -296,56 +284,80 @@ def get_offer(company_id: int, offer_id: int) -> Offer | None:
     ).scalar_one_or_none()
 
 
-def list_offers(company_id: int, q: str = "", status: str = "", limit: int = 200) -> list[Offer]:
-    """Offers of the company, newest first; ``q`` matches the number or the client's name."""
-    stmt = select(Offer).join(Contact, Contact.id == Offer.contact_id).where(Offer.company_id == company_id)
-    if status in OFFER_STATUSES:
-        stmt = stmt.where(Offer.status == status)
+def list_documents(model: Any, statuses: tuple, company_id: int, q: str = "", status: str = "",
+                   limit: int = 200) -> list[Any]:
+    """Offers or orders of the company, newest first; ``q`` matches the number or the client's name."""
+    stmt = select(model).join(Contact, Contact.id == model.contact_id).where(model.company_id == company_id)
+    if status in statuses:
+        stmt = stmt.where(model.status == status)
     q = (q or "").strip().lower()
     if q:
         like = f"%{q}%"
-        stmt = stmt.where(or_(func.lower(Offer.number).like(like), func.lower(Contact.name).like(like)))
-    stmt = stmt.order_by(Offer.issue_date.desc(), Offer.id.desc()).limit(limit)
+        stmt = stmt.where(or_(func.lower(model.number).like(like), func.lower(Contact.name).like(like)))
+    stmt = stmt.order_by(model.issue_date.desc(), model.id.desc()).limit(limit)
     return list(db.session.execute(stmt).scalars())
+
+
+def list_offers(company_id: int, q: str = "", status: str = "", limit: int = 200) -> list[Offer]:
+    """Offers of the company, newest first; ``q`` matches the number or the client's name."""
+    return list_documents(Offer, OFFER_STATUSES, company_id, q, status, limit)
+
+
+def documents_of_binder(model: Any, company_id: int, binder_id: int) -> list[Any]:
+    """Offers or orders filed in a binder, and those of the binder's client not filed in any binder."""
+    client = select(Binder.contact_id).where(Binder.company_id == company_id, Binder.id == binder_id).scalar_subquery()
+    return list(db.session.execute(
+        select(model).where(model.company_id == company_id, or_(
+            model.binder_id == binder_id, and_(model.binder_id.is_(None), model.contact_id == client),
+        )).order_by(model.id.desc())
+    ).scalars())
+
+
+def binder_entries(docs: list[Any], labels: dict, url_base: str) -> list[Any]:
+    """A binder page's section for offers or orders: number, status and gross total of each."""
+    from app.services.binders import BinderItem
+
+    return [
+        BinderItem(d.number, f"{url_base}/{d.id}",
+                   f"{labels[d.status]} · {pricing.format_money(d.total_gross)} {d.currency}", d.issue_date)
+        for d in docs
+    ]
 
 
 def offers_of_binder(company_id: int, binder_id: int) -> list[Offer]:
     """Offers filed in a binder, and offers of the binder's client not filed in any binder."""
-    client = select(Binder.contact_id).where(Binder.company_id == company_id, Binder.id == binder_id).scalar_subquery()
-    return list(db.session.execute(
-        select(Offer).where(Offer.company_id == company_id, or_(
-            Offer.binder_id == binder_id, and_(Offer.binder_id.is_(None), Offer.contact_id == client),
-        )).order_by(Offer.id.desc())
-    ).scalars())
+    return documents_of_binder(Offer, company_id, binder_id)
 
 
 def binder_items(company_id: int, binder_id: int) -> list[Any]:
     """The "Oferty" section of a binder page: number, status and gross total of each offer."""
-    from app.services.binders import BinderItem
-
-    return [
-        BinderItem(o.number, f"/offers/{o.id}",
-                   f"{STATUS_LABELS[o.status]} · {pricing.format_money(o.total_gross)} {o.currency}", o.issue_date)
-        for o in offers_of_binder(company_id, binder_id)
-    ]
+    return binder_entries(offers_of_binder(company_id, binder_id), STATUS_LABELS, "/offers")
 
 
-def versions(offer: Offer) -> list[OfferVersion]:
-    """PDF versions of an offer, newest first."""
-    return list(offer.versions)
+def stored_pdf(company_id: int, attachment_id: int | None) -> tuple[str, bytes] | None:
+    """(file name, bytes) of a live attachment of the company, or None."""
+    from app.services.attachments import get_attachment, read_attachment
+
+    if attachment_id is None:
+        return None
+    att = get_attachment(company_id, attachment_id)
+    if att is None:
+        return None
+    return att.filename, read_attachment(att)
+
+
+def delete_with_attachments(doc: Any, owner_type: str, user_id: int | None) -> str:
+    """Move a document (cascading to its lines) and the attachments it owns to the trash in one operation."""
+    from app.services.attachments import owner_attachments
+
+    return trash.soft_delete([doc, *owner_attachments(doc.company_id, owner_type, doc.id)], user_id)
 
 
 def version_pdf(offer: Offer, version_no: int) -> tuple[str, bytes] | None:
     """(file name, PDF bytes) of one version of an offer, or None."""
-    from app.services.attachments import get_attachment, read_attachment
-
     ver = next((x for x in offer.versions if x.version == version_no), None)
-    if ver is None or ver.attachment_id is None:
-        return None
-    att = get_attachment(offer.company_id, ver.attachment_id)
-    if att is None:
-        return None
-    return ver.filename, read_attachment(att)
+    found = stored_pdf(offer.company_id, ver.attachment_id) if ver is not None else None
+    return (ver.filename, found[1]) if found else None
 
 
 def set_status(offer: Offer, status: str) -> Offer:
@@ -361,11 +373,7 @@ def set_status(offer: Offer, status: str) -> Offer:
 
 def delete_offer(offer: Offer, user_id: int | None) -> str:
     """Move an offer, its lines, versions and PDF attachments to the trash in one operation."""
-    atts = list(db.session.execute(
-        select(Attachment).where(Attachment.company_id == offer.company_id, Attachment.owner_type == "offer",
-                                 Attachment.owner_id == offer.id)
-    ).scalars())
-    return trash.soft_delete([offer, *atts], user_id)
+    return delete_with_attachments(offer, "offer", user_id)
 
 
 def expire_offers(today: dt.date | None = None) -> int:

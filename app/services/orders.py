@@ -7,27 +7,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models.binders import Attachment, Binder
-from app.models.contacts import Contact
 from app.models.sales import (
-    CURRENCIES,
-    DOC_LANGUAGES,
     ORDER_STATUSES,
     Offer,
     Order,
     OrderItem,
 )
-from app.services import DomainError, clock, numbering, pricing, sales_pdf, transaction, trash
-from app.services import validators as v
+from app.services import DomainError, clock, numbering, transaction
 from app.services.offers import (
     ItemData,
-    _apply_items,
-    check_binder,
+    apply_items,
+    binder_entries,
+    clean_document_header,
     clean_items,
-    pick_client,
+    delete_with_attachments,
+    documents_of_binder,
+    list_documents,
+    print_to_attachments,
+    stored_pdf,
 )
 
 STATUS_LABELS = {
@@ -60,18 +60,7 @@ class OrderData:
 
 
 def _clean_header(company_id: int, data: OrderData) -> dict:
-    contact = pick_client(company_id, data.contact_id)
-    if data.language not in DOC_LANGUAGES:
-        raise DomainError(_l("Choose the language of the document."), "language")
-    currency = (data.currency or "PLN").upper()
-    if currency not in CURRENCIES:
-        raise DomainError(_l("Choose a currency from the list."), "currency")
-    return {
-        "contact_id": contact.id, "language": data.language, "currency": currency, "due_date": data.due_date,
-        "binder_id": check_binder(company_id, data.binder_id),
-        "payment_terms": v.clean_text(data.payment_terms, "payment_terms", _l("Payment terms"), 200),
-        "notes": v.clean_text(data.notes, "notes", _l("Notes"), 4000),
-    }
+    return {**clean_document_header(company_id, data), "due_date": data.due_date}
 
 
 def _new_order(company_id: int, user_id: int | None, today: dt.date, **header: Any) -> Order:
@@ -84,14 +73,7 @@ def _new_order(company_id: int, user_id: int | None, today: dt.date, **header: A
 
 def _store_pdf(order: Order, user_id: int | None) -> None:
     """Render the order's PDF and file it (in its binder too); runs inside the caller's transaction."""
-    from app.services.attachments import store_attachment
-
-    order.version = (order.version or 0) + 1
-    db.session.flush()
-    pdf = sales_pdf.render_document_pdf(order, "order", "order")
-    att = store_attachment(order.company_id, pdf, sales_pdf.pdf_filename(order, order.version),
-                           binder_id=order.binder_id, owner=order, user_id=user_id)
-    order.attachment_id = att.id
+    order.attachment_id = print_to_attachments(order, "order", "order", user_id).id
 
 
 def create_order(company_id: int, user_id: int | None, data: OrderData, today: dt.date | None = None) -> Order:
@@ -101,9 +83,14 @@ def create_order(company_id: int, user_id: int | None, data: OrderData, today: d
     lines = clean_items(company_id, data.items, header["currency"])
     with transaction():
         order = _new_order(company_id, user_id, today, **header)
-        _apply_items(order, OrderItem, lines)
+        apply_items(order, OrderItem, lines)
         _store_pdf(order, user_id)
     return order
+
+
+def can_order(offer: Offer, existing: list[Order]) -> bool:
+    """Whether an offer can become an order: accepted, and no order made from it yet."""
+    return offer.status == "accepted" and not existing
 
 
 def create_from_offer(offer: Offer, user_id: int | None, today: dt.date | None = None) -> Order:
@@ -128,7 +115,7 @@ def create_from_offer(offer: Offer, user_id: int | None, today: dt.date | None =
             language=offer.language, currency=offer.currency, binder_id=offer.binder_id,
             payment_terms=offer.payment_terms, notes=offer.notes,
         )
-        _apply_items(order, OrderItem, lines)
+        apply_items(order, OrderItem, lines)
         _store_pdf(order, user_id)
     return order
 
@@ -142,7 +129,7 @@ def update_order(order: Order, user_id: int | None, data: OrderData) -> Order:
     with transaction():
         for key, value in header.items():
             setattr(order, key, value)
-        _apply_items(order, OrderItem, lines)
+        apply_items(order, OrderItem, lines)
         _store_pdf(order, user_id)
     return order
 
@@ -167,36 +154,17 @@ def get_order(company_id: int, order_id: int) -> Order | None:
 
 def list_orders(company_id: int, q: str = "", status: str = "", limit: int = 200) -> list[Order]:
     """Orders of the company, newest first; ``q`` matches the number or the client's name."""
-    stmt = select(Order).join(Contact, Contact.id == Order.contact_id).where(Order.company_id == company_id)
-    if status in ORDER_STATUSES:
-        stmt = stmt.where(Order.status == status)
-    q = (q or "").strip().lower()
-    if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(func.lower(Order.number).like(like), func.lower(Contact.name).like(like)))
-    stmt = stmt.order_by(Order.issue_date.desc(), Order.id.desc()).limit(limit)
-    return list(db.session.execute(stmt).scalars())
+    return list_documents(Order, ORDER_STATUSES, company_id, q, status, limit)
 
 
 def orders_of_binder(company_id: int, binder_id: int) -> list[Order]:
     """Orders filed in a binder, and orders of the binder's client not filed in any binder."""
-    client = select(Binder.contact_id).where(Binder.company_id == company_id, Binder.id == binder_id).scalar_subquery()
-    return list(db.session.execute(
-        select(Order).where(Order.company_id == company_id, or_(
-            Order.binder_id == binder_id, and_(Order.binder_id.is_(None), Order.contact_id == client),
-        )).order_by(Order.id.desc())
-    ).scalars())
+    return documents_of_binder(Order, company_id, binder_id)
 
 
 def binder_items(company_id: int, binder_id: int) -> list[Any]:
     """The "Zlecenia" section of a binder page: number, status and gross total of each order."""
-    from app.services.binders import BinderItem
-
-    return [
-        BinderItem(o.number, f"/orders/{o.id}",
-                   f"{STATUS_LABELS[o.status]} · {pricing.format_money(o.total_gross)} {o.currency}", o.issue_date)
-        for o in orders_of_binder(company_id, binder_id)
-    ]
+    return binder_entries(orders_of_binder(company_id, binder_id), STATUS_LABELS, "/orders")
 
 
 def orders_of_offer(offer: Offer) -> list[Order]:
@@ -208,21 +176,9 @@ def orders_of_offer(offer: Offer) -> list[Order]:
 
 def order_pdf(order: Order) -> tuple[str, bytes] | None:
     """(file name, bytes) of the order's latest PDF, or None."""
-    from app.services.attachments import get_attachment, read_attachment
-
-    if order.attachment_id is None:
-        return None
-    att = get_attachment(order.company_id, order.attachment_id)
-    if att is None:
-        return None
-    return att.filename, read_attachment(att)
+    return stored_pdf(order.company_id, order.attachment_id)
 
 
 def delete_order(order: Order, user_id: int | None) -> str:
     """Move an order, its lines and PDFs to the trash in one operation."""
-    atts = list(db.session.execute(
-        select(Attachment).where(Attachment.company_id == order.company_id, Attachment.owner_type == "sales_order",
-                                 Attachment.owner_id == order.id)
-    ).scalars())
-    return trash.soft_delete([order, *atts], user_id)
-
+    return delete_with_attachments(order, "sales_order", user_id)

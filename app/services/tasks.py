@@ -20,7 +20,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models.binders import Binder
+from app.models.contacts import ClientBase, Contact
 from app.models.mixins import utcnow
 from app.models.tasks import (
     TASK_PRIORITIES,
@@ -31,7 +31,7 @@ from app.models.tasks import (
 )
 from app.models.users import CrmUser
 from app.security import roles
-from app.services import DomainError, clock, employees, reminders, transaction
+from app.services import DomainError, binders, clock, employees, reminders, transaction
 from app.services import validators as v
 from app.services.binders import BinderItem
 
@@ -171,6 +171,27 @@ def _opt_id(value: Any) -> int | None:
         return -1
 
 
+CONTACT_CHOICES_LIMIT = 1000
+
+
+def contact_choices(company_id: int, keep: Any = None) -> list[Contact]:
+    """Contacts a task or binder can name: standard ("Kontakty") bases only, by name; ``keep`` is added if missing."""
+    standard = select(ClientBase.id).where(ClientBase.company_id == company_id, ClientBase.kind == "contacts")
+    stmt = (
+        select(Contact)
+        .where(Contact.company_id == company_id, Contact.base_id.in_(standard))
+        .order_by(Contact.name_sort, Contact.id)
+        .limit(CONTACT_CHOICES_LIMIT)
+    )
+    rows = list(db.session.execute(stmt).scalars())
+    keep_id = _opt_id(keep)
+    if keep_id and keep_id > 0 and all(c.id != keep_id for c in rows):
+        extra = db.session.execute(stmt.where(Contact.id == keep_id)).scalar_one_or_none()
+        if extra is not None:
+            rows.insert(0, extra)
+    return rows
+
+
 def _clean(company_id: int, data: TaskData) -> dict[str, Any]:
     from app.services.contacts import pickable_contact
 
@@ -184,10 +205,8 @@ def _clean(company_id: int, data: TaskData) -> dict[str, Any]:
     if category_id is not None and get_category(company_id, category_id) is None:
         raise DomainError(_l("This category does not exist."), "category_id")
     binder_id = _opt_id(data.binder_id)
-    if binder_id is not None and db.session.execute(
-        select(Binder.id).where(Binder.id == binder_id, Binder.company_id == company_id)
-    ).first() is None:
-        raise DomainError(_l("This binder does not exist."), "binder_id")
+    if binder_id is not None:
+        binders.check_binder(company_id, binder_id)
     contact_id = _opt_id(data.contact_id)
     if contact_id is not None:
         contact_id = pickable_contact(company_id, contact_id).id

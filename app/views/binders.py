@@ -20,9 +20,9 @@ from app.integrations.storage import StorageError
 from app.services import DomainError
 from app.services import attachments as files_svc
 from app.services import binders as svc
+from app.services import tasks as tasks_svc
 from app.views.base import CrmView, current_company_id, file_bytes, show_domain_error
 from app.views.forms import REQUIRED, ConfirmForm
-from app.views.tasks import _contact_choices
 
 
 class BinderForm(FlaskForm):
@@ -35,7 +35,7 @@ class BinderForm(FlaskForm):
     def fill_choices(self, company_id: int) -> None:
         """Clients: contacts of standard bases only."""
         self.contact_id.choices = [("", "—")] + [
-            (str(c.id), c.name) for c in _contact_choices(company_id, self.contact_id.data)
+            (str(c.id), c.name) for c in tasks_svc.contact_choices(company_id, self.contact_id.data)
         ]
 
 

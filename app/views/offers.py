@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from flask import Response, abort, flash, g, redirect, request, url_for
@@ -11,6 +12,7 @@ from flask_babel import gettext
 from app.extensions import db
 from app.models.sales import OFFER_STATUSES
 from app.services import DomainError, pricing, sales_pdf
+from app.services import binders as binders_svc
 from app.services import offers as svc
 from app.services import orders as orders_svc
 from app.views.base import CrmView, current_company_id, show_domain_error
@@ -38,8 +40,46 @@ def pdf_response(filename: str, data: bytes, inline: bool = True) -> Response:
 
 def builder_context(form: Any, items: list[dict], doc: Any = None) -> dict:
     """What the builder template needs besides the form."""
-    return {"form": form, "items": items, "doc": doc, "vat_choices": vat_choices(),
-                "rates": pricing.RATE_PERCENT, "status_labels": svc.STATUS_LABELS}
+    return {"form": form, "items": items, "doc": doc, "vat_choices": vat_choices(), "rates": pricing.RATE_PERCENT}
+
+
+def submit_builder(form: Any, save: Callable[[], Any]) -> tuple[Any, list[dict] | None]:
+    """A valid POST of the builder: (what ``save()`` returned, or None after a refusal; the posted lines).
+
+    (None, None) when nothing valid was posted. A refusal rolls back and is attached to its field.
+    """
+    if not form.validate_on_submit():
+        return None, None
+    items = items_for_form(read_items(request.form))
+    try:
+        return save(), items
+    except DomainError as err:
+        db.session.rollback()
+        show_domain_error(form, err)
+        return None, items
+
+
+def prefill_from_document(form: Any, doc: Any) -> None:
+    """The edit form of a saved offer or order: its client, binder and dates as the inputs show them."""
+    form.contact_id.data, form.contact_label.data = str(doc.contact_id), doc.contact.name
+    form.binder_id.data = str(doc.binder_id or "")
+    for name in ("valid_until", "reminder_on", "due_date"):
+        if name in form:
+            value = getattr(doc, name)
+            form[name].data = value.isoformat() if value else ""
+
+
+def change_status(doc: Any, set_status: Callable[[Any, str], Any], labels: dict) -> None:
+    """The status buttons of an offer or order (POST with CSRF): change it, or say why not."""
+    if not ConfirmForm().validate_on_submit():
+        return
+    try:
+        set_status(doc, request.form.get("status", ""))
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err), "danger")
+    else:
+        flash(gettext("Status changed: %(status)s.", status=labels[doc.status]), "success")
 
 
 def prefill_from_binder(form: Any, company_id: int) -> None:
@@ -47,7 +87,7 @@ def prefill_from_binder(form: Any, company_id: int) -> None:
     binder_id = request.args.get("binder_id", "")
     if not binder_id.isdigit():
         return
-    binder = next((b for b in svc.binder_choices(company_id) if b.id == int(binder_id)), None)
+    binder = binders_svc.get_binder(company_id, int(binder_id))
     if binder is None:
         return
     form.binder_id.data = str(binder.id)
@@ -101,8 +141,7 @@ class OffersView(CrmView):
     def add(self) -> Any:
         """"Nowa oferta": client, format, reminder, items from the price list; "Zapisz" prints the PDF."""
         company_id = current_company_id()
-        form = OfferForm(binders=svc.binder_choices(company_id))
-        items: list[dict] = []
+        form = OfferForm(binders=binders_svc.binder_choices(company_id))
         if request.method == "GET":
             prefill_from_binder(form, company_id)
         if request.method == "GET" and request.args.get("contact_id", "").isdigit():
@@ -111,17 +150,11 @@ class OffersView(CrmView):
                 form.contact_id.data, form.contact_label.data = str(contact.id), contact.name
             except DomainError as err:
                 flash(str(err), "danger")
-        if form.validate_on_submit():
-            items = items_for_form(read_items(request.form))
-            try:
-                offer = svc.create_offer(company_id, g.user.id, self._data(form))
-            except DomainError as err:
-                db.session.rollback()
-                show_domain_error(form, err)
-            else:
-                flash(gettext("Offer %(number)s saved; its PDF is in the attachments.", number=offer.number), "success")
-                return redirect(url_for(".show", offer_id=offer.id))
-        return self.render_template("offers/form.html", **builder_context(form, items))
+        offer, posted = submit_builder(form, lambda: svc.create_offer(company_id, g.user.id, self._data(form)))
+        if offer is not None:
+            flash(gettext("Offer %(number)s saved; its PDF is in the attachments.", number=offer.number), "success")
+            return redirect(url_for(".show", offer_id=offer.id))
+        return self.render_template("offers/form.html", **builder_context(form, posted or []))
 
     @expose("/<int:offer_id>/edit", methods=["GET", "POST"])
     @has_access
@@ -131,23 +164,14 @@ class OffersView(CrmView):
         if offer.status not in svc.EDITABLE:
             flash(gettext("An accepted, rejected or expired offer cannot be changed."), "danger")
             return redirect(url_for(".show", offer_id=offer.id))
-        form = OfferForm(obj=offer, binders=svc.binder_choices(offer.company_id))
-        items = items_for_form(items_of(offer))
+        form = OfferForm(obj=offer, binders=binders_svc.binder_choices(offer.company_id))
         if request.method == "GET":
-            form.contact_id.data, form.contact_label.data = str(offer.contact_id), offer.contact.name
-            form.binder_id.data = str(offer.binder_id or "")
-            form.valid_until.data = offer.valid_until.isoformat() if offer.valid_until else ""
-            form.reminder_on.data = offer.reminder_on.isoformat() if offer.reminder_on else ""
-        if form.validate_on_submit():
-            items = items_for_form(read_items(request.form))
-            try:
-                svc.update_offer(offer, g.user.id, self._data(form))
-            except DomainError as err:
-                db.session.rollback()
-                show_domain_error(form, err)
-            else:
-                flash(gettext("Offer %(number)s saved as version %(v)s.", number=offer.number, v=offer.version), "success")
-                return redirect(url_for(".show", offer_id=offer.id))
+            prefill_from_document(form, offer)
+        saved, posted = submit_builder(form, lambda: svc.update_offer(offer, g.user.id, self._data(form)))
+        if saved is not None:
+            flash(gettext("Offer %(number)s saved as version %(v)s.", number=offer.number, v=offer.version), "success")
+            return redirect(url_for(".show", offer_id=offer.id))
+        items = posted if posted is not None else items_for_form(items_of(offer))
         return self.render_template("offers/form.html", **builder_context(form, items, offer))
 
     @expose("/<int:offer_id>")
@@ -155,6 +179,7 @@ class OffersView(CrmView):
     def show(self, offer_id: int) -> Any:
         """An offer: client, lines, totals per VAT rate, PDF versions, status buttons."""
         offer = self._get(offer_id)
+        orders = orders_svc.orders_of_offer(offer)
         return self.render_template(
             "offers/show.html", offer=offer, totals=sales_pdf.document_totals(offer),
             words=pricing.amount_in_words(offer.total_gross, offer.currency),
@@ -162,7 +187,7 @@ class OffersView(CrmView):
             status_labels=svc.STATUS_LABELS, template_labels=svc.TEMPLATE_LABELS,
             language_labels=svc.LANGUAGE_LABELS, transitions=svc.TRANSITIONS.get(offer.status, ()),
             editable=offer.status in svc.EDITABLE, confirm=ConfirmForm(),
-            orders=orders_svc.orders_of_offer(offer), order_status_labels=orders_svc.STATUS_LABELS,
+            orders=orders, order_status_labels=orders_svc.STATUS_LABELS, can_order=orders_svc.can_order(offer, orders),
         )
 
     @expose("/<int:offer_id>/pdf/<int:version>")
@@ -179,14 +204,7 @@ class OffersView(CrmView):
     def status(self, offer_id: int) -> Any:
         """Mark an offer sent, accepted or rejected (POST with CSRF)."""
         offer = self._get(offer_id)
-        if ConfirmForm().validate_on_submit():
-            try:
-                svc.set_status(offer, request.form.get("status", ""))
-            except DomainError as err:
-                db.session.rollback()
-                flash(str(err), "danger")
-            else:
-                flash(gettext("Status changed: %(status)s.", status=svc.STATUS_LABELS[offer.status]), "success")
+        change_status(offer, svc.set_status, svc.STATUS_LABELS)
         return redirect(url_for(".show", offer_id=offer.id))
 
     @expose("/<int:offer_id>/send", methods=["GET", "POST"])

@@ -11,11 +11,19 @@ from flask_babel import gettext
 from app.extensions import db
 from app.models.sales import ORDER_STATUSES
 from app.services import DomainError, pricing, sales_pdf
+from app.services import binders as binders_svc
 from app.services import offers as offers_svc
 from app.services import orders as svc
-from app.views.base import CrmView, current_company_id, show_domain_error
+from app.views.base import CrmView, current_company_id
 from app.views.forms import ConfirmForm
-from app.views.offers import builder_context, pdf_response, prefill_from_binder
+from app.views.offers import (
+    builder_context,
+    change_status,
+    pdf_response,
+    prefill_from_binder,
+    prefill_from_document,
+    submit_builder,
+)
 from app.views.sales_forms import (
     OrderForm,
     items_for_form,
@@ -65,21 +73,14 @@ class OrdersView(CrmView):
     def add(self) -> Any:
         """"Nowe zlecenie" from scratch."""
         company_id = current_company_id()
-        form = OrderForm(binders=offers_svc.binder_choices(company_id))
-        items: list[dict] = []
+        form = OrderForm(binders=binders_svc.binder_choices(company_id))
         if request.method == "GET":
             prefill_from_binder(form, company_id)
-        if form.validate_on_submit():
-            items = items_for_form(read_items(request.form))
-            try:
-                order = svc.create_order(company_id, g.user.id, self._data(form))
-            except DomainError as err:
-                db.session.rollback()
-                show_domain_error(form, err)
-            else:
-                flash(gettext("Order %(number)s saved; its PDF is in the attachments.", number=order.number), "success")
-                return redirect(url_for(".show", order_id=order.id))
-        return self.render_template("orders/form.html", **builder_context(form, items), order_status_labels=svc.STATUS_LABELS)
+        order, posted = submit_builder(form, lambda: svc.create_order(company_id, g.user.id, self._data(form)))
+        if order is not None:
+            flash(gettext("Order %(number)s saved; its PDF is in the attachments.", number=order.number), "success")
+            return redirect(url_for(".show", order_id=order.id))
+        return self.render_template("orders/form.html", **builder_context(form, posted or []))
 
     @expose("/from-offer/<int:offer_id>", methods=["POST"])
     @has_access
@@ -107,22 +108,14 @@ class OrdersView(CrmView):
         if order.status not in svc.EDITABLE:
             flash(gettext("A finished or cancelled order cannot be changed."), "danger")
             return redirect(url_for(".show", order_id=order.id))
-        form = OrderForm(obj=order, binders=offers_svc.binder_choices(order.company_id))
-        items = items_for_form(items_of(order))
+        form = OrderForm(obj=order, binders=binders_svc.binder_choices(order.company_id))
         if request.method == "GET":
-            form.contact_id.data, form.contact_label.data = str(order.contact_id), order.contact.name
-            form.binder_id.data = str(order.binder_id or "")
-            form.due_date.data = order.due_date.isoformat() if order.due_date else ""
-        if form.validate_on_submit():
-            items = items_for_form(read_items(request.form))
-            try:
-                svc.update_order(order, g.user.id, self._data(form))
-            except DomainError as err:
-                db.session.rollback()
-                show_domain_error(form, err)
-            else:
-                flash(gettext("Changes saved."), "success")
-                return redirect(url_for(".show", order_id=order.id))
+            prefill_from_document(form, order)
+        saved, posted = submit_builder(form, lambda: svc.update_order(order, g.user.id, self._data(form)))
+        if saved is not None:
+            flash(gettext("Changes saved."), "success")
+            return redirect(url_for(".show", order_id=order.id))
+        items = posted if posted is not None else items_for_form(items_of(order))
         return self.render_template("orders/form.html", **builder_context(form, items, order))
 
     @expose("/<int:order_id>")
@@ -152,14 +145,7 @@ class OrdersView(CrmView):
     def status(self, order_id: int) -> Any:
         """Move an order to another status (POST with CSRF)."""
         order = self._get(order_id)
-        if ConfirmForm().validate_on_submit():
-            try:
-                svc.set_status(order, request.form.get("status", ""))
-            except DomainError as err:
-                db.session.rollback()
-                flash(str(err), "danger")
-            else:
-                flash(gettext("Status changed: %(status)s.", status=svc.STATUS_LABELS[order.status]), "success")
+        change_status(order, svc.set_status, svc.STATUS_LABELS)
         return redirect(url_for(".show", order_id=order.id))
 
     @expose("/<int:order_id>/delete", methods=["POST"])

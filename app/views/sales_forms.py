@@ -16,7 +16,7 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 from wtforms.validators import Optional as Opt
 
-from app.models.sales import CURRENCIES, UNITS, VAT_RATES
+from app.models.sales import CURRENCIES, VAT_RATES
 from app.services import DomainError
 from app.services.offers import LANGUAGE_LABELS, TEMPLATE_LABELS, ItemData
 from app.services.pricing import format_quantity, vat_label
@@ -137,5 +137,3 @@ def items_of(doc: Any) -> list[ItemData]:
         for it in doc.items
     ]
 
-
-UNIT_CHOICES = UNITS

@@ -22,7 +22,6 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.extensions import db
-from app.models.contacts import ClientBase, Contact
 from app.models.tasks import TASK_PRIORITIES, TASK_STATUSES
 from app.services import DomainError, clock
 from app.services import binders as binders_svc
@@ -31,7 +30,6 @@ from app.services import tasks as svc
 from app.views.base import CrmView, current_company_id, show_domain_error
 from app.views.forms import REQUIRED, ConfirmForm
 
-CONTACT_CHOICES_LIMIT = 1000
 MONTHS = (
     _l("January"), _l("February"), _l("March"), _l("April"), _l("May"), _l("June"), _l("July"),
     _l("August"), _l("September"), _l("October"), _l("November"), _l("December"),
@@ -68,28 +66,8 @@ class TaskForm(FlaskForm):
         self.assignee_ids.choices = [(str(u.id), str(u)) for u in employees_svc.active_people(company_id)]
         self.priority.choices = [(p, str(svc.PRIORITY_LABELS[p])) for p in TASK_PRIORITIES]
         self.status.choices = [(s, str(svc.STATUS_LABELS[s])) for s in TASK_STATUSES]
-        self.contact_id.choices = [none] + [(str(c.id), c.name) for c in _contact_choices(company_id, keep_contact)]
+        self.contact_id.choices = [none] + [(str(c.id), c.name) for c in svc.contact_choices(company_id, keep_contact)]
         self.binder_id.choices = [none] + [(str(b.id), b.name) for b in binders_svc.binder_choices(company_id)]
-
-
-def _contact_choices(company_id: int, keep: Any = None) -> list[Contact]:
-    """Contacts of standard ("Kontakty") bases only, never of a mailing base, by name."""
-    from sqlalchemy import select
-
-    standard = select(ClientBase.id).where(ClientBase.company_id == company_id, ClientBase.kind == "contacts")
-    stmt = (
-        select(Contact)
-        .where(Contact.company_id == company_id, Contact.base_id.in_(standard))
-        .order_by(Contact.name_sort, Contact.id)
-        .limit(CONTACT_CHOICES_LIMIT)
-    )
-    rows = list(db.session.execute(stmt).scalars())
-    keep_id = svc._opt_id(keep)
-    if keep_id and keep_id > 0 and all(c.id != keep_id for c in rows):
-        extra = db.session.execute(stmt.where(Contact.id == keep_id)).scalar_one_or_none()
-        if extra is not None:
-            rows.insert(0, extra)
-    return rows
 
 
 def _data(form: TaskForm) -> svc.TaskData:

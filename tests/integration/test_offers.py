@@ -244,7 +244,10 @@ def test_another_company_cannot_see_or_touch_offers(app, owner_client, seed, mak
     for url in (f"/offers/{offer_id}/delete", f"/offers/{offer_id}/status", f"/offers/{offer_id}/edit",
                 f"/orders/from-offer/{offer_id}"):
         assert c.post(url, data={"status": "accepted"}).status_code == 404, url
+    assert "OF/1/" in owner_client.get("/offers/").get_data(as_text=True)
     assert "OF/1/" not in c.get("/offers/").get_data(as_text=True)
+    assert "OF/1/" not in c.get("/offers/?q=OF").get_data(as_text=True)
+    assert owner_client.get("/offers/products/api/search?q=Wdro").get_json() != []
     assert c.get("/offers/products/api/search?q=Wdro").get_json() == []
     with app.app_context(), tenant_scope(seed["company_id"]):
         offer = db.session.get(Offer, offer_id)

@@ -113,7 +113,13 @@ def test_soft_delete_and_isolation_of_orders(app, owner_client, seed, make_compa
         assert c.get(url).status_code == 404, url
     for url in (f"/orders/{order_id}/delete", f"/orders/{order_id}/status"):
         assert c.post(url, data={"status": "done"}).status_code == 404, url
+    assert "ZL/1/" in owner_client.get("/orders/").get_data(as_text=True)
     assert "ZL/1/" not in c.get("/orders/").get_data(as_text=True)
+    assert "ZL/1/" not in c.get("/orders/?q=ZL").get_data(as_text=True)
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        order = db.session.get(Order, order_id)
+        assert order.status == "new" and order.deleted_at is None
+    assert owner_client.get(f"/orders/{order_id}/pdf").status_code == 200
     assert owner_client.post(f"/orders/{order_id}/delete").status_code == 302
     assert owner_client.get(f"/orders/{order_id}").status_code == 404
     assert owner_client.get(f"/orders/{order_id}/pdf").status_code == 404
@@ -140,7 +146,9 @@ def test_sales_pages_are_polish_with_data(app, owner_client, seed):
 
 def test_second_order_from_the_same_offer_is_refused(app, owner_client, seed):
     offer_id = _offer(owner_client, seed)
+    assert 'id="make-order"' not in owner_client.get(f"/offers/{offer_id}").get_data(as_text=True)
     owner_client.post(f"/offers/{offer_id}/status", data={"status": "accepted"})
+    assert 'id="make-order"' in owner_client.get(f"/offers/{offer_id}").get_data(as_text=True)
     _order_from(owner_client, offer_id)
     assert 'id="make-order"' not in owner_client.get(f"/offers/{offer_id}").get_data(as_text=True)
     resp = owner_client.post(f"/orders/from-offer/{offer_id}", follow_redirects=True)

@@ -184,6 +184,10 @@ def test_tenant_isolation_of_tasks_and_categories(app, owner_client, make_compan
         cat_a = db.session.execute(select(TaskCategory.id)).scalar_one()
         db.session.remove()
     tid = _task_id(_task(a, title="Tajne zadanie A", contact_id=ids_a["contact"], category_id=cat_a))
+    # the owner's pages do show them, so the checks below can fail
+    for url, text in (("/tasks/", "Tajne zadanie A"), ("/tasks/all", "Tajne zadanie A"),
+                      ("/settings/task-categories/", "Tajna kategoria"), ("/tasks/add", "A Budimex")):
+        assert text in a.get(url).get_data(as_text=True), url
     b_info = make_company("Beta")
     b = app.test_client()
     login(b, b_info["email"])
