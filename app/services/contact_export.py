@@ -53,10 +53,10 @@ def filtered_query(company_id: int, base_id: int | None = None, q: str | None = 
                    tag_id: int | None = None) -> Select:
     """The contacts of the list with its filters (base, search text, tag), in list order.
 
-    Reuses the contact list's own filter (``contacts._filters``) so the export always matches
-    what the list shows.
+    Reuses the contact list's own filter (``contacts.contact_filters``) so the export always
+    matches what the list shows.
     """
-    where = contacts_svc._filters(company_id, base_id, (q or "").strip() or None, tag_id)
+    where = contacts_svc.contact_filters(company_id, base_id, (q or "").strip() or None, tag_id)
     return (
         select(Contact)
         .where(*where)
@@ -121,12 +121,6 @@ def csv_chunks(company_id: int, base_id: int | None = None, q: str | None = None
             buf.truncate()
     if buf.tell():
         yield buf.getvalue().encode("utf-8")
-
-
-def export_csv(company_id: int, base_id: int | None = None, q: str | None = None,
-               tag_id: int | None = None) -> bytes:
-    """The whole CSV file at once."""
-    return b"".join(csv_chunks(company_id, base_id, q, tag_id))
 
 
 def export_xlsx(company_id: int, base_id: int | None = None, q: str | None = None,

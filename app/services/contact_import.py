@@ -14,7 +14,6 @@ import datetime as dt
 import io
 import logging
 import threading
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -87,10 +86,6 @@ _KIND_VALUES = {
 }
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S",
                  "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
-
-_TEXT_LIMITS = {"name": 200, "first_name": 64, "last_name": 64, "position": 100, "street": 200,
-                "city": 100, "notes": 20000}
-
 
 # --------------------------------------------------------------------------- file reading
 
@@ -213,21 +208,11 @@ def recent_jobs(company_id: int, limit: int = 10) -> list[ImportJob]:
     ).scalars())
 
 
-def target_bases(company_id: int) -> list[ClientBase]:
-    """The company's live bases a file can be imported into, by name."""
-    return list(db.session.execute(
-        select(ClientBase).where(ClientBase.company_id == company_id).order_by(ClientBase.name)
-    ).scalars())
-
-
 def _require_base(company_id: int, base_id: Any) -> ClientBase:
     try:
-        base = contacts_svc.get_base(company_id, int(base_id))
-    except (TypeError, ValueError):
-        base = None
-    if base is None:
-        raise DomainError(_l("Choose a client base."), "base_id")
-    return base
+        return contacts_svc.require_base(company_id, base_id)
+    except DomainError:
+        raise DomainError(_l("Choose a client base."), "base_id") from None
 
 
 def create_draft(company_id: int, user_id: int | None, base_id: Any, content: bytes | None,
@@ -329,21 +314,17 @@ def _parse_date(raw: str) -> dt.datetime | None:
     raise RowRefused(_l("Consent date is not a valid date (use YYYY-MM-DD or DD.MM.YYYY)."))
 
 
-def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
 def clean_row(values: dict[str, str], default_kind: str, mailing: bool) -> dict[str, Any]:
     """Validate one mapped row with the Polish rules; return contact columns or raise RowRefused."""
     try:
         raw_kind = (values.get("kind") or "").strip()
         kind = default_kind
         if raw_kind:
-            kind = _KIND_VALUES.get(_strip_accents(raw_kind).lower())
+            kind = _KIND_VALUES.get(contacts_svc.normalize(raw_kind))
             if kind is None:
                 raise RowRefused(_l("Unknown contact type \"%(value)s\" (use Firma or Osoba).", value=raw_kind))
         out: dict[str, Any] = {"kind": kind}
-        for key, limit in _TEXT_LIMITS.items():
+        for key, limit in contacts_svc.TEXT_LIMITS.items():
             out[key] = v.clean_text(values.get(key), key, FIELDS[key], limit)
         if kind == "person":
             if not (out["first_name"] or out["last_name"] or out["name"]):
@@ -354,12 +335,12 @@ def clean_row(values: dict[str, str], default_kind: str, mailing: bool) -> dict[
         nip = (values.get("nip") or "").strip()
         out["nip"] = v.clean_nip(nip) if nip else None
         out["regon"] = v.clean_regon(values.get("regon"))
-        out["krs"] = contacts_svc._clean_krs(values.get("krs"))
+        out["krs"] = contacts_svc.clean_krs(values.get("krs"))
         out["pesel"] = v.clean_pesel(values.get("pesel"))
         out["postal_code"] = v.clean_postal_code(values.get("postal_code"))
         out["phone"] = v.clean_phone(values.get("phone"))
         out["email"] = v.clean_email(values.get("email"))
-        out["website"] = contacts_svc._clean_website(values.get("website"))
+        out["website"] = contacts_svc.clean_website(values.get("website"))
     except DomainError as err:
         raise RowRefused(err.message) from None
     if mailing and not out["email"]:

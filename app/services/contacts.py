@@ -46,6 +46,10 @@ EMPLOYER_CHOICES_LIMIT = 1000
 BASE_KIND_LABELS = {"contacts": _l("Contacts"), "mailing": _l("Mailing base")}
 CONTACT_KIND_LABELS = {"company": _l("Company"), "person": _l("Person")}
 
+#: longest accepted value of each free-text field of a contact (the form and the CSV import alike)
+TEXT_LIMITS = {"name": 200, "first_name": 64, "last_name": 64, "position": 100, "street": 200,
+               "city": 100, "notes": 5000}
+
 _NON_WORD = re.compile(r"[^0-9a-z@]+")
 
 
@@ -75,14 +79,18 @@ def get_base(company_id: int, base_id: int) -> ClientBase | None:
     ).scalar_one_or_none()
 
 
-def list_bases(company_id: int) -> list[tuple[ClientBase, int, bool]]:
-    """The company's bases ordered by name, each with its capped count of live contacts."""
-    bases = list(
+def company_bases(company_id: int) -> list[ClientBase]:
+    """The company's live bases ordered by name (for lists and "which base" dropdowns)."""
+    return list(
         db.session.execute(
             select(ClientBase).where(ClientBase.company_id == company_id).order_by(ClientBase.name)
         ).scalars()
     )
-    return [(b, *count_contacts(company_id, b.id)) for b in bases]
+
+
+def list_bases(company_id: int) -> list[tuple[ClientBase, int, bool]]:
+    """The company's bases ordered by name, each with its capped count of live contacts."""
+    return [(b, *count_contacts(company_id, b.id)) for b in company_bases(company_id)]
 
 
 def _clean_base(company_id: int, name: str, exclude_id: int | None = None) -> str:
@@ -111,7 +119,7 @@ def create_base(company_id: int, name: str, kind: str) -> ClientBase:
 
 def rename_base(company_id: int, base_id: int, name: str) -> ClientBase:
     """Rename a base (its kind stays: mailing consent records depend on it)."""
-    base = _require_base(company_id, base_id)
+    base = require_base(company_id, base_id)
     clean = _clean_base(company_id, name, exclude_id=base.id)
     try:
         with transaction():
@@ -123,10 +131,11 @@ def rename_base(company_id: int, base_id: int, name: str) -> ClientBase:
 
 def delete_base(company_id: int, base_id: int, user_id: int | None) -> str:
     """Move a base and all its contacts to the trash in one operation; return its deletion id."""
-    return trash.soft_delete(_require_base(company_id, base_id), user_id)
+    return trash.soft_delete(require_base(company_id, base_id), user_id)
 
 
-def _require_base(company_id: int, base_id: Any) -> ClientBase:
+def require_base(company_id: int, base_id: Any) -> ClientBase:
+    """A live base of this company, or DomainError (missing, foreign or broken id)."""
     try:
         base = get_base(company_id, int(base_id))
     except (TypeError, ValueError):
@@ -208,7 +217,8 @@ def _opt_int(value: Any, field_name: str) -> int | None:
         raise DomainError(_l("Choose a value from the list."), field_name) from None
 
 
-def _clean_krs(value: str | None) -> str | None:
+def clean_krs(value: str | None) -> str | None:
+    """Return a KRS number as 10 digits (zero-padded), None when empty, or raise DomainError."""
     raw = re.sub(r"[\s-]", "", value or "")
     if not raw:
         return None
@@ -220,7 +230,8 @@ def _clean_krs(value: str | None) -> str | None:
 _URL = re.compile(r"^https?://[^\s/]+\.[^\s/]{2,}(/\S*)?$", re.IGNORECASE)
 
 
-def _clean_website(value: str | None) -> str | None:
+def clean_website(value: str | None) -> str | None:
+    """Return a website address with its http(s):// scheme, None when empty, or raise DomainError."""
     raw = v.clean_text(value, "website", _l("Website"), 200)
     if raw is None:
         return None
@@ -254,18 +265,18 @@ def _clean_contact(company_id: int, base: ClientBase, data: ContactData, contact
         raise DomainError(_l("Choose whether you add a company or a person."), "kind")
     out: dict[str, Any] = {"kind": kind}
     if kind == "company":
-        out["name"] = v.clean_text(data.name, "name", _l("Company name"), 200, required=True)
+        out["name"] = v.clean_text(data.name, "name", _l("Company name"), TEXT_LIMITS["name"], required=True)
         out["first_name"] = out["last_name"] = out["position"] = out["pesel"] = None
         out["employer_id"] = None
         out["nip"] = v.clean_nip(data.nip) if (data.nip or "").strip() else None
         out["regon"] = v.clean_regon(data.regon)
-        out["krs"] = _clean_krs(data.krs)
-        out["website"] = _clean_website(data.website)
+        out["krs"] = clean_krs(data.krs)
+        out["website"] = clean_website(data.website)
     else:
-        first = v.clean_text(data.first_name, "first_name", _l("First name"), 64, required=True)
-        last = v.clean_text(data.last_name, "last_name", _l("Last name"), 64, required=True)
+        first = v.clean_text(data.first_name, "first_name", _l("First name"), TEXT_LIMITS["first_name"], required=True)
+        last = v.clean_text(data.last_name, "last_name", _l("Last name"), TEXT_LIMITS["last_name"], required=True)
         out.update(first_name=first, last_name=last, name=f"{first} {last}")
-        out["position"] = v.clean_text(data.position, "position", _l("Position"), 100)
+        out["position"] = v.clean_text(data.position, "position", _l("Position"), TEXT_LIMITS["position"])
         out["pesel"] = v.clean_pesel(data.pesel)
         out["nip"] = out["regon"] = out["krs"] = out["website"] = None
         employer_id = _opt_int(data.employer_id, "employer_id")
@@ -274,13 +285,13 @@ def _clean_contact(company_id: int, base: ClientBase, data: ContactData, contact
             if employer is None or employer.base_id != base.id or employer.kind != "company" or employer_id == contact_id:
                 raise DomainError(_l("Choose a company from the same client base."), "employer_id")
         out["employer_id"] = employer_id
-    out["street"] = v.clean_text(data.street, "street", _l("Street and number"), 200)
+    out["street"] = v.clean_text(data.street, "street", _l("Street and number"), TEXT_LIMITS["street"])
     out["postal_code"] = v.clean_postal_code(data.postal_code)
-    out["city"] = v.clean_text(data.city, "city", _l("City"), 100)
+    out["city"] = v.clean_text(data.city, "city", _l("City"), TEXT_LIMITS["city"])
     out["city_norm"] = normalize(out["city"])[:100] or None
     out["email"] = v.clean_email(data.email, required=base.is_mailing)
     out["phone"] = v.clean_phone(data.phone)
-    out["notes"] = v.clean_text(data.notes, "notes", _l("Notes"), 5000)
+    out["notes"] = v.clean_text(data.notes, "notes", _l("Notes"), TEXT_LIMITS["notes"])
     owner_id = _opt_int(data.owner_id, "owner_id")
     if owner_id is not None and owner_id not in {u.id for u in employees.active_people(company_id)}:
         raise DomainError(_l("Choose an active employee of your company."), "owner_id")
@@ -305,7 +316,7 @@ def _clean_contact(company_id: int, base: ClientBase, data: ContactData, contact
 
 def create_contact(company_id: int, base_id: int, data: ContactData) -> Contact:
     """Add a company or a person to a base (every field validated; refusals say why)."""
-    base = _require_base(company_id, base_id)
+    base = require_base(company_id, base_id)
     clean = _clean_contact(company_id, base, data, None)
     with transaction() as session:
         contact = Contact(company_id=company_id, base_id=base.id, **clean)
@@ -317,7 +328,7 @@ def update_contact(company_id: int, contact_id: int, data: ContactData) -> Conta
     """Change a contact's data (its kind and base stay)."""
     contact = require_contact(company_id, contact_id)
     data.kind = contact.kind
-    base = _require_base(company_id, contact.base_id)
+    base = require_base(company_id, contact.base_id)
     clean = _clean_contact(company_id, base, data, contact.id)
     with transaction():
         for key, value in clean.items():
@@ -569,8 +580,12 @@ def decode_cursor(token: str | None) -> tuple[str, int] | None:
         return None
 
 
-def _filters(company_id: int, base_id: int | None, q: str | None, tag_id: int | None,
-             dense: bool = False) -> list[Any]:
+def contact_filters(company_id: int, base_id: int | None, q: str | None, tag_id: int | None,
+                    dense: bool = False) -> list[Any]:
+    """WHERE conditions of the contact list: live contacts of the company, base, search text, tag.
+
+    The export uses them too, so a downloaded file always holds what the list shows.
+    """
     where = [Contact.company_id == company_id, Contact.deleted_at.is_(None)]
     if base_id is not None:
         where.append(Contact.base_id == base_id)
@@ -591,11 +606,11 @@ def count_contacts(company_id: int, base_id: int | None = None, q: str | None = 
         inner = (
             select(Contact.id)
             .select_from(_CONTACT_FTS.join(Contact, Contact.id == _CONTACT_FTS.c.rowid))
-            .where(_fts_op(query), *_filters(company_id, base_id, None, tag_id))
+            .where(_fts_op(query), *contact_filters(company_id, base_id, None, tag_id))
             .limit(cap + 1).subquery()
         )
     else:
-        inner = select(Contact.id).where(*_filters(company_id, base_id, q, tag_id)).limit(cap + 1).subquery()
+        inner = select(Contact.id).where(*contact_filters(company_id, base_id, q, tag_id)).limit(cap + 1).subquery()
     n = db.session.execute(select(func.count()).select_from(inner)).scalar_one()
     return (cap, True) if n > cap else (n, False)
 
@@ -619,7 +634,7 @@ def list_contacts(
     conds, prefix_only, fts_query, parts = _search_conds(q.strip()) if q and q.strip() else ([], False, None, [])
     # SQLite, over COUNT_CAP substring matches: walking the name index with a LIKE per row finds a
     # page within a few thousand rows; the FTS5 table pays off when the matches are few
-    where = _filters(company_id, base_id, q, tag_id, dense=bool(fts_query) and not pg and with_count and total > FTS_WALK_FROM)
+    where = contact_filters(company_id, base_id, q, tag_id, dense=bool(fts_query) and not pg and with_count and total > FTS_WALK_FROM)
     # PostgreSQL, a search with at most COUNT_CAP matches: fetch them from the trigram indexes and
     # sort them (a few ms). Ordered by the bare column the planner would walk the whole
     # (company_id, [base_id,] name_sort, id) b-tree and filter, hundreds of ms when the matches
@@ -643,7 +658,7 @@ def list_contacts(
         # a page, merged (an OR would walk the name index from "a" to, say, "wo..." or collect and
         # sort every match). SQLite: a column other than the name with many matches of its own is
         # tested row by row while walking the name index (its matches do not follow name order).
-        plain = _filters(company_id, base_id, None, tag_id) + keyset
+        plain = contact_filters(company_id, base_id, None, tag_id) + keyset
         branches = []
         for cond, (col, value) in zip(conds, parts, strict=True):
             if not pg and col is not Contact.name_sort:

@@ -98,7 +98,7 @@ class ContactImportView(CrmView):
         """Upload a CSV file into a base (and list the latest imports)."""
         company_id = current_company_id()
         form = UploadForm()
-        bases = import_svc.target_bases(company_id)
+        bases = contacts_svc.company_bases(company_id)
         form.base_id.choices = [(str(b.id), b.name) for b in bases]
         if request.method == "GET" and request.args.get("base_id"):
             form.base_id.data = request.args["base_id"]

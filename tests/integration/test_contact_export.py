@@ -98,6 +98,10 @@ def test_export_never_contains_another_companys_rows(client, data):
     assert client.get(f"/contacts/export/xlsx?base_id={data['base1']}").status_code == 404
     assert client.get(f"/contacts/export/csv?tag={data['vip']}").status_code == 404
     assert client.get("/contacts/export/csv?base_id=abc").status_code == 404
+    # the XLSX and a search matching rows of both companies hold only the user's own rows
+    wb = load_workbook(io.BytesIO(client.get("/contacts/export/xlsx").data))
+    assert [r[1] for r in list(wb.active.iter_rows(values_only=True))[1:]] == ["Obca Firma"]
+    assert [r[1] for r in read_csv(client.get("/contacts/export/csv?q=lodz"))[1:]] == ["Obca Firma"]
 
 
 def test_large_export_streams_every_row(app, client, data):
@@ -112,3 +116,18 @@ def test_large_export_streams_every_row(app, client, data):
 
 def test_export_needs_login(client, data):
     assert client.get("/contacts/export/csv").status_code in (302, 401, 403)
+
+
+def test_export_service_never_reads_another_companys_rows(app, data):
+    """Called directly (a job, a script), the export filters by company even for a foreign base id."""
+    from app.extensions import db
+    from app.security.tenancy import tenant_scope
+    from app.services import contact_export as export_svc
+
+    bid = data["b"]["company_id"]
+    with app.app_context(), tenant_scope(bid):
+        assert list(export_svc.iter_contacts(bid, base_id=data["base1"])) == []
+        assert [c.name for c in export_svc.iter_contacts(bid, q="lodz")] == ["Obca Firma"]
+        rows = b"".join(export_svc.csv_chunks(bid, tag_id=data["vip"])).decode("utf-8-sig").splitlines()
+        assert len(rows) == 1  # the header only
+        db.session.remove()

@@ -51,13 +51,39 @@ def test_person_name_is_built_from_first_and_last_name():
     assert row["kind"] == "person" and row["name"] == "Jan Kowalski"
 
 
-@pytest.mark.parametrize("values", [
-    {"name": "X", "nip": "123"}, {"name": "X", "email": "zly@"}, {"name": ""}, {"name": "X", "kind": "Kot"},
-    {"name": "X", "email": "a@b.pl", "consent_given_at": "jutro"},
+@pytest.mark.parametrize("values,mailing,reason", [
+    ({"name": "X", "nip": "123"}, False, "NIP must have 10 digits."),
+    ({"name": "X", "email": "zly@"}, False, "E-mail address is not valid."),
+    ({"name": ""}, False, "Company name is missing."),
+    ({"name": "X", "kind": "Kot"}, False, "Unknown contact type"),
+    ({"name": "X", "krs": "12345678901"}, False, "KRS number must have up to 10 digits."),
+    ({"name": "X", "website": "nie adres"}, False, "Website address is not valid"),
+    ({"name": "X", "notes": "n" * 5001}, False, "Notes is too long"),
+    ({"name": "X", "email": "a@b.pl", "consent_given_at": "jutro"}, True, "Consent date is not a valid date"),
 ])
-def test_clean_row_refuses(values):
-    with pytest.raises(ci.RowRefused):
-        ci.clean_row(values, "company", True)
+def test_clean_row_refuses(app, values, mailing, reason):
+    """Each bad value is refused for its own reason (not because a mailing row lacks an e-mail)."""
+    with app.app_context(), pytest.raises(ci.RowRefused) as err:
+        ci.clean_row(values, "company", mailing)
+    assert str(err.value.reason).startswith(reason)
+
+
+def test_clean_row_uses_the_contact_form_rules_and_limits():
+    """KRS, website and text lengths are checked exactly like the contact form does."""
+    from app.services import contacts as contacts_svc
+
+    row = ci.clean_row({"name": "X", "krs": "12345", "website": "www.firma.pl", "notes": "n" * 5000},
+                       "company", False)
+    assert row["krs"] == contacts_svc.clean_krs("12345") == "0000012345"
+    assert row["website"] == contacts_svc.clean_website("www.firma.pl") == "https://www.firma.pl"
+    assert len(row["notes"]) == contacts_svc.TEXT_LIMITS["notes"]
+
+
+@pytest.mark.parametrize("raw,kind", [("OSOBA", "person"), ("Osoba fizyczna", "person"), ("firma", "company"),
+                                      ("F", "company"), ("", "person")])
+def test_kind_column_values(raw, kind):
+    row = ci.clean_row({"kind": raw, "name": "X", "first_name": "Jan", "last_name": "Nowak"}, "person", False)
+    assert row["kind"] == kind
 
 
 def test_consent_date_formats_only_for_mailing_bases():
