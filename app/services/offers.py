@@ -376,6 +376,16 @@ def delete_offer(offer: Offer, user_id: int | None) -> str:
     return delete_with_attachments(offer, "offer", user_id)
 
 
+def open_offer_counts(company_id: int) -> dict[str, int]:
+    """How many offers of the company are still open, by status (draft, sent)."""
+    rows = db.session.execute(
+        select(Offer.status, func.count(Offer.id))
+        .where(Offer.company_id == company_id, Offer.status.in_(EDITABLE))
+        .group_by(Offer.status)
+    ).all()
+    return dict(rows)
+
+
 def expire_offers(today: dt.date | None = None) -> int:
     """Scheduler job: every company's draft or sent offers past their validity date become "expired"."""
     from app.security.tenancy import all_tenants

@@ -21,3 +21,14 @@ def test_dashboard_figures_are_the_companys_own(app, client, make_company):
     client.post("/logout/")
     login(client, other["email"])
     assert stat(client.get("/").text, "contacts") == "0"
+
+
+def test_dashboard_counts_open_offers(app, owner_client):
+    from tests.integration.sales_fixtures import offer_form, seed_sales
+
+    seed = seed_sales(app, owner_client.crm)
+    assert owner_client.post("/offers/add", data=offer_form(seed)).status_code == 302
+    assert owner_client.post("/offers/add", data=offer_form(seed)).status_code == 302
+    page = owner_client.get("/").text
+    assert stat(page, "offers") == "2"
+    assert "szkice: 2, wysłane: 0" in page
