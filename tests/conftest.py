@@ -193,3 +193,36 @@ def live_server(app: Any) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture()
+def mail_outbox(app: Any, monkeypatch: Any) -> Iterator[list]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 as the platform's mail server.
+
+    Yields the list of received messages (``email.message.EmailMessage``, newest last).
+    """
+    import socket
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    from aiosmtpd.controller import Controller
+
+    received: list = []
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            received.append(message_from_bytes(envelope.content, policy=email_policy.default))
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ctl = Controller(Handler(), hostname="127.0.0.1", port=port)
+    ctl.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", port)
+    monkeypatch.setitem(app.config, "MAIL_USE_TLS", False)
+    monkeypatch.setitem(app.config, "MAIL_USERNAME", None)
+    monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER", "Klientela <no-reply@klientela.test>")
+    yield received
+    ctl.stop()
