@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.contacts import Contact, Tag, contact_tag
-from app.services import DomainError, transaction, trash
+from app.services import DomainError, inputs, transaction, trash
 from app.services import contacts as contacts_svc
 from app.services import validators as v
 
@@ -28,9 +28,8 @@ def list_tags(company_id: int) -> list[Tag]:
 
 def get_tag(company_id: int, tag_id: Any) -> Tag | None:
     """A live tag of this company, or None (foreign and broken ids give None)."""
-    try:
-        ident = int(tag_id)
-    except (TypeError, ValueError):
+    ident = inputs.to_id(tag_id)
+    if ident is None:
         return None
     return db.session.execute(
         select(Tag).where(Tag.id == ident, Tag.company_id == company_id)
@@ -90,7 +89,7 @@ def delete_tag(company_id: int, tag_id: Any, user_id: int | None) -> str:
 def set_contact_tags(company_id: int, contact_id: Any, tag_ids: list[Any]) -> Contact:
     """Give one contact exactly these tags (all must be this company's)."""
     contact = contacts_svc.require_contact(company_id, contact_id)
-    tags = [require_tag(company_id, t) for t in dict.fromkeys(tag_ids)]
+    tags = [require_tag(company_id, t) for t in inputs.parse_ids(tag_ids, "tag_id", _l("This tag does not exist."))]
     with transaction():
         contact.tags = tags
     return contact

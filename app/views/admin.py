@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import abort
 from flask_appbuilder import ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
@@ -42,6 +43,13 @@ class AdminCompaniesView(ModelView):
         **cell_formatters(*show_columns),
         "plan": lambda p: str(PLAN_LABELS.get(p, p)),
     }
+
+
+    def get_action_permission_name(self, name: str) -> str:
+        """An unknown action name is a 404 (Flask-AppBuilder would fail on it with a 500)."""
+        if name not in self.actions:
+            abort(404)
+        return super().get_action_permission_name(name)
 
 
 PLAN_LABELS = {"trial": _l("Free trial"), "applarge": "AppLarge", "applarge_plus": "AppLarge+"}

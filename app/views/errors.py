@@ -1,28 +1,48 @@
-"""Polish error pages; a CSRF failure or bad input never ends in a 500."""
+"""Polish error pages; a CSRF failure or bad input never ends in a 500.
+
+A value the database refuses (an out-of-range number, an over-long text) is a Polish 400, not a
+500; any other unexpected error shows the Polish error page with a short reference number that
+is logged with the traceback, so an operator can find the request a user reports.
+"""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from flask import Flask, flash, redirect, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import appbuilder, db
+from app.security.inputs import InputRefused
 
 log = logging.getLogger(__name__)
 
 
-def _page(code: int, title: str, text: str) -> Any:
+def _page(code: int, title: str, text: str, reference: str | None = None) -> Any:
     return (
         render_template(
-            "crm/error.html", code=code, title=title, text=text,
+            "crm/error.html", code=code, title=title, text=text, reference=reference,
             appbuilder=appbuilder, base_template=appbuilder.base_template,
         ),
         code,
     )
+
+
+def error_reference() -> str:
+    """A short reference number for an error, shown to the user and logged with the traceback."""
+    return secrets.token_hex(4).upper()
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the page must still be shown)
+        log.exception("Rollback after an error failed")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -45,6 +65,20 @@ def register_error_handlers(app: Flask) -> None:
     def _405(_err: Exception) -> Any:
         return _page(405, gettext("Action not allowed"), gettext("This action is not available this way."))
 
+    @app.errorhandler(InputRefused)
+    def _refused(err: InputRefused) -> Any:
+        return _page(400, gettext("Invalid data"), str(err.message))
+
+    @app.errorhandler(400)
+    def _400(_err: Exception) -> Any:
+        return _page(400, gettext("Invalid data"), gettext("The request could not be read. Check the data and try again."))
+
+    @app.errorhandler(DataError)
+    def _data_error(err: DataError) -> Any:
+        _rollback()
+        log.warning("Value refused by the database on %s %s: %s", request.method, request.path, err.orig)
+        return _page(400, gettext("Invalid data"), gettext("Invalid value. Check the data and try again."))
+
     @app.errorhandler(413)
     def _413(_err: Exception) -> Any:
         return _page(413, gettext("File too large"), gettext("The file you sent is too large."))
@@ -53,6 +87,13 @@ def register_error_handlers(app: Flask) -> None:
     def _500(err: Exception) -> Any:
         if isinstance(err, HTTPException):
             return err
-        log.exception("Unhandled error")
-        db.session.rollback()
-        return _page(500, gettext("Something went wrong"), gettext("The error has been logged. Please try again."))
+        reference = error_reference()
+        log.error("Unhandled error, reference %s, on %s %s", reference, request.method, request.path, exc_info=err)
+        _rollback()
+        title, text = gettext("Something went wrong"), gettext("The error has been logged. Please try again.")
+        try:
+            return _page(500, title, text, reference)
+        except Exception:  # noqa: BLE001  (the page itself failed: a plain one still says what happened)
+            log.exception("Error page failed, reference %s", reference)
+            label = gettext("Reference number")
+            return f"<!DOCTYPE html><html lang='pl'><body><h3>{title}</h3><p>{text}</p><p>{label}: {reference}</p></body></html>", 500
