@@ -61,7 +61,7 @@ def submit_builder(form: Any, save: Callable[[], Any]) -> tuple[Any, list[dict] 
 
 def prefill_from_document(form: Any, doc: Any) -> None:
     """The edit form of a saved offer or order: its client, binder and dates as the inputs show them."""
-    form.contact_id.data, form.contact_label.data = str(doc.contact_id), doc.contact.name
+    form.contact_id.data, form.contact_label.data = str(doc.contact_id), doc.contact.name if doc.contact else ""
     form.binder_id.data = str(doc.binder_id or "")
     for name in ("valid_until", "reminder_on", "due_date"):
         if name in form:
@@ -214,7 +214,7 @@ class OffersView(CrmView):
         offer = self._get(offer_id)
         form = SendForm()
         if request.method == "GET":
-            form.to.data = offer.contact.email or ""
+            form.to.data = (offer.contact.email if offer.contact else None) or ""
             form.subject.data = gettext("Offer %(number)s", number=offer.number)
             form.body.data = gettext(
                 "Good morning,\n\nplease find attached our offer %(number)s.\n\nKind regards,\n%(user)s\n%(company)s",

@@ -8,8 +8,7 @@ import pytest
 from flask import Flask
 
 from app.security.inputs import install_id_converter
-from app.services import DomainError
-from app.services import inputs
+from app.services import DomainError, inputs
 from app.services import validators as v
 
 
