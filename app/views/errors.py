@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, flash, redirect, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
@@ -24,13 +25,18 @@ log = logging.getLogger(__name__)
 
 
 def _page(code: int, title: str, text: str, reference: str | None = None) -> Any:
-    return (
-        render_template(
+    """The error page in the app's layout; a bare Polish page when the layout cannot be drawn
+    (e.g. a request for an untrusted host has no URL adapter)."""
+    try:
+        html = render_template(
             "crm/error.html", code=code, title=title, text=text, reference=reference,
             appbuilder=appbuilder, base_template=appbuilder.base_template,
-        ),
-        code,
-    )
+        )
+    except Exception:  # noqa: BLE001  (the page itself failed: a plain one still says what happened)
+        log.exception("Error page %s could not be drawn", code)
+        ref = f"<p>{escape(gettext('Reference number'))}: {escape(reference)}</p>" if reference else ""
+        html = f"<!DOCTYPE html><html lang='pl'><body><h3>{escape(title)}</h3><p>{escape(text)}</p>{ref}</body></html>"
+    return html, code
 
 
 def error_reference() -> str:
@@ -90,10 +96,6 @@ def register_error_handlers(app: Flask) -> None:
         reference = error_reference()
         log.error("Unhandled error, reference %s, on %s %s", reference, request.method, request.path, exc_info=err)
         _rollback()
-        title, text = gettext("Something went wrong"), gettext("The error has been logged. Please try again.")
-        try:
-            return _page(500, title, text, reference)
-        except Exception:  # noqa: BLE001  (the page itself failed: a plain one still says what happened)
-            log.exception("Error page failed, reference %s", reference)
-            label = gettext("Reference number")
-            return f"<!DOCTYPE html><html lang='pl'><body><h3>{title}</h3><p>{text}</p><p>{label}: {reference}</p></body></html>", 500
+        return _page(
+            500, gettext("Something went wrong"), gettext("The error has been logged. Please try again."), reference
+        )
