@@ -467,3 +467,79 @@ def test_no_route_and_no_form_answers_500_to_hostile_input(app: Any, company: tu
     total = sum(sweep.count for sweep in sweeps)
     assert not failures, f"{len(failures)} of {total} requests ended in a 500:\n" + "\n".join(failures)
     assert text_with_controls(app) == []
+
+
+# --- what a user sees -------------------------------------------------------------------------
+
+
+def test_ids_beyond_the_database_range_are_404_on_both_databases(owner_client: Any) -> None:
+    """``/bases/3000000000`` (over PostgreSQL's INTEGER) and ``/tasks/99999999999999999999`` are plain 404 pages."""
+    for path in ("/bases/3000000000", "/tasks/99999999999999999999", "/contacts/9223372036854775808"):
+        resp = owner_client.get(path)
+        assert resp.status_code == 404, path
+        assert "Strona nie istnieje lub nie masz do niej dostępu." in resp.get_data(as_text=True)
+
+
+def test_a_nul_in_a_new_base_name_is_refused_in_polish_and_nothing_is_saved(app: Any, owner_client: Any) -> None:
+    """"Dodaj nową bazę" with a NUL byte: the Polish message, no base, the same on SQLite and PostgreSQL."""
+    from app.extensions import db
+    from app.models import ClientBase
+    from app.security.tenancy import all_tenants
+
+    resp = owner_client.post("/bases/add", data={"name": "Klienci\x00VIP", "kind": "contacts"})
+    assert resp.status_code == 400
+    assert "niedozwolone znaki sterujące" in resp.get_data(as_text=True)
+    with app.app_context(), all_tenants():
+        assert db.session.execute(select(ClientBase)).first() is None
+
+
+def test_a_nul_in_the_sign_up_form_is_refused_and_creates_no_company(app: Any, client: Any) -> None:
+    """The public sign-up form with a NUL in the company name: the Polish message, no company."""
+    from app.extensions import db
+    from app.models.company import Company
+
+    resp = client.post("/signup/", data={
+        "company_name": "Firma\x00", "nip": make_nip(77), "first_name": "Jan", "last_name": "Kowalski",
+        "email": "jan@wrogie.example.pl", "password": STRONG_PASSWORD, "password_confirm": STRONG_PASSWORD,
+    })
+    assert resp.status_code == 400
+    assert "niedozwolone znaki sterujące" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(select(Company)).first() is None
+
+
+def test_a_price_list_cell_of_a_million_characters_is_refused_in_polish(app: Any, owner_client: Any) -> None:
+    """The price-list import with one huge cell: a Polish refusal, no product."""
+    from app.extensions import db
+    from app.models import Product
+    from app.security.tenancy import all_tenants
+
+    resp = owner_client.post(
+        "/offers/products/import",
+        data={"file": (io.BytesIO(b"nazwa;cena netto\n" + b"x" * 1_000_000 + b";10\n"), "cennik.csv")},
+        content_type="multipart/form-data", follow_redirects=True,
+    )
+    assert resp.status_code == 200
+    assert "komórek ma więcej niż" in resp.get_data(as_text=True)
+    with app.app_context(), all_tenants():
+        assert db.session.execute(select(Product)).first() is None
+
+
+def test_an_unexpected_error_shows_a_reference_number_that_is_logged_with_the_traceback(
+    owner_client: Any, monkeypatch: Any, caplog: Any
+) -> None:
+    """Any unexpected error: the Polish error page with "Numer zgłoszenia", and the same number in the log."""
+    from app.services import dashboard
+
+    def broken(*_a: Any, **_k: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(dashboard, "summary", broken)
+    with caplog.at_level(logging.ERROR):
+        resp = owner_client.get("/")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 500
+    found = re.search(r"Numer zgłoszenia: <strong>([0-9A-F]{8})</strong>", html)
+    assert found, html[-2000:]
+    records = [r for r in caplog.records if found.group(1) in r.getMessage()]
+    assert records and records[0].exc_info and "disk on fire" in str(records[0].exc_info[1])
