@@ -50,7 +50,7 @@ def test_category_bad_input_changes_nothing(owner_client):
     resp = c.post("/settings/task-categories/add", data={"name": "telefon"})
     assert resp.status_code == 200 and "Kategoria o tej nazwie już istnieje" in resp.get_data(as_text=True)
     resp = c.post("/settings/task-categories/add", data={"name": "Zły kolor", "color": "red"})
-    assert resp.status_code == 200 and "#rrggbb" in resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Wybierz kolor w formacie #ff8800." in resp.get_data(as_text=True)
     with c.application.app_context(), tenant_scope(c.crm["company_id"]):
         assert [x.name for x in db.session.execute(select(TaskCategory)).scalars()] == ["Telefon"]
         db.session.remove()
