@@ -319,14 +319,8 @@ class PasswordResetView(CrmView):
         """Ask for a reset link."""
         form = ForgotPasswordForm()
         if form.validate_on_submit():
-            try:
-                sent = sec.request_reset(form.email.data)
-            except OSError:
-                sent = None
-            if sent is False:
+            if not sec.request_reset(form.email.data):
                 flash(gettext("Password reset by e-mail is not available. Ask your company owner to set a new password."), "warning")
-            elif sent is None:
-                flash(gettext("The e-mail could not be sent. Please try again later."), "danger")
             else:
                 flash(gettext("If the address belongs to an account, we have sent a link to set a new password. Check your inbox."), "info")
                 return redirect(appbuilder.get_url_for_login)
