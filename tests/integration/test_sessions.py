@@ -4,10 +4,11 @@ log out everywhere / password change / deactivation end them all, cleanup; passw
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
+from html import unescape
 from zoneinfo import ZoneInfo
 
-import lxml.html
 import pytest
 
 from app.models.mixins import utcnow
@@ -55,21 +56,32 @@ def _copy_cookie(app, source, agent=CHROME_LINUX):
     return thief
 
 
+def _text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def _cell(row_html: str, cls: str) -> str:
+    m = re.search(rf'<td class="{cls}">(.*?)</td>', row_html, re.S)
+    assert m, cls
+    return _text(m.group(1))
+
+
 def _rows(c) -> list[dict]:
     """The rows of "Aktywne sesje" on the profile page of ``c``."""
     page = c.get("/profile/")
     assert page.status_code == 200
-    doc = lxml.html.fromstring(page.text)
-    assert doc.xpath("//div[@id='active-sessions']//h4")[0].text_content().strip() == "Aktywne sesje"
+    section = page.text.split('<div class="crm-card" id="active-sessions">', 1)[1].split("</table>", 1)[0]
+    assert _text(re.search(r"<h4>(.*?)</h4>", section, re.S).group(1)) == "Aktywne sesje"
     rows = []
-    for tr in doc.xpath("//div[@id='active-sessions']//tr[@data-session-id]"):
+    for m in re.finditer(r'<tr class="session-row[^"]*" data-session-id="(\d+)">(.*?)</tr>', section, re.S):
+        html = m.group(2)
         rows.append({
-            "id": int(tr.get("data-session-id")),
-            "device": tr.xpath(".//td[@class='session-device']")[0].text_content().replace("Ta sesja", "").strip(),
-            "current": bool(tr.xpath(".//*[contains(@class,'session-current')]")),
-            "ip": tr.xpath(".//td[@class='session-ip']")[0].text_content().strip(),
-            "last_seen": tr.xpath(".//td[@class='session-last-seen']")[0].text_content().strip(),
-            "button": tr.xpath(".//button[contains(@class,'session-end')]")[0].text_content().strip(),
+            "id": int(m.group(1)),
+            "device": _cell(html, "session-device").replace("Ta sesja", "").strip(),
+            "current": "session-current" in html,
+            "ip": _cell(html, "session-ip"),
+            "last_seen": _cell(html, "session-last-seen"),
+            "button": _text(re.search(r"<button[^>]*session-end[^>]*>(.*?)</button>", html, re.S).group(1)),
         })
     return rows
 
