@@ -40,6 +40,7 @@ JOBS: list[JobSpec] = [
     JobSpec("licence_expiry", "app.scheduler:check_licences", "cron", {"hour": 0, "minute": 5}),
     JobSpec("offer_expiry", "app.scheduler:expire_offers", "cron", {"hour": 0, "minute": 10}),
     JobSpec("audit_purge", "app.scheduler:purge_audit_log", "cron", {"hour": 3, "minute": 30}),
+    JobSpec("session_purge", "app.scheduler:purge_sessions", "cron", {"hour": 3, "minute": 40}),
     JobSpec("nightly_backup", "app.scheduler:nightly_backup", "cron", {"hour": 2, "minute": 0}),
 ]
 
@@ -128,6 +129,18 @@ def purge_audit_log() -> int:
     with _app().app_context():
         try:
             return audit.purge_old()
+        finally:
+            db.session.remove()
+
+
+def purge_sessions() -> int:
+    """Delete browser sessions ended over a day ago or idle past SESSION_IDLE_DAYS (every user)."""
+    from app.extensions import db
+    from app.services import sessions
+
+    with _app().app_context():
+        try:
+            return sessions.purge_old()
         finally:
             db.session.remove()
 

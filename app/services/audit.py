@@ -26,6 +26,7 @@ LOCKOUT = "lockout"
 UNLOCK = "unlock"
 LOGOUT = "logout"
 LOGOUT_EVERYWHERE = "logout_everywhere"
+SESSION_ENDED = "session_ended"
 PASSWORD_CHANGED = "password_changed"
 PASSWORD_CHECK_FAILED = "password_check_failed"
 PASSWORD_RESET_REQUESTED = "password_reset_requested"
@@ -52,6 +53,7 @@ EVENT_LABELS: dict[str, Any] = {
     UNLOCK: _l("Account unlocked"),
     LOGOUT: _l("Sign-out"),
     LOGOUT_EVERYWHERE: _l("Signed out everywhere"),
+    SESSION_ENDED: _l("Session ended"),
     PASSWORD_CHANGED: _l("Password changed"),
     PASSWORD_CHECK_FAILED: _l("Wrong current password"),
     PASSWORD_RESET_REQUESTED: _l("Password reset requested"),
