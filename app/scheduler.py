@@ -41,6 +41,7 @@ JOBS: list[JobSpec] = [
     JobSpec("offer_expiry", "app.scheduler:expire_offers", "cron", {"hour": 0, "minute": 10}),
     JobSpec("audit_purge", "app.scheduler:purge_audit_log", "cron", {"hour": 3, "minute": 30}),
     JobSpec("nightly_backup", "app.scheduler:nightly_backup", "cron", {"hour": 2, "minute": 0}),
+    JobSpec("restore_request_expiry", "app.scheduler:expire_restore_requests", "interval", {"minutes": 15}),
 ]
 
 _APP: Flask | None = None
@@ -140,6 +141,18 @@ def nightly_backup() -> str:
     with _app().app_context():
         try:
             return str(backups.run_backup())
+        finally:
+            db.session.remove()
+
+
+def expire_restore_requests() -> int:
+    """Mark restore requests not confirmed by e-mail in time as expired (every company)."""
+    from app.extensions import db
+    from app.services import restores
+
+    with _app().app_context():
+        try:
+            return restores.expire_unconfirmed()
         finally:
             db.session.remove()
 
