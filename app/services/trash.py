@@ -101,6 +101,7 @@ class Conflict:
     field: str
     value: str
     live_name: str
+    live_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -121,7 +122,7 @@ class Preview:
         """A short digest of the conflict list (the restore is refused when it changed since the preview)."""
         import hashlib
 
-        keys = sorted(f"{c.kind}:{c.row_id}:{c.value}" for c in self.conflicts)
+        keys = sorted(f"{c.kind}:{c.row_id}:{c.value}:{sorted(c.live_ids)}" for c in self.conflicts)
         return hashlib.sha256("|".join(keys).encode()).hexdigest()[:16]
 
 
@@ -158,18 +159,19 @@ def conflicts(deletion_id: str, company_id: int) -> list[Conflict]:
         live = aliased(cls)
         label = _label_column(cls) or key
         rows = db.session.execute(
-            select(cls.id, getattr(cls, label), getattr(cls, key), getattr(live, label))
+            select(cls.id, getattr(cls, label), getattr(cls, key), getattr(live, label), live.id)
             .join(live, (live.company_id == cls.company_id) & (getattr(live, key) == getattr(cls, key))
                   & live.deleted_at.is_(None) & (live.id != cls.id))
             .where(_deleted_rows(cls, deletion_id, company_id), getattr(cls, key).is_not(None), getattr(cls, key) != "")
             .order_by(cls.id)
             .execution_options(**_OPTS)
         ).all()
-        seen: set[int] = set()
-        for row_id, name, value, live_name in rows:
-            if row_id not in seen:
-                seen.add(row_id)
-                found.append(Conflict(table, row_id, str(name or ""), key, str(value), str(live_name or "")))
+        by_row: dict[int, Conflict] = {}
+        for row_id, name, value, live_name, live_id in rows:
+            if row_id not in by_row:
+                by_row[row_id] = Conflict(table, row_id, str(name or ""), key, str(value), str(live_name or ""))
+                found.append(by_row[row_id])
+            by_row[row_id].live_ids.append(live_id)
     return found
 
 

@@ -84,7 +84,7 @@ class AdminRestoreView(CrmView):
         """Restore a confirmed request as previewed."""
         form = RestoreChoiceForm()
         if not form.validate_on_submit():
-            flash(gettext("The form has expired. Please try again."), "danger")
+            flash(gettext("The form has expired or was sent from elsewhere. Please try again."), "danger")
             return redirect(url_for(".preview", request_id=request_id))
         try:
             result = restores.restore_on_request(g.user, request_id, form.on_conflict.data or None,
@@ -105,7 +105,7 @@ class AdminRestoreView(CrmView):
     def reject(self, request_id: int) -> Any:
         """Cancel a confirmed request: nothing is restored."""
         if not ConfirmForm().validate_on_submit():
-            flash(gettext("The form has expired. Please try again."), "danger")
+            flash(gettext("The form has expired or was sent from elsewhere. Please try again."), "danger")
             return redirect(url_for(".preview", request_id=request_id))
         try:
             restores.reject(g.user, request_id)
