@@ -19,7 +19,7 @@ from app.models.users import CrmUser
 from app.security.tenancy import all_tenants, tenant_scope
 from app.services import clock, contacts, employees, tenancy, trash
 from tests.helpers import STRONG_PASSWORD, csrf_token, login, make_nip
-from tests.integration.contacts_data import make_base, make_contact
+from tests.integration.contacts_data import assert_polish_page, make_base, make_contact
 
 ADMIN = ("root@platforma.pl", "Platforma-Admin#2026")
 NIP_YELLOW = make_nip(4242)
@@ -156,6 +156,8 @@ def test_owner_confirms_by_link_and_admin_restores_after_preview_with_conflicts(
     page = confirm_page(anonymous, token)
     assert page.status_code == 200 and "Bazy klientów: 1, Kontakty: 2" in page.text
     assert "Potwierdź prośbę" in page.text
+    assert_polish_page(page.text, "/restore-confirm/")
+    assert_polish_page(owner.get("/settings/trash/").text, "/settings/trash/")
     done = anonymous.post(f"/restore-confirm/{token}")
     assert done.status_code == 200 and "Prośba jest potwierdzona" in done.text
     assert the_request(app, a["company_id"])["status"] == "pending"
@@ -176,6 +178,8 @@ def test_owner_confirms_by_link_and_admin_restores_after_preview_with_conflicts(
     assert "Bazy klientów</td><td>Hurtownie</td>" in conflicts and "Nazwa: Hurtownie" in conflicts
     assert f"NIP: {NIP_YELLOW}</td>" in conflicts and "Żółty Kajak" in conflicts
     assert "Usunięte przez pomyłkę" in preview
+    assert_polish_page(preview, "/admin/restore/request/")
+    assert_polish_page(company_page, "/admin/restore/<company>")
 
     # no choice made: refused, nothing restored
     token_admin = csrf_token(preview)
