@@ -42,6 +42,7 @@ JOBS: list[JobSpec] = [
     JobSpec("audit_purge", "app.scheduler:purge_audit_log", "cron", {"hour": 3, "minute": 30}),
     JobSpec("session_purge", "app.scheduler:purge_sessions", "cron", {"hour": 3, "minute": 40}),
     JobSpec("nightly_backup", "app.scheduler:nightly_backup", "cron", {"hour": 2, "minute": 0}),
+    JobSpec("restore_request_expiry", "app.scheduler:expire_restore_requests", "interval", {"minutes": 15}),
 ]
 
 _APP: Flask | None = None
@@ -153,6 +154,18 @@ def nightly_backup() -> str:
     with _app().app_context():
         try:
             return str(backups.run_backup())
+        finally:
+            db.session.remove()
+
+
+def expire_restore_requests() -> int:
+    """Mark restore requests not confirmed by e-mail in time as expired (every company)."""
+    from app.extensions import db
+    from app.services import restores
+
+    with _app().app_context():
+        try:
+            return restores.expire_unconfirmed()
         finally:
             db.session.remove()
 
