@@ -41,6 +41,7 @@ JOBS: list[JobSpec] = [
     JobSpec("offer_expiry", "app.scheduler:expire_offers", "cron", {"hour": 0, "minute": 10}),
     JobSpec("audit_purge", "app.scheduler:purge_audit_log", "cron", {"hour": 3, "minute": 30}),
     JobSpec("nightly_backup", "app.scheduler:nightly_backup", "cron", {"hour": 2, "minute": 0}),
+    JobSpec("restore_drill", "app.scheduler:restore_drill", "cron", {"day": 1, "hour": 4, "minute": 0}),
 ]
 
 _APP: Flask | None = None
@@ -133,13 +134,29 @@ def purge_audit_log() -> int:
 
 
 def nightly_backup() -> str:
-    """Back up the whole database and the stored files; prune old archives."""
+    """Back up the whole database and the stored files, verify, copy off the server; prune old archives.
+
+    A failure is recorded in the backup history and e-mailed to the platform admin by the service.
+    """
     from app.extensions import db
     from app.services import backups
 
     with _app().app_context():
         try:
-            return str(backups.run_backup())
+            return backups.run_backup().file_name
+        finally:
+            db.session.remove()
+
+
+def restore_drill() -> bool:
+    """Monthly: restore the newest backup into a scratch database and compare row counts; report to the admin."""
+    from app.extensions import db
+    from app.services import backups
+
+    with _app().app_context():
+        try:
+            record = backups.run_restore_drill()
+            return bool(record and record.drill_ok)
         finally:
             db.session.remove()
 
