@@ -58,10 +58,10 @@ FORMAT = 2
 HISTORY_TABLE = Backup.__tablename__
 
 STATUS_LABELS = {
-    "running": _l("In progress"),
-    "ok": _l("Done"),
-    "copy_failed": _l("Copy failed"),
-    "failed": _l("Failed"),
+    "running": _l("Running"),
+    "ok": _l("Succeeded"),
+    "copy_failed": _l("Not copied"),
+    "failed": _l("Failed (no archive)"),
 }
 KIND_LABELS = {"local": _l("This server"), "dir": _l("Folder"), "s3": _l("S3 bucket")}
 
@@ -325,6 +325,9 @@ def verify_archive(archive: Path) -> dict[str, Any]:
                     manifest_bytes = b"".join(chunks)
                 else:
                     found[member.name] = {"sha256": digest.hexdigest(), "size": size}
+            # tarfile stops quietly at a damaged header: read the compressed stream to its end (and CRC)
+            while tar.fileobj.read(1024 * 1024):
+                pass
     except BackupError:
         raise
     except EOFError:
@@ -392,12 +395,14 @@ def run_backup(now: Optional[dt.datetime] = None) -> Backup:
     admin; when no archive could be made, BackupError is raised after that.
     """
     now = now or utcnow()
-    target = backup_dir() / f"{PREFIX}{now:%Y%m%d-%H%M%S}.tar.gz"
-    record = Backup(started_at=now, status="running", file_name=target.name, destinations=[], verified=False)
+    name = f"{PREFIX}{now:%Y%m%d-%H%M%S}.tar.gz"
+    record = Backup(started_at=now, status="running", file_name=name, destinations=[], verified=False)
     db.session.add(record)
     db.session.commit()
     record_id = record.id
+    target: Optional[Path] = None
     try:
+        target = backup_dir() / name
         _write_archive(target, now)
         verify_archive(target)
     except Exception as err:  # noqa: BLE001 (any failure is recorded and reported)
@@ -406,11 +411,13 @@ def run_backup(now: Optional[dt.datetime] = None) -> Backup:
         record = db.session.get(Backup, record_id)
         record.status, record.finished_at = "failed", utcnow()
         record.error = str(err)[:2000] or type(err).__name__
-        record.destinations = [{"kind": "local", "target": str(target.parent), "ok": False, "error": record.error}]
+        where = str(target.parent) if target else str(current_app.config.get("BACKUP_DIR") or "")
+        record.destinations = [{"kind": "local", "target": where, "ok": False, "error": record.error}]
         db.session.commit()
         _alert_failure(record)
-        for path in (target, sidecar(target), target.with_name(target.name + ".partial")):
-            path.unlink(missing_ok=True)
+        if target is not None:
+            for path in (target, sidecar(target), target.with_name(target.name + ".partial")):
+                path.unlink(missing_ok=True)
         raise BackupError(_l("The backup failed: %(error)s", error=record.error)) from err
     size, sha = target.stat().st_size, sha256_file(target)
     entries = [{"kind": "local", "target": str(target.parent), "ok": True, "error": None}]
