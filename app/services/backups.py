@@ -38,7 +38,7 @@ from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import create_engine, delete, func, insert, select, text
+from sqlalchemy import URL, create_engine, delete, func, insert, select, text
 
 from app.extensions import db
 from app.integrations.mail import mail_configured, send_mail
@@ -133,8 +133,11 @@ def destinations() -> list[Destination]:
 
 
 def _libpq_url(url: Any = None) -> str:
+    """A libpq URL without the password (that goes through PGPASSWORD, not the process list)."""
     url = url if url is not None else db.engine.url
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    bare = URL.create("postgresql", username=url.username, host=url.host, port=url.port, database=url.database,
+                      query=url.query)
+    return bare.render_as_string(hide_password=False)
 
 
 def _pg_tool(name: str) -> str:
@@ -147,7 +150,10 @@ def _pg_tool(name: str) -> str:
 
 
 def _run_tool(args: list[str]) -> None:
-    done = subprocess.run(args, capture_output=True, text=True)
+    env = dict(os.environ)
+    if db.engine.url.password:
+        env["PGPASSWORD"] = str(db.engine.url.password)
+    done = subprocess.run(args, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"{Path(args[0]).name} failed: {done.stderr.strip()[-1500:]}")
 
