@@ -131,6 +131,15 @@ class BaseConfig:
     #: nightly backups (app/services/backups.py): folder (default <instance>/backups) and retention
     BACKUP_DIR = os.environ.get("CRM_BACKUP_DIR", "")
     BACKUP_KEEP_DAYS = int(os.environ.get("CRM_BACKUP_KEEP_DAYS", "14"))
+    #: second destinations of every archive: a folder on another mount (never created by the app) ...
+    BACKUP_COPY_DIR = os.environ.get("CRM_BACKUP_COPY_DIR", "")
+    #: ... and/or an S3-compatible bucket (AWS S3, MinIO, ...); boto3 is used only when a bucket is set
+    BACKUP_S3_BUCKET = os.environ.get("CRM_BACKUP_S3_BUCKET", "")
+    BACKUP_S3_PREFIX = os.environ.get("CRM_BACKUP_S3_PREFIX", "klientela-backups/")
+    BACKUP_S3_ENDPOINT_URL = os.environ.get("CRM_BACKUP_S3_ENDPOINT_URL", "")
+    BACKUP_S3_REGION = os.environ.get("CRM_BACKUP_S3_REGION", "")
+    BACKUP_S3_ACCESS_KEY_ID = os.environ.get("CRM_BACKUP_S3_ACCESS_KEY_ID", "")
+    BACKUP_S3_SECRET_ACCESS_KEY = os.environ.get("CRM_BACKUP_S3_SECRET_ACCESS_KEY", "")
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     AVATAR_MAX_BYTES = 2 * 1024 * 1024
     AVATAR_SIZE = 128

@@ -12,6 +12,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     """Register all views with FAB; menu identifiers are English, labels Polish."""
     from app.views.admin import AdminCompaniesView
     from app.views.auth import InvitationView, SignupView
+    from app.views.backups import AdminBackupsView
     from app.views.binders import AttachmentsView, BindersView
     from app.views.contact_io import (
         ContactExportView,
@@ -60,6 +61,7 @@ def register_views(appbuilder: AppBuilder) -> None:
         menu(section_view(cls_name, route, section, title, lead), name, title)
     menu(AdminCompaniesView, "AdminCompanies", _l("Company accounts"))
     menu(AdminRestoreView, "AdminRestore", _l("Restoring deleted data"))
+    menu(AdminBackupsView, "AdminBackups", _l("Backups"))
 
     # Public pages and pages without a menu entry.
     appbuilder.add_view_no_menu(SignupView)

@@ -24,6 +24,7 @@ SECTIONS: dict[str, Section] = {
     "Emailing": Section("emailing", "fa-envelope"),
     "AdminCompanies": Section("admin", "fa-building-shield"),
     "AdminRestore": Section("admin", "fa-trash-arrow-up"),
+    "AdminBackups": Section("admin", "fa-box-archive"),
     "Settings": Section("settings", "fa-gear"),
 }
 
