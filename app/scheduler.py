@@ -41,6 +41,7 @@ JOBS: list[JobSpec] = [
     JobSpec("offer_expiry", "app.scheduler:expire_offers", "cron", {"hour": 0, "minute": 10}),
     JobSpec("audit_purge", "app.scheduler:purge_audit_log", "cron", {"hour": 3, "minute": 30}),
     JobSpec("nightly_backup", "app.scheduler:nightly_backup", "cron", {"hour": 2, "minute": 0}),
+    JobSpec("signup_expiry", "app.scheduler:expire_signups", "interval", {"minutes": 30}),
 ]
 
 _APP: Flask | None = None
@@ -140,6 +141,19 @@ def nightly_backup() -> str:
     with _app().app_context():
         try:
             return str(backups.run_backup())
+        finally:
+            db.session.remove()
+
+
+def expire_signups() -> int:
+    """Remove sign-ups and NIP claims whose e-mail link was not clicked in time (frees NIP and e-mail)."""
+    from app.extensions import db
+    from app.services import nip_claims, signups
+
+    with _app().app_context():
+        try:
+            nip_claims.purge_unconfirmed()
+            return signups.purge_unconfirmed()
         finally:
             db.session.remove()
 

@@ -16,7 +16,8 @@ from app.models.sales import (
     Product,
 )
 from app.models.security import AuditEvent, CompanySecurity
+from app.models.signups import NipClaim
 from app.models.tasks import Task, TaskCategory, task_assignee
 from app.models.users import CrmUser
 
-__all__ = ["Attachment", "AuditEvent", "Binder", "ClientBase", "Company", "CompanySecurity", "Contact", "CrmUser", "DocumentSequence", "ImportJob", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "apscheduler_jobs", "contact_tag", "task_assignee"]
+__all__ = ["Attachment", "AuditEvent", "Binder", "ClientBase", "Company", "CompanySecurity", "Contact", "CrmUser", "DocumentSequence", "ImportJob", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "apscheduler_jobs", "contact_tag", "task_assignee"]

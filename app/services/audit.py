@@ -43,6 +43,10 @@ EMPLOYEE_REACTIVATED = "employee_reactivated"
 API_TOKEN = "api_token"
 DATA_RESTORED = "data_restored"
 RESTORE_REQUESTED = "restore_requested"
+SIGNUP_CONFIRMED = "signup_confirmed"
+NIP_CLAIM_APPROVED = "nip_claim_approved"
+NIP_CLAIM_REJECTED = "nip_claim_rejected"
+NIP_TAKEN_OVER = "nip_taken_over"
 
 #: event code -> label shown in the owner's audit log (order = the filter's order)
 EVENT_LABELS: dict[str, Any] = {
@@ -69,6 +73,10 @@ EVENT_LABELS: dict[str, Any] = {
     API_TOKEN: _l("API token issued"),
     DATA_RESTORED: _l("Deleted data restored"),
     RESTORE_REQUESTED: _l("Restore of deleted data requested"),
+    SIGNUP_CONFIRMED: _l("Account e-mail address confirmed"),
+    NIP_CLAIM_APPROVED: _l("NIP moved to another account after a verified claim"),
+    NIP_CLAIM_REJECTED: _l("Claim of the company's NIP rejected"),
+    NIP_TAKEN_OVER: _l("Account created for the verified owner of the NIP"),
 }
 
 PAGE_SIZE = 50

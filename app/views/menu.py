@@ -24,6 +24,7 @@ SECTIONS: dict[str, Section] = {
     "Emailing": Section("emailing", "fa-envelope"),
     "AdminCompanies": Section("admin", "fa-building-shield"),
     "AdminRestore": Section("admin", "fa-trash-arrow-up"),
+    "AdminNipClaims": Section("admin", "fa-id-card"),
     "Settings": Section("settings", "fa-gear"),
 }
 
