@@ -86,6 +86,7 @@ def serializer(salt: str) -> URLSafeTimedSerializer:
 
 def sign_up(data: tenancy.SignupData) -> CrmUser:
     """Create an unconfirmed company account and e-mail its owner the confirmation link."""
+    tenancy.validate_signup(data)  # the form's own mistakes come first
     _require_mail()
     owner = tenancy.register_company(data, confirmed=False)
     try:

@@ -73,16 +73,7 @@ def register_company(data: SignupData, today: Optional[dt.date] = None, *, confi
     sign-up passes ``confirmed=False``: the account stays unusable until the owner clicks the
     e-mailed link (app/services/signups.py), and its trial starts then.
     """
-    name = v.clean_text(data.company_name, "company_name", _l("Company name"), 200, required=True)
-    nip = v.clean_nip(data.nip)
-    first = v.clean_text(data.first_name, "first_name", _l("First name"), 64, required=True)
-    last = v.clean_text(data.last_name, "last_name", _l("Last name"), 64, required=True)
-    email = v.clean_email(data.email, required=True)
-    check_password(data.password, [first, last, email, name])
-    if nip_taken(nip):
-        raise NipTaken(nip)
-    if email_taken(email):
-        raise DomainError(_l("This e-mail address is already used by another account."), "email")
+    name, nip, first, last, email = validate_signup(data)
     with transaction() as session:
         company = Company(
             name=name,
@@ -97,6 +88,21 @@ def register_company(data: SignupData, today: Optional[dt.date] = None, *, confi
         owner = new_user(company, first, last, email, data.password, roles.OWNER)
         session.add(owner)
     return owner
+
+
+def validate_signup(data: SignupData) -> tuple[str, str, str, str, str]:
+    """Check a sign-up (DomainError on the first problem); return name, NIP, first and last name, e-mail."""
+    name = v.clean_text(data.company_name, "company_name", _l("Company name"), 200, required=True)
+    nip = v.clean_nip(data.nip)
+    first = v.clean_text(data.first_name, "first_name", _l("First name"), 64, required=True)
+    last = v.clean_text(data.last_name, "last_name", _l("Last name"), 64, required=True)
+    email = v.clean_email(data.email, required=True)
+    check_password(data.password, [first, last, email, name])
+    if nip_taken(nip):
+        raise NipTaken(nip)
+    if email_taken(email):
+        raise DomainError(_l("This e-mail address is already used by another account."), "email")
+    return name, nip, first, last, email
 
 
 def start_trial(company: Company, today: Optional[dt.date] = None) -> None:
