@@ -5,6 +5,12 @@ soft-deleted rows) on every ORM SELECT, relationship loads and dropdown queries 
 One ``before_flush`` hook stamps ``company_id`` on new rows and refuses a row or a foreign key
 that belongs to another company. The current company comes from ``g.company_id`` (set in
 ``before_request``) or from an explicit ``tenant_scope()`` in CLI and scheduled jobs.
+
+The guard fails closed: with no company in scope, every write of a tenant row (ORM flush, bulk
+``insert()``/``update()``/``delete()``) is refused with ``TenantViolation`` unless the code runs
+inside one of the named opt-outs: ``tenant_scope(company_id)`` (one company) or
+``all_tenants()`` (platform admin screens and platform jobs). A statement may also opt out on
+its own with ``.execution_options(all_tenants=True)``; each such place says why in a comment.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ _ALL: ContextVar[bool] = ContextVar("crm_all_tenants", default=False)
 
 
 class TenantViolation(Exception):
-    """A write that would cross company boundaries."""
+    """A write that would cross company boundaries, or a tenant write with no company in scope."""
 
 
 def current_company_id() -> Optional[int]:
@@ -62,7 +68,62 @@ def _live(cls: Any) -> Any:
     return cls.deleted_at.is_(None)
 
 
+def _tenant_entity(state: ORMExecuteState) -> Optional[type]:
+    """The tenant-owned class a bulk INSERT/UPDATE/DELETE statement writes to, if any."""
+    mapper = state.bind_mapper
+    if mapper is not None and issubclass(mapper.class_, TenantMixin):
+        return mapper.class_
+    table = getattr(state.statement, "table", None)
+    if table is not None and "company_id" in getattr(table, "c", {}):
+        for mapper in _tenant_mappers():
+            if table in mapper.tables:
+                return mapper.class_
+    return None
+
+
+def _tenant_mappers() -> list[Any]:
+    from flask_appbuilder import Model
+
+    return [m for m in Model.registry.mappers if issubclass(m.class_, TenantMixin)]
+
+
+def _insert_company_ids(state: ORMExecuteState) -> list[Any]:
+    """Every ``company_id`` an INSERT statement would write (values() and executemany params)."""
+    found: list[Any] = []
+    values = getattr(state.statement, "_values", None) or {}
+    for key, bind in values.items():
+        if getattr(key, "key", key) == "company_id":
+            found.append(getattr(bind, "value", bind))
+    multi = getattr(state.statement, "_multi_values", None) or ()
+    for rows in multi:
+        for row in rows:
+            if isinstance(row, dict):
+                found.append(row.get("company_id"))
+    params = state.parameters
+    for row in params if isinstance(params, (list, tuple)) else [params] if params else []:
+        if isinstance(row, dict):
+            found.append(row.get("company_id"))
+    return found
+
+
+def _guard_bulk_write(state: ORMExecuteState) -> None:
+    """Bulk INSERT/UPDATE/DELETE on tenant tables obey the same rule as flushed rows."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    cls = _tenant_entity(state)
+    if cls is None or _ALL.get() or state.execution_options.get("all_tenants", False):
+        return
+    scope = current_company_id()
+    if scope is None:
+        raise TenantViolation(f"bulk write to {cls.__name__} with no company in scope")
+    if state.is_insert:
+        for company_id in _insert_company_ids(state):
+            if company_id != scope:
+                raise TenantViolation(f"bulk insert into {cls.__name__} for another company")
+
+
 def _add_criteria(state: ORMExecuteState) -> None:
+    _guard_bulk_write(state)
     if not (state.is_select or state.is_update or state.is_delete) or state.is_column_load:
         return
     opts = state.execution_options
@@ -100,14 +161,20 @@ def _owner_company(session: Session, target_cls: type, pk: Any) -> Optional[int]
         return session.execute(stmt).scalar_one_or_none()
 
 
-def _check_row(session: Session, obj: Any, scope: Optional[int]) -> None:
+def _check_row(session: Session, obj: Any, scope: Optional[int], everywhere: bool) -> None:
     if isinstance(obj, TenantMixin):
+        if scope is None and not everywhere:
+            raise TenantViolation(f"{type(obj).__name__} written with no company in scope")
         if obj.company_id is None:
             if scope is None:
                 raise TenantViolation(f"{type(obj).__name__} has no company")
             obj.company_id = scope
         elif scope is not None and obj.company_id != scope:
             raise TenantViolation(f"{type(obj).__name__} belongs to another company")
+        elif scope is not None and inspect(obj).attrs.company_id.history.deleted:
+            old = inspect(obj).attrs.company_id.history.deleted[0]
+            if old is not None and old != scope:
+                raise TenantViolation(f"{type(obj).__name__} moved from another company")
     own = getattr(obj, "company_id", None)
     if own is None:
         return
@@ -138,12 +205,22 @@ def _check_row(session: Session, obj: Any, scope: Optional[int]) -> None:
                     raise TenantViolation(f"{type(obj).__name__}.{rel.key} holds another company's row")
 
 
+def _check_delete(obj: Any, scope: Optional[int], everywhere: bool) -> None:
+    if not isinstance(obj, TenantMixin) or everywhere:
+        return
+    if scope is None:
+        raise TenantViolation(f"{type(obj).__name__} deleted with no company in scope")
+    if obj.company_id != scope:
+        raise TenantViolation(f"{type(obj).__name__} of another company deleted")
+
+
 def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
-    scope = current_company_id()
-    if _ALL.get():
-        scope = None
+    everywhere = _ALL.get()
+    scope = None if everywhere else current_company_id()
     for obj in list(session.new) + list(session.dirty):
-        _check_row(session, obj, scope)
+        _check_row(session, obj, scope, everywhere)
+    for obj in list(session.deleted):
+        _check_delete(obj, scope, everywhere)
 
 
 def install_tenancy_hooks() -> None:

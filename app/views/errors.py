@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import appbuilder, db
+from app.security.tenancy import TenantViolation
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,19 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(413)
     def _413(_err: Exception) -> Any:
         return _page(413, gettext("File too large"), gettext("The file you sent is too large."))
+
+    @app.errorhandler(TenantViolation)
+    def _tenant_violation(err: TenantViolation) -> Any:
+        """A request that reached another company's data: 404 for reads, 403 for writes."""
+        db.session.rollback()
+        log.warning("Tenancy violation refused: %s %s: %s", request.method, request.path, err)
+        if request.path.startswith("/api/"):
+            if request.method in ("GET", "HEAD", "OPTIONS"):
+                return {"message": gettext("Not found.")}, 404
+            return {"message": gettext("You have no access to this page.")}, 403
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return _404(err)
+        return _403(err)
 
     @app.errorhandler(Exception)
     def _500(err: Exception) -> Any:

@@ -147,3 +147,144 @@ def test_restore_never_crosses_companies(app, two):
         with tenant_scope(a["company_id"]):
             assert names(ClientBase) == []
         db.session.remove()
+
+
+# --- the guard fails closed --------------------------------------------------------------------
+
+def test_write_with_no_company_in_scope_is_refused_even_when_the_row_names_a_company(app, two):
+    a, _ = two
+    with app.app_context():
+        db.session.add(Tag(name="Bez zakresu", company_id=a["company_id"]))
+        with pytest.raises(TenantViolation):
+            db.session.flush()
+        db.session.rollback()
+        with all_tenants():
+            assert "Bez zakresu" not in names(Tag)
+        db.session.remove()
+
+
+def test_update_and_delete_with_no_company_in_scope_are_refused(app, two):
+    a, _ = two
+    with app.app_context():
+        with all_tenants():
+            tag = db.session.execute(select(Tag).where(Tag.name == "VIP")).scalar_one()
+        tag.name = "Zmieniony"
+        with pytest.raises(TenantViolation):
+            db.session.flush()
+        db.session.rollback()
+        with all_tenants():
+            tag = db.session.execute(select(Tag).where(Tag.name == "VIP")).scalar_one()
+        db.session.delete(tag)
+        with pytest.raises(TenantViolation):
+            db.session.flush()
+        db.session.rollback()
+        with tenant_scope(a["company_id"]):
+            assert names(Tag) == ["VIP"]
+        db.session.remove()
+
+
+def test_deleting_another_companys_row_in_scope_is_refused(app, two):
+    a, b = two
+    with app.app_context():
+        with all_tenants():
+            tag = db.session.execute(select(Tag).where(Tag.name == "VIP")).scalar_one()
+        with tenant_scope(b["company_id"]):
+            db.session.delete(tag)
+            with pytest.raises(TenantViolation):
+                db.session.flush()
+            db.session.rollback()
+        with tenant_scope(a["company_id"]):
+            assert names(Tag) == ["VIP"]
+        db.session.remove()
+
+
+def test_bulk_statements_with_no_company_in_scope_are_refused(app, two):
+    from sqlalchemy import delete, insert, update
+
+    a, _ = two
+    with app.app_context():
+        for stmt in (
+            insert(Tag).values(name="Masowy", color="#000000", company_id=a["company_id"]),
+            update(Tag).values(name="Masowo zmieniony"),
+            delete(Tag),
+        ):
+            with pytest.raises(TenantViolation):
+                db.session.execute(stmt)
+            db.session.rollback()
+        with pytest.raises(TenantViolation):
+            db.session.execute(insert(Tag), [{"name": "Lista", "color": "#000000", "company_id": a["company_id"]}])
+        db.session.rollback()
+        with tenant_scope(a["company_id"]):
+            assert names(Tag) == ["VIP"]
+        db.session.remove()
+
+
+def test_bulk_insert_naming_another_company_is_refused_and_own_scope_works(app, two):
+    from sqlalchemy import insert, update
+
+    a, b = two
+    with app.app_context():
+        with tenant_scope(a["company_id"]):
+            with pytest.raises(TenantViolation):
+                db.session.execute(insert(Tag).values(name="Obcy", color="#000000", company_id=b["company_id"]))
+            db.session.rollback()
+            with pytest.raises(TenantViolation):
+                db.session.execute(insert(Tag), [
+                    {"name": "Swój", "color": "#000000", "company_id": a["company_id"]},
+                    {"name": "Obcy", "color": "#000000", "company_id": b["company_id"]},
+                ])
+            db.session.rollback()
+            db.session.execute(insert(Tag).values(name="Swój", color="#000000", company_id=a["company_id"]))
+            # a bulk update in scope touches only the company's own rows
+            db.session.execute(update(Tag).values(color="#111111"))
+            db.session.commit()
+            assert names(Tag) == ["Swój", "VIP"]
+        with tenant_scope(b["company_id"]):
+            assert names(Tag) == []
+        with all_tenants():
+            colours = {t.name: t.color for t in db.session.execute(select(Tag)).scalars()}
+            assert colours == {"Swój": "#111111", "VIP": "#111111"}
+        db.session.remove()
+
+
+def test_platform_opt_out_may_write_for_a_company_but_not_mix_companies(app, two):
+    a, b = two
+    with app.app_context():
+        with all_tenants():
+            db.session.add(Tag(name="Od administratora", color="#222222", company_id=a["company_id"]))
+            db.session.commit()
+            tag_a = db.session.execute(select(Tag).where(Tag.name == "Od administratora")).scalar_one()
+            contact_b = db.session.execute(select(Contact).where(Contact.name == "Kontakt B")).scalar_one()
+            contact_b.tags.append(tag_a)
+            with pytest.raises(TenantViolation):
+                db.session.flush()
+            db.session.rollback()
+        with tenant_scope(a["company_id"]):
+            assert names(Tag) == ["Od administratora", "VIP"]
+        db.session.remove()
+
+
+@pytest.mark.parametrize(("method", "path", "code"), [
+    ("GET", "/bases/1", 404), ("POST", "/bases/1/edit", 403), ("GET", "/api/v1/x", 404), ("POST", "/api/v1/x", 403),
+])
+def test_a_tenancy_violation_in_a_request_is_a_404_or_403_and_logged(app, caplog, method, path, code):
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="app.views.errors")
+    with app.test_request_context(path, method=method):
+        resp = app.make_response(app.handle_user_exception(TenantViolation("Tag belongs to another company")))
+    assert resp.status_code == code
+    body = resp.get_data(as_text=True)
+    assert "Something went wrong" not in body and "Coś poszło nie tak" not in body
+    assert any("Tenancy violation refused" in r.getMessage() for r in caplog.records)
+
+
+def test_scheduler_jobs_still_write_inside_tenant_scope(app, two):
+    """A job that works for one company writes through tenant_scope() and is not refused."""
+    a, _ = two
+    with app.app_context():
+        with tenant_scope(a["company_id"]):
+            db.session.add(Tag(name="Z zadania", color="#333333"))
+            db.session.commit()
+            assert names(Tag) == ["VIP", "Z zadania"]
+        db.session.remove()
