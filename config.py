@@ -128,6 +128,10 @@ class BaseConfig:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Klientela <no-reply@localhost>")
 
     TRIAL_DAYS = 14
+    #: per-IP limit of the public sign-up, confirmation-resend and NIP-claim forms (POST)
+    SIGNUP_RATE_LIMIT = os.environ.get("CRM_SIGNUP_RATE_LIMIT", "10 per hour")
+    #: hours an unconfirmed sign-up (or NIP claim) waits for its e-mail link before it is removed
+    SIGNUP_CONFIRM_HOURS = int(os.environ.get("CRM_SIGNUP_CONFIRM_HOURS", "48"))
     #: nightly backups (app/services/backups.py): folder (default <instance>/backups) and retention
     BACKUP_DIR = os.environ.get("CRM_BACKUP_DIR", "")
     BACKUP_KEEP_DAYS = int(os.environ.get("CRM_BACKUP_KEEP_DAYS", "14"))

@@ -44,6 +44,7 @@ JOBS: list[JobSpec] = [
     JobSpec("nightly_backup", "app.scheduler:nightly_backup", "cron", {"hour": 2, "minute": 0}),
     JobSpec("restore_request_expiry", "app.scheduler:expire_restore_requests", "interval", {"minutes": 15}),
     JobSpec("restore_drill", "app.scheduler:restore_drill", "cron", {"day": 1, "hour": 4, "minute": 0}),
+    JobSpec("signup_expiry", "app.scheduler:expire_signups", "interval", {"minutes": 30}),
 ]
 
 _APP: Flask | None = None
@@ -183,6 +184,19 @@ def expire_restore_requests() -> int:
     with _app().app_context():
         try:
             return restores.expire_unconfirmed()
+        finally:
+            db.session.remove()
+
+
+def expire_signups() -> int:
+    """Remove sign-ups and NIP claims whose e-mail link was not clicked in time (frees NIP and e-mail)."""
+    from app.extensions import db
+    from app.services import nip_claims, signups
+
+    with _app().app_context():
+        try:
+            nip_claims.purge_unconfirmed()
+            return signups.purge_unconfirmed()
         finally:
             db.session.remove()
 

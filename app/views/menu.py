@@ -25,6 +25,7 @@ SECTIONS: dict[str, Section] = {
     "AdminCompanies": Section("admin", "fa-building-shield"),
     "AdminRestore": Section("admin", "fa-trash-arrow-up"),
     "AdminBackups": Section("admin", "fa-box-archive"),
+    "AdminNipClaims": Section("admin", "fa-id-card"),
     "Settings": Section("settings", "fa-gear"),
 }
 
