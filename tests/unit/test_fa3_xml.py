@@ -174,7 +174,7 @@ def test_foreign_currency_has_vat_in_pln_and_the_rate_on_every_line():
     assert summary(root) == {"P_13_1": "1000.00", "P_14_1": "230.00", "P_14_1W": "994.75",
                              "P_13_2": "12.50", "P_14_2": "1.00", "P_14_2W": "4.33", "P_15": "1243.50"}
     assert texts(root, "f:Fa/f:FaWiersz/f:KursWaluty") == ["4.325", "4.325"]
-    assert text(root, "f:Fa/f:DodatkowyOpis/f:Wartosc") == "4.325 PLN, Tabela NBP nr 189/A/NBP/2025 z dnia 2025-09-30"
+    assert text(root, "f:Fa/f:DodatkowyOpis/f:Wartosc") == "4,3250 PLN, Tabela NBP nr 189/A/NBP/2025 z dnia 2025-09-30"
 
 
 def test_intra_eu_supply_and_export_buyers():
@@ -280,21 +280,28 @@ def test_the_same_invoice_gives_the_same_bytes():
 
 
 def test_a_nip_with_letters_is_reported_in_polish(polish):
-    bad = invoice(buyer=Party("Beta S.A.", "ul. Krzywa 2", nip="67700A5406"))
-    data = build_fa3(bad, GENERATED, check=False)
-    assert validate(data) == ["Nabywca, NIP: wartość „67700A5406” ma nieprawidłowy format"]
+    data = build_fa3(invoice(), GENERATED)
+    tampered = data.replace(b"<NIP>6770065406</NIP>", b"<NIP>67700A5406</NIP>")
+    assert validate(tampered) == ["Nabywca, NIP: wartość „67700A5406” ma nieprawidłowy format"]
     with pytest.raises(DomainError) as refused:
-        build_fa3(bad, GENERATED)
-    assert "Nabywca, NIP: wartość „67700A5406” ma nieprawidłowy format" in str(refused.value)
+        build_fa3(invoice(buyer=Party("Beta S.A.", "ul. Krzywa 2", nip="67700A5406")), GENERATED)
+    assert str(refused.value) == "Nabywca: NIP musi mieć 10 cyfr."
 
 
-def test_schema_errors_name_the_item_and_the_missing_field(polish):
-    data = build_fa3(invoice(line("Pozycja", "1", "1.00", "23"), line("Druga", "1.1234567", "1.00", "23")),
-                     GENERATED, check=False)
+def test_schema_errors_name_the_item_and_the_field(polish):
+    doc = invoice(line("Pozycja", "1", "1.00", "23"), line("Druga", "1.1234567", "1.00", "23"))
+    data = build_fa3(doc, GENERATED, check=False)
     assert validate(data) == ["Pozycja 2, ilość: wartość „1.1234567” ma za dużo cyfr"]
+    with pytest.raises(DomainError) as refused:
+        build_fa3(doc, GENERATED)
+    assert str(refused.value) == ("Faktura nie jest zgodna ze strukturą KSeF FA(3): "
+                                  "Pozycja 2, ilość: wartość „1.1234567” ma za dużo cyfr")
     without_number = data.replace(b"<P_2>FV/12/10/2025</P_2>", b"")
     assert validate(without_number) == [
         "Faktura: pole data sprzedaży nie jest tu oczekiwane (oczekiwano: numer faktury)"]
+    without_country = data.replace(b"<KodKraju>PL</KodKraju>", b"", 1)
+    assert validate(without_country) == ["Sprzedawca: pole adres nie jest tu oczekiwane (oczekiwano: kod kraju)",
+                                         "Pozycja 2, ilość: wartość „1.1234567” ma za dużo cyfr"]
     broken = validate(b"<Faktura>")
     assert len(broken) == 1 and broken[0].startswith("Plik nie jest poprawnym XML:")
 
@@ -305,6 +312,8 @@ def test_schema_errors_name_the_item_and_the_missing_field(polish):
     (invoice(currency="EUR"), "Podaj kurs NBP waluty EUR."),
     (invoice(lines=()), "Faktura musi mieć co najmniej jedną pozycję."),
     (invoice(seller=Party("Alfa", "ul. Prosta 1")), "Podaj NIP sprzedawcy w danych firmy."),
+    (invoice(seller=Party("Alfa", "ul. Prosta 1", nip="5260250275")), "Sprzedawca: NIP ma nieprawidłową cyfrę kontrolną."),
+    (invoice(payment=Payment("barter")), "Wybierz sposób płatności."),
     (invoice(correction=CorrectionOf("FV/1", dt.date(2025, 10, 1), " ", ())), "Podaj przyczynę korekty."),
 ])
 def test_documents_that_cannot_be_fa3_are_refused_with_a_reason(polish, doc, message):

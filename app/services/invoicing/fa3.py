@@ -18,7 +18,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from lxml import etree
 
-from app.services import DomainError, pricing
+from app.services import DomainError, pricing, validators
 from app.services.invoicing import totals as tot
 from app.services.invoicing.documents import EXEMPTION_SOURCES, PAYMENT_METHODS, RATE_CODES, Invoice, Line, Party
 
@@ -94,6 +94,14 @@ def _timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
+def _check_nip(party: Party, role: Any, field: str) -> None:
+    """Refuse a NIP that is not 10 digits with a right check digit, naming the seller or the buyer."""
+    try:
+        validators.clean_nip(party.nip or "", field)
+    except DomainError as exc:
+        raise DomainError(_l("%(party)s: %(reason)s", party=role, reason=exc.message), field) from None
+
+
 def check_document(invoice: Invoice) -> None:
     """Refuse, with a Polish message, a document that cannot become an FA(3) invoice."""
     if invoice.proforma:
@@ -113,6 +121,9 @@ def check_document(invoice: Invoice) -> None:
         raise DomainError(_l("Choose where the legal basis of the exemption comes from."), "exemption_source")
     if not invoice.seller.clean_nip:
         raise DomainError(_l("Enter the seller's NIP in the company data."), "seller")
+    _check_nip(invoice.seller, _l("Seller"), "seller")
+    if invoice.buyer.clean_nip:
+        _check_nip(invoice.buyer, _l("Buyer"), "buyer")
     if invoice.payment is not None and invoice.payment.method not in PAYMENT_METHODS:
         raise DomainError(_l("Choose a payment method."), "payment_method")
     if invoice.correction is not None and not invoice.correction.reason.strip():
@@ -249,7 +260,8 @@ def _extra(fa: etree._Element, invoice: Invoice) -> None:
     if invoice.is_foreign and (invoice.exchange_rate_table or invoice.exchange_rate_date):
         when = invoice.exchange_rate_date.isoformat() if invoice.exchange_rate_date else ""
         table = f"Tabela NBP nr {invoice.exchange_rate_table}".strip() if invoice.exchange_rate_table else "NBP"
-        entries.append(("Kurs waluty", f"{plain(invoice.exchange_rate or Decimal(0))} PLN, {table}"
+        rate = format(invoice.exchange_rate or Decimal(0), "f").replace(".", ",")
+        entries.append(("Kurs waluty", f"{rate} PLN, {table}"
                                        + (f" z dnia {when}" if when else "")))
     entries.extend(("Uwagi", note.strip()[:256]) for note in invoice.notes if note.strip())
     for key, value in entries:
