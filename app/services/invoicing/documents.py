@@ -176,7 +176,7 @@ class Invoice:
 
     @property
     def kind(self) -> str:
-        """"VAT", "KOR" (a correction) or "PROFORMA"."""
+        """The kind: "VAT", "KOR" (a correction) or "PROFORMA"."""
         if self.proforma:
             return "PROFORMA"
         return "KOR" if self.correction is not None else "VAT"
