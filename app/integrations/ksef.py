@@ -280,7 +280,7 @@ class InvoiceMetadataPage:
     is_truncated: bool
 
 
-def _parse_time(value: str) -> datetime:
+def parse_time(value: str) -> datetime:
     """Parse an ISO 8601 date-time from KSeF (with offset, 'Z' or up to 7 fraction digits)."""
     value = value.replace("Z", "+00:00")
     value = re.sub(r"\.(\d{6})\d+", r".\1", value)
@@ -314,7 +314,7 @@ def _error_fields(response: requests.Response) -> tuple[int | None, str, list[st
 # ---------------------------------------------------------------------------------------------
 
 class KsefClient:
-    """KSeF 2.0 client for one context (NIP) authenticated with a KSeF token."""
+    """KSeF 2.0 client for one context (NIP) authenticated with a KSeF token; one per thread."""
 
     def __init__(self, base_url: str, nip: str, ksef_token: str, *, timeout: float = 30.0,
                  connect_timeout: float = 5.0, poll_interval: float = 0.5, poll_timeout: float = 60.0,
@@ -373,7 +373,7 @@ class KsefClient:
                 retry_after = 60
             raise KsefRateLimited(message, retry_after, status=status, code=code,
                                   description=description, details=details)
-        if status in (401, 403):
+        if status in (401, 403) or (status == 400 and path.startswith("/auth/")):
             raise KsefAuthError(message, status=status, code=code, description=description, details=details)
         if status >= 500:
             raise KsefUnavailable(message, status=status, code=code, description=description, details=details)
@@ -408,7 +408,7 @@ class KsefClient:
         """(key, publicKeyId) of the currently valid certificate for ``usage``."""
         now = datetime.now(timezone.utc)
         for cert in self.public_key_certificates():
-            if usage in cert.get("usage", []) and _parse_time(cert["validFrom"]) <= now <= _parse_time(cert["validTo"]):
+            if usage in cert.get("usage", []) and parse_time(cert["validFrom"]) <= now <= parse_time(cert["validTo"]):
                 return load_public_key(cert["certificate"]), cert["publicKeyId"]
         raise KsefError(f"KSeF publishes no valid public key for {usage}")
 
@@ -446,7 +446,7 @@ class KsefClient:
     def _set_access(self, info: Mapping[str, str]) -> None:
         """Remember an access token (TokenInfo) and its validUntil."""
         self._access_token = info["token"]
-        self._access_valid_until = _parse_time(info["validUntil"])
+        self._access_valid_until = parse_time(info["validUntil"])
 
     def refresh_access_token(self) -> None:
         """POST /auth/token/refresh; a refused refresh token leads to a new full authentication."""
@@ -589,7 +589,7 @@ class KsefClient:
                 return
             if page.is_truncated:
                 last = page.invoices[-1]["permanentStorageDate"]
-                date_from, offset = _parse_time(last), 0
+                date_from, offset = parse_time(last), 0
             else:
                 offset += 1
 

@@ -636,8 +636,8 @@ class FakeKsef:
             subject = body["subjectType"]
             date_range = body["dateRange"]
             date_type = date_range["dateType"]
-            start = k._parse_time(date_range["from"])
-            end = k._parse_time(date_range["to"]) if date_range.get("to") else _now()
+            start = k.parse_time(date_range["from"])
+            end = k.parse_time(date_range["to"]) if date_range.get("to") else _now()
         except (KeyError, ValueError, TypeError):
             return self._exception(21405, "Błąd walidacji danych wejściowych.", "InvoiceQueryFilters")
         if not 10 <= size <= 250 or offset < 0 or subject not in ("Subject1", "Subject2") or \

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 import requests
+from cryptography.hazmat.primitives import padding as sym_padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from lxml import etree
 
 from app.integrations import ksef as k
@@ -98,18 +100,35 @@ def test_send_invoice_end_to_end(fake_ksef: tuple[FakeKsef, str]) -> None:
     assert (final.code, final.invoice_count, final.successful_invoice_count) == (200, 1, 1)
 
 
-def test_ciphertext_with_iv_prefix_is_refused(fake_ksef: tuple[FakeKsef, str]) -> None:
-    """The fake reads the IV the way the client sends it: once at session open, not as a prefix."""
+def _cbc(plain: bytes, key: bytes, iv: bytes) -> bytes:
+    """AES-256-CBC + PKCS#7 written out independently of the client."""
+    padder = sym_padding.PKCS7(128).padder()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return encryptor.update(padder.update(plain) + padder.finalize()) + encryptor.finalize()
+
+
+def _send_raw(client: KsefClient, session: k.OnlineSession, encrypted: bytes) -> str:
+    """POST an already encrypted invoice with correct hashes and sizes; returns the reference."""
+    body = {"invoiceHash": k.sha256_b64(XML), "invoiceSize": len(XML), "encryptedInvoiceHash": k.sha256_b64(encrypted),
+            "encryptedInvoiceSize": len(encrypted), "encryptedInvoiceContent": base64.b64encode(encrypted).decode()}
+    return client._authed("POST", f"/sessions/online/{session.reference_number}/invoices", json=body).json()[
+        "referenceNumber"]
+
+
+def test_iv_goes_with_session_open_not_in_front_of_the_ciphertext(fake_ksef: tuple[FakeKsef, str]) -> None:
+    """The OpenAPI reading: the IV is sent once at session open; the ciphertext has no IV prefix."""
     fake, url = fake_ksef
     client = make_client(url)
     session = client.open_online_session()
-    encrypted = session.iv + k.aes_encrypt(XML, session.key, session.iv)
-    body = {"invoiceHash": k.sha256_b64(XML), "invoiceSize": len(XML), "encryptedInvoiceHash": k.sha256_b64(encrypted),
-            "encryptedInvoiceSize": len(encrypted), "encryptedInvoiceContent": base64.b64encode(encrypted).decode()}
-    with pytest.raises(KsefError) as err:
-        client._authed("POST", f"/sessions/online/{session.reference_number}/invoices", json=body)
+    raw = _cbc(XML, session.key, session.iv)
+    assert k.aes_encrypt(XML, session.key, session.iv) == raw  # what the client sends
+    assert len(raw) == (len(XML) // 16 + 1) * 16
+    accepted = client.wait_for_invoice(session.reference_number, _send_raw(client, session, raw))
+    assert accepted.code == 200
+    with pytest.raises(KsefError) as err:  # the fake is strict about the same reading
+        _send_raw(client, session, session.iv + _cbc(XML, session.key, session.iv))
     assert (err.value.status, err.value.code) == (400, 21402)
-    assert fake.invoices == []
+    assert len(fake.invoices) == 1
 
 
 def test_access_token_is_refreshed_when_it_expires(fake_ksef: tuple[FakeKsef, str]) -> None:
@@ -135,6 +154,11 @@ def test_wrong_ksef_token_is_refused(fake_ksef: tuple[FakeKsef, str]) -> None:
     assert err.value.details == ["Nieprawidłowy token"]
     with pytest.raises(KsefAuthError):
         make_client(url, nip=BUYER, token=SELLER_TOKEN).authenticate()  # a token of another NIP
+    with pytest.raises(KsefAuthError) as stale:  # a 400 of the login endpoints is an authentication failure
+        client._request("POST", "/auth/ksef-token", json={"challenge": "20250514-CR-226FB7B000-3ACF9BE4C0-10",
+                                                          "contextIdentifier": {"type": "Nip", "value": SELLER},
+                                                          "encryptedToken": "AAAA"})
+    assert (stale.value.code, stale.value.description) == (21111, "Nieprawidłowe wyzwanie autoryzacyjne.")
 
 
 def test_401_maps_to_auth_error_after_one_refresh(fake_ksef: tuple[FakeKsef, str]) -> None:
