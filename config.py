@@ -103,8 +103,12 @@ class BaseConfig:
     LOCKOUT_THRESHOLD = int(os.environ.get("CRM_LOCKOUT_THRESHOLD", "5"))
     LOCKOUT_MINUTES = int(os.environ.get("CRM_LOCKOUT_MINUTES", "15"))
     PASSWORD_RESET_MAX_AGE = int(os.environ.get("CRM_PASSWORD_RESET_MAX_AGE", "3600"))
+    #: how long the e-mailed link that confirms a restore request of deleted data works
+    RESTORE_CONFIRM_HOURS = int(os.environ.get("CRM_RESTORE_CONFIRM_HOURS", "48"))
     TWO_FACTOR_PENDING_SECONDS = 300
     AUDIT_RETENTION_DAYS = int(os.environ.get("CRM_AUDIT_RETENTION_DAYS", "365"))
+    #: a browser session unused this many days ends by itself (server-side session list)
+    SESSION_IDLE_DAYS = int(os.environ.get("CRM_SESSION_IDLE_DAYS", "14"))
     JWT_ACCESS_TOKEN_EXPIRES = int(os.environ.get("CRM_API_TOKEN_SECONDS", "3600"))
     #: send Strict-Transport-Security (production, behind HTTPS)
     SECURITY_HSTS = False

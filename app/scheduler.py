@@ -40,7 +40,9 @@ JOBS: list[JobSpec] = [
     JobSpec("licence_expiry", "app.scheduler:check_licences", "cron", {"hour": 0, "minute": 5}),
     JobSpec("offer_expiry", "app.scheduler:expire_offers", "cron", {"hour": 0, "minute": 10}),
     JobSpec("audit_purge", "app.scheduler:purge_audit_log", "cron", {"hour": 3, "minute": 30}),
+    JobSpec("session_purge", "app.scheduler:purge_sessions", "cron", {"hour": 3, "minute": 40}),
     JobSpec("nightly_backup", "app.scheduler:nightly_backup", "cron", {"hour": 2, "minute": 0}),
+    JobSpec("restore_request_expiry", "app.scheduler:expire_restore_requests", "interval", {"minutes": 15}),
 ]
 
 _APP: Flask | None = None
@@ -132,6 +134,18 @@ def purge_audit_log() -> int:
             db.session.remove()
 
 
+def purge_sessions() -> int:
+    """Delete browser sessions ended over a day ago or idle past SESSION_IDLE_DAYS (every user)."""
+    from app.extensions import db
+    from app.services import sessions
+
+    with _app().app_context():
+        try:
+            return sessions.purge_old()
+        finally:
+            db.session.remove()
+
+
 def nightly_backup() -> str:
     """Back up the whole database and the stored files; prune old archives."""
     from app.extensions import db
@@ -140,6 +154,18 @@ def nightly_backup() -> str:
     with _app().app_context():
         try:
             return str(backups.run_backup())
+        finally:
+            db.session.remove()
+
+
+def expire_restore_requests() -> int:
+    """Mark restore requests not confirmed by e-mail in time as expired (every company)."""
+    from app.extensions import db
+    from app.services import restores
+
+    with _app().app_context():
+        try:
+            return restores.expire_unconfirmed()
         finally:
             db.session.remove()
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from email.message import EmailMessage
 
-from flask import current_app
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+_EXECUTOR: ThreadPoolExecutor | None = None
+_PENDING: set[Future] = set()
 
 
 def mail_configured() -> bool:
@@ -47,3 +53,42 @@ def send_mail(
         if cfg.get("MAIL_USERNAME"):
             smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD", ""))
         smtp.send_message(msg)
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mail")
+    return _EXECUTOR
+
+
+def _deliver(app: Flask, to: str | None, subject: str, body: str) -> bool:
+    """Background side of ``send_later``: send (or, without a recipient, do nothing); never raise."""
+    if to is None:
+        return False
+    with app.app_context():
+        try:
+            send_mail(to, subject, body)
+        except Exception:
+            log.exception("system e-mail to %s could not be sent", to)
+            return False
+    return True
+
+
+def send_later(to: str | None, subject: str, body: str) -> Future:
+    """Hand one message to a background sender and return at once (the request never waits on SMTP).
+
+    ``to=None`` takes the same path and sends nothing: callers that must not reveal whether an
+    address exists (password reset) answer in the same time either way. A failure is logged.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    future = _executor().submit(_deliver, app, to, subject, body)
+    _PENDING.add(future)
+    future.add_done_callback(_PENDING.discard)
+    return future
+
+
+def drain(timeout: float = 30.0) -> bool:
+    """Wait until every message handed to ``send_later`` so far is sent; False on timeout."""
+    _done, not_done = wait(list(_PENDING), timeout=timeout)
+    return not not_done

@@ -15,8 +15,8 @@ from app.models.sales import (
     OrderItem,
     Product,
 )
-from app.models.security import AuditEvent, CompanySecurity
+from app.models.security import AuditEvent, CompanySecurity, UserSession
 from app.models.tasks import Task, TaskCategory, task_assignee
 from app.models.users import CrmUser
 
-__all__ = ["Attachment", "AuditEvent", "Binder", "ClientBase", "Company", "CompanySecurity", "Contact", "CrmUser", "DocumentSequence", "ImportJob", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "apscheduler_jobs", "contact_tag", "task_assignee"]
+__all__ = ["Attachment", "AuditEvent", "Binder", "ClientBase", "Company", "CompanySecurity", "Contact", "CrmUser", "DocumentSequence", "ImportJob", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]

@@ -28,6 +28,8 @@ class Company(TimestampMixin, Model):
     country: Mapped[str] = mapped_column(String(2), default="PL", nullable=False)
     iban: Mapped[Optional[str]] = mapped_column(String(34))
     email: Mapped[Optional[str]] = mapped_column(String(254))
+    #: the address the account was created with (fixed; data-recovery requests are confirmed through it)
+    signup_email: Mapped[Optional[str]] = mapped_column(String(254))
     phone: Mapped[Optional[str]] = mapped_column(String(20))
     logo: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
     logo_mime: Mapped[Optional[str]] = mapped_column(String(32))

@@ -55,3 +55,29 @@ class CompanySecurity(Model):
     )
     require_2fa: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class UserSession(Model):
+    """One signed-in browser session, kept on the server so it can be ended on its own.
+
+    The cookie carries a random token; only its SHA-256 digest is stored. ``stamp`` is a digest of
+    the user's session token generation (``CrmUser.fs_uniquifier``): rotating it ("Wyloguj ze
+    wszystkich miejsc", a password change, deactivation) ends every session at once. Sessions
+    belong to a person, not to a company's data (the platform admin has them too), so the table
+    does not use TenantMixin: app/services/sessions.py always filters by ``user_id``.
+    """
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user_seen", "user_id", "last_seen_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False)
+    stamp: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    #: last request seen (naive UTC), written at most once a minute
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    #: when the session was ended by signing out or by "Wyloguj" in the session list; None = open
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)

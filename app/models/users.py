@@ -46,9 +46,12 @@ class CrmUser(User):
 
     company: Mapped[Optional[Company]] = relationship(Company, lazy="joined")
 
+    #: the browser session's cookie token (set at sign-in and when the session is loaded; not stored)
+    session_token = None
+
     def get_id(self) -> str:
-        """Flask-Login identity: the session token, not the primary key."""
-        return self.fs_uniquifier
+        """Flask-Login identity: the browser session's token, not the primary key."""
+        return self.session_token or ""
 
     @property
     def two_factor_enabled(self) -> bool:

@@ -1,4 +1,4 @@
-"""Our SecurityManager: FAB's AUTH_DB with a per-user session token and Polish auth views."""
+"""Our SecurityManager: FAB's AUTH_DB with server-side sessions, a per-user token and Polish auth views."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager, login_user, logout_user
+from flask_login import LoginManager, logout_user
 from sqlalchemy import select
 
 from app.models.users import CrmUser
@@ -77,10 +77,13 @@ class CrmAuthDBView(AuthDBView):
 
     @expose("/logout/", methods=["POST"])
     def logout(self) -> Any:
-        """End the current session (POST only, CSRF-checked)."""
+        """End the current session on the server and in the browser (POST only, CSRF-checked)."""
+        from app.services import sessions
+
         user = g.user if g.user is not None and g.user.is_authenticated else None
         if user is not None and hasattr(user, "_get_current_object"):
             user = user._get_current_object()  # g.user is current_user's proxy: keep the real row
+        sessions.end_current()
         logout_user()
         if user is not None:
             self.appbuilder.sm.on_user_logout(user)
@@ -89,13 +92,13 @@ class CrmAuthDBView(AuthDBView):
 
 
 class CrmSecurityManager(SecurityManager):
-    """FAB security with CrmUser, session-token identity and only the views we use."""
+    """FAB security with CrmUser, server-side sessions, token identity for the API and only our views."""
 
     user_model = CrmUser
     authdbview = CrmAuthDBView
 
     def create_login_manager(self, app: Any) -> LoginManager:
-        """Flask-Login loads users by their session token (fs_uniquifier)."""
+        """Flask-Login loads users through their server-side session (see app/services/sessions.py)."""
         lm = LoginManager(app)
         lm.login_view = "CrmAuthDBView.login"
         lm.login_message = _l("Please sign in to continue.")
@@ -104,7 +107,13 @@ class CrmSecurityManager(SecurityManager):
         return lm
 
     def load_user_by_token(self, token: str) -> Optional[CrmUser]:
-        """The active user whose current session token is ``token``."""
+        """The active user of the open browser session whose cookie token is ``token``."""
+        from app.services import sessions
+
+        return sessions.load(token)
+
+    def load_user_by_uniquifier(self, token: str) -> Optional[CrmUser]:
+        """The active user whose current session token (``fs_uniquifier``) is ``token``."""
         if not token:
             return None
         user = self.session.execute(
@@ -134,8 +143,8 @@ class CrmSecurityManager(SecurityManager):
         sec.record_logout(user)
 
     def load_user(self, pk: Any) -> Optional[CrmUser]:
-        """JWT and legacy callers: identity is the session token as well."""
-        return self.load_user_by_token(str(pk))
+        """JWT callers: the token's identity is the user's session token (``fs_uniquifier``)."""
+        return self.load_user_by_uniquifier(str(pk))
 
     def register_views(self) -> None:
         """Register only the login view: employees and profiles are our own views."""
@@ -146,4 +155,6 @@ class CrmSecurityManager(SecurityManager):
 
     def login(self, user: CrmUser) -> None:
         """Start a browser session for ``user`` (used after sign-up)."""
-        login_user(user, remember=False)
+        from app.services import sessions
+
+        sessions.sign_in(user)

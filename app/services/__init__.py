@@ -1,11 +1,33 @@
-"""Business rules. Services own the transaction and raise DomainError with a Polish message."""
+"""Business rules. How a service is written (the one convention of this package):
+
+* A service is a plain function with typed arguments: the acting user (``CrmUser``) when the
+  rule depends on who acts, otherwise the ``company_id: int`` first, then typed ids and a data
+  object. It never reads Flask's ``request``, ``session`` or ``g``: the view passes in what the
+  service needs (the user, the client's IP, a base URL for e-mailed links).
+* Every service that writes is decorated with ``@unit_of_work``: its checks and its writes run in
+  one transaction that commits when the function returns and rolls back when it raises (a
+  ``DomainError`` included). Nested calls join the outer unit. Views never commit or roll back.
+* A refused action raises ``DomainError(message, field)`` with a translatable (``lazy_gettext``)
+  message; the view shows it next to ``field`` or as a flash message.
+* Company filtering is the global tenancy hook's job (``app/security/tenancy.py``); a query adds
+  an explicit ``company_id`` filter only where it runs inside an opt-out (``all_tenants()`` or
+  ``execution_options(all_tenants=True)``), with a comment saying why.
+* Services never import views; imports sit at the top of the module unless a comment says why.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+import functools
+from contextvars import ContextVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from app.extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: how many units of work are open in this context (only the outermost commits)
+_DEPTH: ContextVar[int] = ContextVar("crm_unit_of_work_depth", default=0)
 
 
 class DomainError(Exception):
@@ -22,11 +44,40 @@ class DomainError(Exception):
 
 @contextlib.contextmanager
 def transaction() -> Iterator[Any]:
-    """One commit per user action; roll back everything on any error."""
+    """One commit per user action; roll back everything on any error.
+
+    Inside an open ``unit_of_work`` it only flushes: the outermost unit commits or rolls back.
+    """
     session = db.session
+    if _DEPTH.get() > 0:
+        yield session
+        session.flush()
+        return
     try:
         yield session
         session.commit()
     except Exception:
         session.rollback()
         raise
+
+
+def unit_of_work(fn: F) -> F:
+    """Run a service function as one transaction: checks and writes commit or roll back together."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        outermost = _DEPTH.get() == 0
+        token = _DEPTH.set(_DEPTH.get() + 1)
+        try:
+            result = fn(*args, **kwargs)
+            if outermost:
+                db.session.commit()
+            return result
+        except BaseException:
+            if outermost:
+                db.session.rollback()
+            raise
+        finally:
+            _DEPTH.reset(token)
+
+    return wrapper  # type: ignore[return-value]

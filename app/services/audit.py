@@ -26,6 +26,7 @@ LOCKOUT = "lockout"
 UNLOCK = "unlock"
 LOGOUT = "logout"
 LOGOUT_EVERYWHERE = "logout_everywhere"
+SESSION_ENDED = "session_ended"
 PASSWORD_CHANGED = "password_changed"
 PASSWORD_CHECK_FAILED = "password_check_failed"
 PASSWORD_RESET_REQUESTED = "password_reset_requested"
@@ -43,6 +44,10 @@ EMPLOYEE_REACTIVATED = "employee_reactivated"
 API_TOKEN = "api_token"
 DATA_RESTORED = "data_restored"
 RESTORE_REQUESTED = "restore_requested"
+RESTORE_CONFIRMED = "restore_confirmed"
+RESTORE_EXPIRED = "restore_expired"
+RESTORE_REFUSED = "restore_refused"
+RESTORE_REJECTED = "restore_rejected"
 
 #: event code -> label shown in the owner's audit log (order = the filter's order)
 EVENT_LABELS: dict[str, Any] = {
@@ -52,6 +57,7 @@ EVENT_LABELS: dict[str, Any] = {
     UNLOCK: _l("Account unlocked"),
     LOGOUT: _l("Sign-out"),
     LOGOUT_EVERYWHERE: _l("Signed out everywhere"),
+    SESSION_ENDED: _l("Session ended"),
     PASSWORD_CHANGED: _l("Password changed"),
     PASSWORD_CHECK_FAILED: _l("Wrong current password"),
     PASSWORD_RESET_REQUESTED: _l("Password reset requested"),
@@ -69,6 +75,18 @@ EVENT_LABELS: dict[str, Any] = {
     API_TOKEN: _l("API token issued"),
     DATA_RESTORED: _l("Deleted data restored"),
     RESTORE_REQUESTED: _l("Restore of deleted data requested"),
+    RESTORE_CONFIRMED: _l("Restore request confirmed by e-mail"),
+    RESTORE_EXPIRED: _l("Restore request expired unconfirmed"),
+    RESTORE_REFUSED: _l("Restore confirmation link refused"),
+    RESTORE_REJECTED: _l("Restore request cancelled by the administrator"),
+}
+
+#: why a restore confirmation link was refused (details of RESTORE_REFUSED)
+_REFUSALS = {
+    "foreign": _l("used by a person of another company"),
+    "expired": _l("the link has expired"),
+    "used": _l("the link was already used"),
+    "closed": _l("the request is already closed"),
 }
 
 PAGE_SIZE = 50
@@ -98,6 +116,11 @@ def describe(row: AuditEvent) -> str:
         return str(_l("required") if d == "on" else _l("optional"))
     if row.event == LOCKOUT:
         return str(_l("after %(n)s failed attempts", n=d))
+    if row.event == RESTORE_REFUSED:
+        return str(_REFUSALS.get(d, d))
+    if row.event == DATA_RESTORED and d.count(",") == 2:
+        restored, skipped, renamed = d.split(",")
+        return str(_l("restored %(r)s, left in the trash %(s)s, renamed %(n)s", r=restored, s=skipped, n=renamed))
     if row.event == RECOVERY_CODE_USED:
         return str(_l("%(n)s codes left", n=d))
     return d

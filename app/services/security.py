@@ -1,8 +1,9 @@
 """Account security: sign-in with lockout, log out everywhere, password change and reset by
 e-mail, TOTP two-step sign-in with recovery codes, the company's 2FA policy, API tokens.
 
-The session token (``CrmUser.fs_uniquifier``) is the identity of every browser session and every
-API token; rotating it ends them all at once.
+Every browser session is a server-side row (app/services/sessions.py) stamped with the user's
+session token (``CrmUser.fs_uniquifier``), which is also the identity of every API token; rotating
+the token ends them all at once, a plain sign-out ends just the one session.
 """
 
 from __future__ import annotations
@@ -23,17 +24,16 @@ from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app, session, url_for
 from flask_babel import format_datetime, gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from app.extensions import db
-from app.integrations.mail import mail_configured, send_mail
+from app.integrations.mail import mail_configured, send_later
 from app.models.mixins import utcnow
 from app.models.security import CompanySecurity
 from app.models.users import CrmUser, new_uniquifier
-from app.services import DomainError, audit, transaction
+from app.services import DomainError, audit, sessions, transaction
 from app.services.passwords import check_password
 from app.services.tenancy import hash_password
 
@@ -164,7 +164,7 @@ def complete_login(user: CrmUser, method: str | None = None) -> None:
         user.last_login = dt.datetime.now()
         user.fail_login_count = 0
         audit.record(audit.LOGIN, user, details=method)
-    login_user(user, remember=False)
+    sessions.sign_in(user)
 
 
 def start_second_step(user: CrmUser, next_url: str) -> None:
@@ -226,10 +226,10 @@ def logout_everywhere(user: CrmUser, actor: CrmUser) -> None:
 
 
 def _keep_current_session(user: CrmUser, actor: CrmUser) -> None:
-    """After rotating the token, the person acting on their own account stays signed in."""
+    """After rotating the token, the person acting on their own account stays signed in here."""
     if actor.id == user.id:
         real = user._get_current_object() if hasattr(user, "_get_current_object") else user
-        login_user(real, remember=False)
+        sessions.keep_current(real)
 
 
 def record_logout(user: CrmUser) -> None:
@@ -270,37 +270,39 @@ def _reset_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="crm-password-reset")
 
 
-def reset_link(user: CrmUser) -> str:
-    """A signed, expiring link that sets a new password once."""
-    token = _reset_serializer().dumps({"u": user.id, "f": _fingerprint(user)})
+def reset_link(user: CrmUser | None) -> str:
+    """A signed, expiring link that sets a new password once (``None``: a link that opens nothing)."""
+    data = {"u": user.id, "f": _fingerprint(user)} if user is not None else {"u": 0, "f": "0" * 24}
+    token = _reset_serializer().dumps(data)
     return url_for("PasswordResetView.reset", token=token, _external=True)
 
 
 def request_reset(email: str) -> bool:
     """E-mail a reset link when the address belongs to an active account; False when mail is off.
 
-    The answer does not reveal whether the address has an account.
+    The answer and its timing do not reveal whether the address has an account: both cases sign a
+    link, write the message, record the request and hand the message to the background sender
+    (an unknown address hands over no recipient), so the request never waits on SMTP.
     """
     if not mail_configured():
         return False
     user = _find_login_user(email)
-    if user is None or not user.active or not user.password:
-        return True
-    link = reset_link(user)
+    target = user if user is not None and user.active and user.password else None
+    link = reset_link(target)
     minutes = int(current_app.config["PASSWORD_RESET_MAX_AGE"]) // 60
-    send_mail(
-        user.email,
-        gettext("Password reset in Klientela"),
-        gettext(
-            "Hello %(name)s,\n\nsomeone (hopefully you) asked to reset the password of your Klientela "
-            "account. Set a new password here (the link works once and for %(minutes)s minutes):\n"
-            "%(link)s\n\nIf it was not you, ignore this message; your password stays unchanged.",
-            name=user.first_name,
-            minutes=minutes,
-            link=link,
-        ),
+    subject = gettext("Password reset in Klientela")
+    body = gettext(
+        "Hello %(name)s,\n\nsomeone (hopefully you) asked to reset the password of your Klientela "
+        "account. Set a new password here (the link works once and for %(minutes)s minutes):\n"
+        "%(link)s\n\nIf it was not you, ignore this message; your password stays unchanged.",
+        name=target.first_name if target is not None else "",
+        minutes=minutes,
+        link=link,
     )
-    audit.record_now(audit.PASSWORD_RESET_REQUESTED, user)
+    audit.record_now(
+        audit.PASSWORD_RESET_REQUESTED, target, details=None if target is not None else _typed_login(email)
+    )
+    send_later(target.email if target is not None else None, subject, body)
     return True
 
 

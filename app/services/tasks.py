@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,88 +30,51 @@ from app.models.tasks import (
 )
 from app.models.users import CrmUser
 from app.security import roles
-from app.services import DomainError, binders, clock, employees, reminders, transaction
+from app.services import DomainError, binders, clock, dictionaries, employees, reminders, transaction
 from app.services import validators as v
 from app.services.binders import BinderItem
+from app.services.dictionaries import Dictionary
 
 STATUS_LABELS = {"todo": _l("To do"), "in_progress": _l("In progress"), "done": _l("Done")}
 PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High")}
 DEFAULT_COLOR = "#1e88e5"
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 TASK_PATH = "/tasks/{id}"
 
 
 # --- categories -------------------------------------------------------------------------------
 
 
+CATEGORIES = Dictionary(
+    model=TaskCategory,
+    default_color=DEFAULT_COLOR,
+    exists=_l("A category with this name already exists."),
+    missing=_l("This category does not exist."),
+)
+
+
 def list_categories(company_id: int) -> list[TaskCategory]:
     """The company's task categories, by name."""
-    return list(
-        db.session.execute(
-            select(TaskCategory)
-            .where(TaskCategory.company_id == company_id)
-            .order_by(func.lower(TaskCategory.name), TaskCategory.id)
-        ).scalars()
-    )
+    return dictionaries.entries(CATEGORIES, company_id)
 
 
-def get_category(company_id: int, category_id: int) -> TaskCategory | None:
+def get_category(company_id: int, category_id: Any) -> TaskCategory | None:
     """A live category of this company, or None."""
-    return db.session.execute(
-        select(TaskCategory).where(TaskCategory.id == category_id, TaskCategory.company_id == company_id)
-    ).scalar_one_or_none()
-
-
-def clean_color(value: str | None) -> str:
-    """A #rrggbb colour (lower case); the default blue when empty; DomainError when malformed."""
-    raw = (value or "").strip()
-    if not raw:
-        return DEFAULT_COLOR
-    if not _COLOR.match(raw):
-        raise DomainError(_l("Choose a colour in the #rrggbb form."), "color")
-    return raw.lower()
-
-
-def _clean_category(company_id: int, name: str, color: str | None, exclude_id: int | None = None) -> dict:
-    clean = v.clean_text(name, "name", _l("Name"), 60, required=True)
-    stmt = select(TaskCategory.id).where(
-        TaskCategory.company_id == company_id, func.lower(TaskCategory.name) == clean.lower()
-    )
-    if exclude_id is not None:
-        stmt = stmt.where(TaskCategory.id != exclude_id)
-    if db.session.execute(stmt).first():
-        raise DomainError(_l("A category with this name already exists."), "name")
-    return {"name": clean, "color": clean_color(color)}
+    return dictionaries.get_entry(CATEGORIES, company_id, category_id)
 
 
 def create_category(company_id: int, name: str, color: str | None = None) -> TaskCategory:
     """Add a task category ("Dodaj nową kategorię")."""
-    clean = _clean_category(company_id, name, color)
-    with transaction() as session:
-        cat = TaskCategory(company_id=company_id, **clean)
-        session.add(cat)
-    return cat
+    return dictionaries.create_entry(CATEGORIES, company_id, name, color)
 
 
-def update_category(company_id: int, category_id: int, name: str, color: str | None = None) -> TaskCategory:
+def update_category(company_id: int, category_id: Any, name: str, color: str | None = None) -> TaskCategory:
     """Rename or recolour a category."""
-    cat = get_category(company_id, category_id)
-    if cat is None:
-        raise DomainError(_l("This category does not exist."))
-    clean = _clean_category(company_id, name, color, exclude_id=cat.id)
-    with transaction():
-        cat.name, cat.color = clean["name"], clean["color"]
-    return cat
+    return dictionaries.update_entry(CATEGORIES, company_id, category_id, name, color)
 
 
-def delete_category(company_id: int, category_id: int, user_id: int | None) -> str:
+def delete_category(company_id: int, category_id: Any, user_id: int | None) -> str:
     """Move a category to the trash; its tasks stay, shown without a category."""
-    from app.services import trash
-
-    cat = get_category(company_id, category_id)
-    if cat is None:
-        raise DomainError(_l("This category does not exist."))
-    return trash.soft_delete(cat, user_id)
+    return dictionaries.delete_entry(CATEGORIES, company_id, category_id, user_id)
 
 
 # --- visibility -------------------------------------------------------------------------------

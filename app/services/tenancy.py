@@ -77,6 +77,7 @@ def register_company(data: SignupData, today: Optional[dt.date] = None) -> CrmUs
             name=name,
             nip=nip,
             email=email,
+            signup_email=email,
             plan="trial",
             licence_valid_until=today + dt.timedelta(days=days - 1),
         )

@@ -18,6 +18,28 @@ from app.services import DomainError, transaction
 
 RETENTION_DAYS = 30
 
+#: what a table's rows are called in the trash, the restore preview and the e-mails
+KIND_LABELS: dict[str, Any] = {
+    "client_base": _l("Client bases"),
+    "contact": _l("Contacts"),
+    "tag": _l("Tags"),
+    "task": _l("Tasks"),
+    "task_category": _l("Task categories"),
+    "binder": _l("Binders"),
+    "attachment": _l("Attachments"),
+    "offer": _l("Offers"),
+    "offer_item": _l("Offer items"),
+    "offer_version": _l("Offer versions"),
+    "sales_order": _l("Orders"),
+    "sales_order_item": _l("Order items"),
+    "product": _l("Price list"),
+}
+
+
+def kind_label(table: str) -> str:
+    """The Polish name of a table's rows."""
+    return str(KIND_LABELS.get(table, table))
+
 
 def _soft_delete_row(obj: SoftDeleteMixin, deletion_id: str, when: dt.datetime, user_id: Optional[int]) -> None:
     session = db.session
@@ -54,24 +76,227 @@ def _soft_delete_classes() -> list[type]:
     return [m.class_ for m in Model.registry.mappers if issubclass(m.class_, SoftDeleteMixin)]
 
 
-def restore(deletion_id: str, company_id: int) -> int:
-    """Bring back every row of one delete operation of one company; return how many."""
-    count = 0
+#: rows that can clash with live rows on restore: table -> (column compared, column renamed on "rename")
+CONFLICT_KEYS: dict[str, tuple[str, str]] = {
+    "client_base": ("name", "name"),
+    "contact": ("nip", "name"),
+    "tag": ("name", "name"),
+    "task_category": ("name", "name"),
+    "product": ("code", "code"),
+    "offer": ("number", "number"),
+    "sales_order": ("number", "number"),
+}
+
+#: what the admin may do with conflicting rows
+ON_CONFLICT = ("skip", "rename")
+
+
+@dataclass
+class Conflict:
+    """A deleted row that clashes with a live row created since (same name, same NIP, ...)."""
+
+    kind: str
+    row_id: int
+    name: str
+    field: str
+    value: str
+    live_name: str
+    live_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Preview:
+    """What one delete operation would bring back: per table (count, sample names) and its conflicts."""
+
+    deletion_id: str
+    kinds: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """How many rows would come back (conflicts included)."""
+        return sum(n for n, _ in self.kinds.values())
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the conflict list (the restore is refused when it changed since the preview)."""
+        import hashlib
+
+        keys = sorted(f"{c.kind}:{c.row_id}:{c.value}:{sorted(c.live_ids)}" for c in self.conflicts)
+        return hashlib.sha256("|".join(keys).encode()).hexdigest()[:16]
+
+
+@dataclass
+class RestoreResult:
+    """What a restore did."""
+
+    restored: int = 0
+    skipped: int = 0
+    renamed: int = 0
+
+
+def _label_column(cls: type) -> Optional[str]:
+    return next((a for a in ("name", "title", "number") if hasattr(cls, a)), None)
+
+
+_OPTS = {"include_deleted": True, "all_tenants": True}
+
+
+def _deleted_rows(cls: Any, deletion_id: str, company_id: int) -> Any:
+    return (cls.company_id == company_id) & (cls.deletion_id == deletion_id) & cls.deleted_at.is_not(None)
+
+
+def conflicts(deletion_id: str, company_id: int) -> list[Conflict]:
+    """Rows of one delete operation whose name (NIP, code, number) a live row of the company has now."""
+    from sqlalchemy.orm import aliased
+
+    found: list[Conflict] = []
+    by_table = {cls.__tablename__: cls for cls in _soft_delete_classes()}
+    for table, (key, _rename) in CONFLICT_KEYS.items():
+        cls = by_table.get(table)
+        if cls is None:
+            continue
+        live = aliased(cls)
+        label = _label_column(cls) or key
+        rows = db.session.execute(
+            select(cls.id, getattr(cls, label), getattr(cls, key), getattr(live, label), live.id)
+            .join(live, (live.company_id == cls.company_id) & (getattr(live, key) == getattr(cls, key))
+                  & live.deleted_at.is_(None) & (live.id != cls.id))
+            .where(_deleted_rows(cls, deletion_id, company_id), getattr(cls, key).is_not(None), getattr(cls, key) != "")
+            .order_by(cls.id)
+            .execution_options(**_OPTS)
+        ).all()
+        by_row: dict[int, Conflict] = {}
+        for row_id, name, value, live_name, live_id in rows:
+            if row_id not in by_row:
+                by_row[row_id] = Conflict(table, row_id, str(name or ""), key, str(value), str(live_name or ""))
+                found.append(by_row[row_id])
+            by_row[row_id].live_ids.append(live_id)
+    return found
+
+
+def preview(deletion_id: str, company_id: int, sample: int = 10) -> Preview:
+    """What restoring one delete operation would bring back, and what clashes with live data."""
+    result = Preview(deletion_id)
+    for cls in _soft_delete_classes():
+        count = db.session.execute(
+            select(func.count()).select_from(cls).where(_deleted_rows(cls, deletion_id, company_id))
+            .execution_options(**_OPTS)
+        ).scalar_one()
+        if not count:
+            continue
+        label = _label_column(cls)
+        names: list[str] = []
+        if label:
+            names = [str(n) for n in db.session.execute(
+                select(getattr(cls, label)).where(_deleted_rows(cls, deletion_id, company_id))
+                .order_by(getattr(cls, label)).limit(sample).execution_options(**_OPTS)
+            ).scalars() if n]
+        result.kinds[cls.__tablename__] = (count, names)
+    result.conflicts = conflicts(deletion_id, company_id)
+    return result
+
+
+def _skipped_ids(found: list[Conflict], deletion_id: str, company_id: int) -> dict[str, set[int]]:
+    """Conflicting rows, and the rows deleted together with them (a base's contacts), stay in the trash."""
+    skipped: dict[str, set[int]] = {}
+    for c in found:
+        skipped.setdefault(c.kind, set()).add(c.row_id)
+    for cls in _soft_delete_classes():
+        parents = skipped.get(cls.__tablename__)
+        if not parents:
+            continue
+        mapper = inspect(cls)
+        for name in cls.__soft_delete_cascade__:
+            rel = mapper.relationships[name]
+            child = rel.mapper.class_
+            (_local, remote), = rel.local_remote_pairs
+            ids = db.session.execute(
+                select(child.id).where(_deleted_rows(child, deletion_id, company_id),
+                                       getattr(child, remote.key).in_(parents))
+                .execution_options(**_OPTS)
+            ).scalars()
+            skipped.setdefault(child.__tablename__, set()).update(ids)
+    return skipped
+
+
+def _free_value(cls: Any, column: str, value: str, company_id: int, taken: set[str]) -> str:
+    """``value`` with a "(restored)" suffix that no live row of the company uses (fits the column)."""
+    from flask_babel import gettext
+
+    length = getattr(cls.__table__.c[column].type, "length", None) or 255
+    for n in range(1, 100):
+        suffix = " (" + (gettext("restored") if n == 1 else gettext("restored %(n)s", n=n)) + ")"
+        candidate = value[: max(1, length - len(suffix))] + suffix
+        exists = db.session.execute(
+            select(cls.id).where(cls.company_id == company_id, getattr(cls, column) == candidate,
+                                 cls.deleted_at.is_(None)).limit(1).execution_options(**_OPTS)
+        ).first()
+        if not exists and candidate not in taken:
+            taken.add(candidate)
+            return candidate
+    raise DomainError(_l("The data cannot be restored: a record with the same name exists now. Rename it first."))
+
+
+def _rename(found: list[Conflict], company_id: int) -> None:
+    by_table = {cls.__tablename__: cls for cls in _soft_delete_classes()}
+    taken: set[str] = set()
+    for c in found:
+        cls = by_table[c.kind]
+        column = CONFLICT_KEYS[c.kind][1]
+        obj = db.session.execute(
+            select(cls).where(cls.id == c.row_id, cls.company_id == company_id).execution_options(**_OPTS)
+        ).scalar_one()
+        setattr(obj, column, _free_value(cls, column, str(getattr(obj, column) or ""), company_id, taken))
+        if column == "name" and hasattr(obj, "name_sort") and getattr(obj, "kind", None) != "person":
+            from app.services.contacts import sort_key
+
+            obj.name_sort = sort_key(obj.kind, obj.name)
+    db.session.flush()
+
+
+def restore_rows(deletion_id: str, company_id: int, on_conflict: Optional[str] = None,
+                 expected: Optional[str] = None) -> RestoreResult:
+    """Bring back one delete operation of one company in the caller's transaction; never merges silently.
+
+    With conflicts (see ``conflicts``) ``on_conflict`` must be "skip" (those rows and the rows deleted
+    with them stay in the trash) or "rename" (they come back with a "(restored)" suffix). ``expected``
+    is the preview's fingerprint: when the conflicts changed since, nothing is restored. "ignore" skips
+    the check (a unique name still refuses the whole restore).
+    """
+    found = [] if on_conflict == "ignore" else conflicts(deletion_id, company_id)
+    if expected is not None and Preview(deletion_id, conflicts=found).fingerprint != expected:
+        raise DomainError(_l("The data changed since the preview. Check the preview again."))
+    if found and on_conflict not in ON_CONFLICT:
+        raise DomainError(_l("Some records clash with data created since the deletion. Choose what to do with them."))
+    session = db.session
+    result = RestoreResult()
     try:
-        with transaction() as session:
-            for cls in _soft_delete_classes():
-                result = session.execute(
-                    update(cls)
-                    .where(cls.deletion_id == deletion_id, cls.company_id == company_id)
-                    .values(deleted_at=None, deletion_id=None, deleted_by_id=None)
-                    .execution_options(synchronize_session=False, include_deleted=True, all_tenants=True)
-                )
-                count += result.rowcount or 0
+        skipped = _skipped_ids(found, deletion_id, company_id) if found and on_conflict == "skip" else {}
+        if found and on_conflict == "rename":
+            _rename(found, company_id)
+            result.renamed = len(found)
+        for cls in _soft_delete_classes():
+            stmt = update(cls).where(cls.deletion_id == deletion_id, cls.company_id == company_id)
+            if skipped.get(cls.__tablename__):
+                stmt = stmt.where(cls.id.not_in(skipped[cls.__tablename__]))
+            outcome = session.execute(
+                stmt.values(deleted_at=None, deletion_id=None, deleted_by_id=None)
+                .execution_options(synchronize_session=False, **_OPTS)
+            )
+            result.restored += outcome.rowcount or 0
+        result.skipped = sum(len(ids) for ids in skipped.values())
     except IntegrityError:
         raise DomainError(
             _l("The data cannot be restored: a record with the same name exists now. Rename it first.")
         ) from None
-    return count
+    return result
+
+
+def restore(deletion_id: str, company_id: int) -> int:
+    """Bring back one delete operation as it was (own transaction); refused when a unique name clashes."""
+    with transaction():
+        return restore_rows(deletion_id, company_id, "ignore").restored
 
 
 @dataclass

@@ -26,7 +26,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.offers import OffersView
     from app.views.orders import OrdersView
     from app.views.products import ProductsView
-    from app.views.restores import AdminRestoreView, TrashView
+    from app.views.restores import AdminRestoreView, RestoreConfirmView, TrashView
     from app.views.sections import PENDING_SECTIONS, section_view
     from app.views.security import (
         AccountSecurityView,
@@ -75,9 +75,10 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(EmployeeSecurityView)
     appbuilder.add_view_no_menu(PasswordResetView)
     appbuilder.add_view_no_menu(PasswordStrengthView)
+    appbuilder.add_view_no_menu(RestoreConfirmView)
     appbuilder.add_api(AuthTokenApi)
     appbuilder.add_api(MeApi)
-    _limit_security_endpoints(appbuilder, PasswordResetView, PasswordStrengthView, AuthTokenApi)
+    _limit_security_endpoints(appbuilder, PasswordResetView, PasswordStrengthView, AuthTokenApi, RestoreConfirmView)
     appbuilder.add_view_no_menu(ContactsView)
     appbuilder.add_view_no_menu(ContactImportView)
     appbuilder.add_view_no_menu(ContactExportView)

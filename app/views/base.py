@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Optional, TypeVar
 
 from flask import abort, flash, g
 from flask_appbuilder import BaseView
@@ -43,6 +44,44 @@ def show_domain_error(form: Optional[FlaskForm], error: DomainError) -> None:
         field.errors = list(field.errors) + [str(error)]
     else:
         flash(str(error), "danger")
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What a view's call into a service came to: ``ok`` and the service's return value."""
+
+    ok: bool
+    value: Optional[T] = None
+
+
+def found(obj: Optional[T]) -> T:
+    """The object a service looked up, or a 404 (missing, deleted or another company's)."""
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def form_action(form: Optional[FlaskForm], action: Callable[[], T], success: Any = None) -> Outcome[T]:
+    """Run a service call for a submitted form; a DomainError is shown next to its field.
+
+    The service owns its transaction (``unit_of_work``), so nothing is left to roll back here.
+    """
+    try:
+        value = action()
+    except DomainError as err:
+        show_domain_error(form, err)
+        return Outcome(False)
+    if success:
+        flash(str(success), "success")
+    return Outcome(True, value)
+
+
+def post_action(action: Callable[[], T], success: Any = None) -> Outcome[T]:
+    """Run a service call for a button (POST without a form page); a DomainError is flashed."""
+    return form_action(None, action, success)
 
 
 def current_company_id() -> int:

@@ -56,10 +56,3 @@ class ContactForm(FlaskForm):
     consent_given_at = StringField(_l("Consent given on"), validators=[Optional()], render_kw={"type": "date"})
     consent_source = StringField(_l("How the consent was given"), validators=[Optional()])
     consent_text = TextAreaField(_l("Consent text"), validators=[Optional()])
-
-
-class TagForm(FlaskForm):
-    """"Dodaj nowy tag" / edit a tag."""
-
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=60)])
-    color = StringField(_l("Colour"), default="#607d8b", render_kw={"type": "color"})

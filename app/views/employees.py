@@ -10,7 +10,7 @@ from flask_babel import gettext
 
 from app.extensions import db
 from app.security import roles
-from app.services import DomainError
+from app.services import DomainError, sessions
 from app.services import employees as svc
 from app.views.base import CrmView, current_company_id, show_domain_error
 from app.views.forms import ConfirmForm, EmployeeForm
@@ -157,11 +157,12 @@ class ProfileView(CrmView):
     @expose("/")
     @has_access
     def index(self) -> Any:
-        """Show the user's own data."""
+        """Show the user's own data and their active sessions."""
         return self.render_template(
             "crm/profile.html",
             employee=g.user,
             role_labels=roles.ROLE_LABELS,
             manage=False,
             confirm=ConfirmForm(),
+            active_sessions=sessions.active_sessions(g.user),
         )

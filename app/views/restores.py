@@ -1,4 +1,5 @@
-"""Deleted data: the owner's "Kosz" tab (ask for a restore) and the platform admin's restore page."""
+"""Deleted data: the owner's "Kosz" tab (ask for a restore), the e-mailed confirmation link and the
+platform admin's restore pages (preview, conflicts, restore or cancel)."""
 
 from __future__ import annotations
 
@@ -8,36 +9,42 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField
+from wtforms.validators import Optional
 
 from app.extensions import db
 from app.models.company import Company
+from app.models.restores import OPEN_STATUSES
 from app.security.tenancy import all_tenants
 from app.services import DomainError, employees, restores, trash
 from app.views.base import CrmView, current_company_id
 from app.views.forms import ConfirmForm
 
-#: what a table's rows are called on the restore page
-KIND_LABELS = {
-    "client_base": _l("Client bases"),
-    "contact": _l("Contacts"),
-    "tag": _l("Tags"),
-    "task": _l("Tasks"),
-    "task_category": _l("Task categories"),
-    "binder": _l("Binders"),
-    "attachment": _l("Attachments"),
-    "offer": _l("Offers"),
-    "sales_order": _l("Orders"),
-    "product": _l("Price list"),
-}
+#: what a table's rows are called on the restore pages
+KIND_LABELS = trash.KIND_LABELS
+
+
+class RestoreChoiceForm(FlaskForm):
+    """The admin's restore: what to do with conflicting rows, and the preview it was made on."""
+
+    on_conflict = RadioField(
+        _l("Records that clash with data created since the deletion"),
+        choices=[("skip", _l("Leave them in the trash (restore the rest)")),
+                 ("rename", _l("Restore them with a changed name"))],
+        validators=[Optional()],
+    )
+    expected = HiddenField()
 
 
 class AdminRestoreView(CrmView):
-    """List a company's delete operations of the last 30 days and restore one (POST, CSRF)."""
+    """Confirmed restore requests of a company: preview, conflicts, restore or cancel (POST, CSRF)."""
 
     route_base = "/admin/restore"
     crm_section = "admin"
     class_permission_name = "AdminRestore"
-    method_permission_name = {"index": "list", "company": "list", "restore": "edit"}
+    method_permission_name = {"index": "list", "company": "list", "preview": "list", "restore": "edit",
+                              "reject": "edit"}
 
     @expose("/")
     @has_access
@@ -51,29 +58,90 @@ class AdminRestoreView(CrmView):
     @expose("/<int:company_id>")
     @has_access
     def company(self, company_id: int) -> Any:
-        """A company's restorable delete operations."""
+        """A company's confirmed restore requests."""
         company = db.session.get(Company, company_id) or abort(404)
-        groups = trash.deletion_groups(company_id)
+        reqs = restores.admin_requests(company_id)
         with all_tenants():
             people = employees.user_names(company_id)
-        return self.render_template("admin/restore_company.html", company=company, groups=groups, people=people,
-                                    kind_labels=KIND_LABELS, confirm=ConfirmForm(), title=_l("Restoring deleted data"),
-                                    requested=restores.pending_deletions(company_id))
+        return self.render_template("admin/restore_company.html", company=company, requests=reqs, people=people,
+                                    title=_l("Restoring deleted data"))
 
-    @expose("/<int:company_id>/<deletion_id>", methods=["POST"])
+    @expose("/request/<int:request_id>")
     @has_access
-    def restore(self, company_id: int, deletion_id: str) -> Any:
-        """Restore one delete operation."""
-        if not ConfirmForm().validate_on_submit():
-            abort(400)
+    def preview(self, request_id: int) -> Any:
+        """What a confirmed request brings back and what clashes with data created since."""
+        req = restores.admin_request(request_id) or abort(404)
+        company = db.session.get(Company, req.company_id) or abort(404)
+        pv = restores.admin_preview(req)
+        form = RestoreChoiceForm(expected=pv.fingerprint)
+        return self.render_template("admin/restore_request.html", req=req, company=company, preview=pv, form=form,
+                                    kind_labels=KIND_LABELS, confirm=ConfirmForm(),
+                                    title=_l("Restoring deleted data"))
+
+    @expose("/request/<int:request_id>/restore", methods=["POST"])
+    @has_access
+    def restore(self, request_id: int) -> Any:
+        """Restore a confirmed request as previewed."""
+        form = RestoreChoiceForm()
+        if not form.validate_on_submit():
+            flash(gettext("The form has expired or was sent from elsewhere. Please try again."), "danger")
+            return redirect(url_for(".preview", request_id=request_id))
         try:
-            n = restores.restore_on_request(g.user, company_id, deletion_id)
+            result = restores.restore_on_request(g.user, request_id, form.on_conflict.data or None,
+                                                 form.expected.data or "")
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err), "danger")
+            return redirect(url_for(".preview", request_id=request_id))
+        flash(gettext("Restored %(n)s records.", n=result.restored), "success")
+        if result.skipped:
+            flash(gettext("Left in the trash: %(n)s records.", n=result.skipped), "warning")
+        if result.renamed:
+            flash(gettext("Restored under a changed name: %(n)s records.", n=result.renamed), "info")
+        return redirect(url_for(".preview", request_id=request_id))
+
+    @expose("/request/<int:request_id>/reject", methods=["POST"])
+    @has_access
+    def reject(self, request_id: int) -> Any:
+        """Cancel a confirmed request: nothing is restored."""
+        if not ConfirmForm().validate_on_submit():
+            flash(gettext("The form has expired or was sent from elsewhere. Please try again."), "danger")
+            return redirect(url_for(".preview", request_id=request_id))
+        try:
+            restores.reject(g.user, request_id)
         except DomainError as err:
             db.session.rollback()
             flash(str(err), "danger")
         else:
-            flash(gettext("Restored %(n)s records.", n=n), "success")
-        return redirect(url_for(".company", company_id=company_id))
+            flash(gettext("The request was cancelled; nothing was restored."), "success")
+        return redirect(url_for(".preview", request_id=request_id))
+
+
+class RestoreConfirmView(CrmView):
+    """The link from the e-mail: the owner confirms a restore request (a page with a POST button)."""
+
+    route_base = "/restore-confirm"
+    crm_section = "settings"
+
+    @expose("/<token>", methods=["GET", "POST"])
+    def confirm(self, token: str) -> Any:
+        """Show what the request asks for; confirm it on POST (once)."""
+        user = g.user if g.user is not None and g.user.is_authenticated else None
+        try:
+            req = restores.request_from_link(token, user)
+        except DomainError as err:
+            db.session.rollback()
+            return self.render_template("crm/restore_confirm.html", error=str(err), done=False), 400
+        form = ConfirmForm()
+        if request.method == "POST" and form.validate_on_submit():
+            try:
+                restores.confirm(token, user)
+            except DomainError as err:
+                db.session.rollback()
+                return self.render_template("crm/restore_confirm.html", error=str(err), done=False), 400
+            return self.render_template("crm/restore_confirm.html", error=None, done=True)
+        return self.render_template("crm/restore_confirm.html", error=None, done=False, form=form,
+                                    what=restores.link_preview(req), hours=restores.confirm_hours())
 
 
 class TrashView(CrmView):
@@ -92,9 +160,10 @@ class TrashView(CrmView):
         groups = trash.deletion_groups(company_id)
         people = employees.user_names(company_id)
         requests = restores.company_requests(company_id)
-        pending = {r.deletion_id for r in requests if r.status == "pending"}
+        statuses = {r.id: restores.effective_status(r) for r in requests}
+        pending = {r.deletion_id for r in requests if statuses[r.id] in OPEN_STATUSES}
         return self.render_template("crm/trash.html", groups=groups, people=people, kind_labels=KIND_LABELS,
-                                    requests=requests, pending=pending, confirm=ConfirmForm())
+                                    requests=requests, statuses=statuses, pending=pending, confirm=ConfirmForm())
 
     @expose("/<deletion_id>/request", methods=["POST"])
     @has_access
@@ -103,11 +172,13 @@ class TrashView(CrmView):
         if not ConfirmForm().validate_on_submit():
             abort(400)
         try:
-            restores.request_restore(g.user, deletion_id, request.form.get("note"))
+            req = restores.request_restore(g.user, deletion_id, request.form.get("note"))
         except DomainError as err:
             db.session.rollback()
             flash(str(err), "danger")
         else:
-            flash(gettext("Your request was sent. The administrator will restore the data and it will appear here."),
-                  "success")
+            flash(gettext("We have sent a confirmation link to %(email)s, the address the account was created "
+                          "with. The request goes to the administrator once you open the link and confirm it "
+                          "(within %(hours)s hours).",
+                          email=restores.mask_email(req.sent_to or ""), hours=restores.confirm_hours()), "success")
         return redirect(url_for(".index"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from flask import (
+    abort,
     current_app,
     flash,
     g,
@@ -24,7 +25,7 @@ from flask_babel import gettext
 from flask_login import logout_user
 
 from app.extensions import appbuilder, db
-from app.services import DomainError, audit
+from app.services import DomainError, audit, sessions
 from app.services import employees as employees_svc
 from app.services import security as sec
 from app.services.passwords import check_password, strength_score
@@ -60,6 +61,7 @@ class AccountSecurityView(CrmView):
     method_permission_name: ClassVar[dict[str, str]] = {
         "password": "edit",
         "logout_everywhere": "edit",
+        "end_session": "edit",
         "two_factor": "edit",
         "disable_two_factor": "edit",
         "recovery_codes": "edit",
@@ -94,6 +96,24 @@ class AccountSecurityView(CrmView):
             return redirect(url_for("ProfileView.index"))
         sec.logout_everywhere(g.user, g.user)
         return _signed_out_everywhere()
+
+    @expose("/sessions/<int:session_id>/end", methods=["POST"])
+    @has_access
+    def end_session(self, session_id: int) -> Any:
+        """End one of the user's own sessions ("Wyloguj" in the list); 404 for anyone else's."""
+        if not ConfirmForm().validate_on_submit():
+            return redirect(url_for("ProfileView.index"))
+        try:
+            was_current = sessions.end(g.user, session_id)
+        except DomainError:
+            db.session.rollback()
+            abort(404)
+        if was_current:
+            logout_user()
+            flash(gettext("You have been signed out."), "info")
+            return redirect(appbuilder.get_url_for_login)
+        flash(gettext("The session has been ended; that device is signed out."), "success")
+        return redirect(url_for("ProfileView.index") + "#active-sessions")
 
     @expose("/two-factor", methods=["GET", "POST"])
     @has_access
@@ -299,14 +319,8 @@ class PasswordResetView(CrmView):
         """Ask for a reset link."""
         form = ForgotPasswordForm()
         if form.validate_on_submit():
-            try:
-                sent = sec.request_reset(form.email.data)
-            except OSError:
-                sent = None
-            if sent is False:
+            if not sec.request_reset(form.email.data):
                 flash(gettext("Password reset by e-mail is not available. Ask your company owner to set a new password."), "warning")
-            elif sent is None:
-                flash(gettext("The e-mail could not be sent. Please try again later."), "danger")
             else:
                 flash(gettext("If the address belongs to an account, we have sent a link to set a new password. Check your inbox."), "info")
                 return redirect(appbuilder.get_url_for_login)

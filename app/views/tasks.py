@@ -27,7 +27,9 @@ from app.services import DomainError, clock
 from app.services import binders as binders_svc
 from app.services import employees as employees_svc
 from app.services import tasks as svc
+from app.services.dictionaries import Dictionary
 from app.views.base import CrmView, current_company_id, show_domain_error
+from app.views.dictionaries import DictionaryView
 from app.views.forms import REQUIRED, ConfirmForm
 
 MONTHS = (
@@ -35,13 +37,6 @@ MONTHS = (
     _l("August"), _l("September"), _l("October"), _l("November"), _l("December"),
 )
 WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
-
-
-class CategoryForm(FlaskForm):
-    """Add or edit a task category."""
-
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=60)])
-    color = StringField(_l("Colour"), default=svc.DEFAULT_COLOR, validators=[Optional(), Length(max=7)])
 
 
 class TaskForm(FlaskForm):
@@ -304,67 +299,22 @@ class TasksView(CrmView):
         return redirect(url_for(".index"))
 
 
-class TaskCategoriesView(CrmView):
+class TaskCategoriesView(DictionaryView):
     """Settings tab "Kategorie zadań": list, "Edycja", "Dodaj nową kategorię", delete."""
 
     route_base = "/settings/task-categories"
-    crm_section = "settings"
     class_permission_name = "TaskCategories"
-    method_permission_name: ClassVar[dict[str, str]] = {"index": "list", "add": "add", "edit": "edit", "delete": "delete"}
-
-    def _get(self, category_id: int) -> Any:
-        cat = svc.get_category(current_company_id(), category_id)
-        if cat is None:
-            abort(404)
-        return cat
-
-    @expose("/")
-    @has_access
-    def index(self) -> Any:
-        """The list of category names."""
-        return self.render_template(
-            "tasks/categories.html", categories=svc.list_categories(current_company_id()), confirm=ConfirmForm()
-        )
-
-    @expose("/add", methods=["GET", "POST"])
-    @has_access
-    def add(self) -> Any:
-        """Add a category."""
-        form = CategoryForm()
-        if form.validate_on_submit():
-            try:
-                svc.create_category(current_company_id(), form.name.data, form.color.data)
-            except DomainError as err:
-                db.session.rollback()
-                show_domain_error(form, err)
-            else:
-                flash(gettext("Category added."), "success")
-                return redirect(url_for(".index"))
-        return self.render_template("tasks/category_form.html", form=form, category=None)
-
-    @expose("/<int:category_id>/edit", methods=["GET", "POST"])
-    @has_access
-    def edit(self, category_id: int) -> Any:
-        """Edit a category's name and colour."""
-        cat = self._get(category_id)
-        form = CategoryForm(obj=cat)
-        if form.validate_on_submit():
-            try:
-                svc.update_category(cat.company_id, cat.id, form.name.data, form.color.data)
-            except DomainError as err:
-                db.session.rollback()
-                show_domain_error(form, err)
-            else:
-                flash(gettext("Changes saved."), "success")
-                return redirect(url_for(".index"))
-        return self.render_template("tasks/category_form.html", form=form, category=cat)
-
-    @expose("/<int:category_id>/delete", methods=["POST"])
-    @has_access
-    def delete(self, category_id: int) -> Any:
-        """Move a category to the trash (POST with CSRF)."""
-        cat = self._get(category_id)
-        if ConfirmForm().validate_on_submit():
-            svc.delete_category(cat.company_id, cat.id, g.user.id)
-            flash(gettext("Category deleted."), "success")
-        return redirect(url_for(".index"))
+    spec: ClassVar[Dictionary] = svc.CATEGORIES
+    dom, dom_plural, icon = "category", "categories", "fa-list-check"
+    texts: ClassVar[dict[str, Any]] = {
+        "title": _l("Task categories"),
+        "lead": _l("Categories help to identify and find the tasks you add or are given."),
+        "add": _l("Add a new category"),
+        "edit": _l("Edit category"),
+        "empty_title": _l("No categories yet"),
+        "empty_text": _l("Add the first category with the red button."),
+        "confirm_delete": _l("Delete this category?"),
+        "added": _l("Category added."),
+        "saved": _l("Changes saved."),
+        "deleted": _l("Category deleted."),
+    }

@@ -14,7 +14,7 @@ from app.models import Attachment, Binder
 from app.security.tenancy import all_tenants, tenant_scope
 from app.services import DomainError, trash
 from app.services.attachments import DOCX, store_attachment
-from tests.helpers import login
+from tests.helpers import login, selected_values
 from tests.integration.tasks_fixtures import make_contacts
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -62,7 +62,7 @@ def test_binder_page_shows_sections_and_empty_states(app, owner_client):
     # "Nowe zadanie" from the binder: the task lands in it
     assert f"/tasks/add?binder_id={bid}" in html
     form = c.get(f"/tasks/add?binder_id={bid}").get_data(as_text=True)
-    assert f'<option selected value="{bid}">' in form or f'value="{bid}" selected' in form
+    assert selected_values(form, "binder_id") == [str(bid)]
     resp = c.post("/tasks/add", data={"title": "Pomiar hali", "binder_id": bid, "priority": "normal", "status": "todo"})
     assert resp.status_code == 302
     assert "Pomiar hali" in c.get(f"/binders/{bid}").get_data(as_text=True)

@@ -1,14 +1,12 @@
 """Client bases: add (land inside), list with counts, rename, delete to the trash with contacts."""
 
-import re
-
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models.contacts import ClientBase, Contact
 from app.security.tenancy import tenant_scope
 from app.services import trash
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, table_rows, texts
 from tests.integration.contacts_data import (
     CONSENT,
     assert_polish_page,
@@ -20,11 +18,10 @@ from tests.integration.contacts_data import (
 
 def test_menu_starts_with_client_bases_before_tasks(owner_client):
     html = owner_client.get("/bases/").get_data(as_text=True)
-    labels = re.findall(r'<span class="label-text">([^<]+)</span>', html)
-    assert labels[1] == "Bazy klientów"  # after the dashboard
-    if "Zadania" in labels:
-        assert labels.index("Bazy klientów") < labels.index("Zadania")
-    assert 'class="section-clients active"' in html
+    labels = texts(html, ".crm-sidebar .label-text")
+    assert labels[:2] == ["Pulpit", "Bazy klientów"]  # after the dashboard
+    assert labels.index("Bazy klientów") < labels.index("Zadania")
+    assert texts(html, ".crm-sidebar li.section-clients.active .label-text") == ["Bazy klientów"]
     assert "Dodaj nową bazę" in html
     assert_polish_page(html, "/bases/")
 
@@ -61,10 +58,8 @@ def test_list_shows_kind_and_contact_counts(owner_client, app):
     make_base(app, cid, "Newsletter", "mailing")
     bulk_contacts(app, cid, a, 3)
     html = c.get("/bases/").get_data(as_text=True)
-    row_a = re.search(r"Alfa</a></td>(.*?)</tr>", html, re.DOTALL).group(1)
-    assert "Kontakty" in row_a and ">3<" in row_a
-    row_n = re.search(r"Newsletter</a></td>(.*?)</tr>", html, re.DOTALL).group(1)
-    assert "Baza mailingowa" in row_n and ">0<" in row_n
+    rows = {row[0]: row[1:3] for row in table_rows(html, "#bases-table")}
+    assert rows == {"Alfa": ["Kontakty", "3"], "Newsletter": ["Baza mailingowa", "0"]}
 
 
 def test_rename_base(owner_client, app):

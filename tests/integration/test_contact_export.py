@@ -115,7 +115,10 @@ def test_large_export_streams_every_row(app, client, data):
 
 
 def test_export_needs_login(client, data):
-    assert client.get("/contacts/export/csv").status_code in (302, 401, 403)
+    resp = client.get("/contacts/export/csv")
+    assert resp.status_code == 302
+    assert resp.headers["Location"].startswith("/login/?next=")
+    assert b"Obca Firma" not in resp.data and "Żółta".encode() not in resp.data
 
 
 def test_export_service_never_reads_another_companys_rows(app, data):

@@ -1,13 +1,11 @@
 """The start page shows the company's figures, only its own."""
 
-import re
-
 from app.services.demo import DEMO_OWNER, DEMO_PASSWORD
-from tests.helpers import login
+from tests.helpers import login, text
 
 
 def stat(html: str, name: str) -> str:
-    return re.search(rf'id="stat-{name}">([^<]*)<', html).group(1).strip()
+    return text(html, f"#stat-{name}")
 
 
 def test_dashboard_figures_are_the_companys_own(app, client, make_company):

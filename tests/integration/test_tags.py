@@ -1,7 +1,6 @@
 """Tags: the last settings tab, list/add/edit by clicking the name, tagging one by one and in bulk, filters."""
 
-import re
-
+from tests.helpers import find, form_fields, link, texts
 from tests.integration.contacts_data import (
     assert_polish_page,
     make_base,
@@ -11,13 +10,14 @@ from tests.integration.contacts_data import (
 
 
 def _names(html):
-    return re.findall(r'class="contact-link">([^<]+)</a>', html)
+    return texts(html, "a.contact-link")
 
 
 def test_tags_is_the_last_settings_tab(owner_client):
     html = owner_client.get("/settings/tags/").get_data(as_text=True)
-    tabs = re.findall(r'<li class="[^"]*"><a href="[^"]+"><i class="fa [^"]+"></i> ([^<]+)</a></li>', html)
+    tabs = texts(html, "#settings-tabs li a")
     assert tabs[-1] == "Tagi" and tabs[0] == "Dane firmy"
+    assert texts(html, "#settings-tabs li.active a") == ["Tagi"]
     assert "Dodaj nowy tag" in html
     assert_polish_page(html, "/settings/tags/")
 
@@ -28,16 +28,16 @@ def test_add_edit_by_clicking_the_name_and_delete_a_tag(owner_client, app):
     assert r.status_code == 302
     html = c.get("/settings/tags/").get_data(as_text=True)
     assert "VIP" in html and "#ff8800" in html
-    edit_url = re.search(r'<a href="([^"]+)" class="tag-link">', html).group(1)
+    edit_url = link(html, "a.tag-link")
     form = c.get(edit_url).get_data(as_text=True)
-    assert 'value="VIP"' in form
+    assert form_fields(form, "#tag-form")["name"] == "VIP"
     assert_polish_page(form, edit_url)
     assert c.post(edit_url, data={"name": "Kluczowy", "color": "#00aa00"}).status_code == 302
     html = c.get("/settings/tags/").get_data(as_text=True)
     assert "Kluczowy" in html and "VIP" not in html
     tag_id = int(edit_url.split("/")[-2])
     assert c.post(f"/settings/tags/{tag_id}/delete").status_code == 302
-    assert 'class="tag-link"' not in c.get("/settings/tags/").get_data(as_text=True)
+    assert find(c.get("/settings/tags/").get_data(as_text=True), "a.tag-link") == []
     assert c.get(edit_url).status_code == 404
 
 

@@ -11,7 +11,8 @@ import pytest
 from app.integrations.storage import LocalStorage, StorageError, new_key
 from app.models.tasks import Task
 from app.services.attachments import DOCX, XLSX, safe_filename, sniff_mime
-from app.services.tasks import clean_color, month_grid, week_range
+from app.services.dictionaries import clean_color
+from app.services.tasks import DEFAULT_COLOR, month_grid, week_range
 
 
 def _zip(files: dict[str, str]) -> bytes:
@@ -109,7 +110,7 @@ def test_week_and_month_ranges():
 def test_colour_rule():
     from app.services import DomainError
 
-    assert clean_color("#FF0000") == "#ff0000"
-    assert clean_color("") == "#1e88e5"
+    assert clean_color("#FF0000", DEFAULT_COLOR) == "#ff0000"
+    assert clean_color("", DEFAULT_COLOR) == "#1e88e5"
     with pytest.raises(DomainError):
-        clean_color("red")
+        clean_color("red", DEFAULT_COLOR)
