@@ -127,6 +127,13 @@ class BaseConfig:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Klientela <no-reply@localhost>")
 
+    #: KSeF 2.0 (app/integrations/ksef.py): environment test | demo | production, an optional base URL
+    #: override (e.g. the local fake, http://127.0.0.1:8099/v2), read timeout in seconds, FA(3) schema
+    KSEF_ENVIRONMENT = os.environ.get("KSEF_ENVIRONMENT", "test")
+    KSEF_BASE_URL = os.environ.get("KSEF_BASE_URL", "")
+    KSEF_TIMEOUT = float(os.environ.get("KSEF_TIMEOUT", "30"))
+    KSEF_FA3_SCHEMA = os.environ.get("KSEF_FA3_SCHEMA", str(BASE_DIR / "app/integrations/ksef_schema/FA3_v1-0E.xsd"))
+
     TRIAL_DAYS = 14
     #: per-IP limit of the public sign-up, confirmation-resend and NIP-claim forms (POST)
     SIGNUP_RATE_LIMIT = os.environ.get("CRM_SIGNUP_RATE_LIMIT", "10 per hour")
