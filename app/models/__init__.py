@@ -16,5 +16,9 @@ from app.models.sales import (
     OrderItem,
     Product,
 )
+from app.models.security import AuditEvent, CompanySecurity, UserSession
+from app.models.signups import NipClaim
+from app.models.tasks import Task, TaskCategory, task_assignee
+from app.models.users import CrmUser
 
 __all__ = ["Attachment", "AuditEvent", "Backup", "Binder", "ClientBase", "Company", "CompanySecurity", "Contact", "CrmUser", "DocumentSequence", "ImportJob", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]
