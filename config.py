@@ -127,10 +127,30 @@ class BaseConfig:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Klientela <no-reply@localhost>")
 
+    #: KSeF 2.0 (app/integrations/ksef.py): environment test | demo | production, an optional base URL
+    #: override (e.g. the local fake, http://127.0.0.1:8099/v2), read timeout in seconds, FA(3) schema
+    KSEF_ENVIRONMENT = os.environ.get("KSEF_ENVIRONMENT", "test")
+    KSEF_BASE_URL = os.environ.get("KSEF_BASE_URL", "")
+    KSEF_TIMEOUT = float(os.environ.get("KSEF_TIMEOUT", "30"))
+    KSEF_FA3_SCHEMA = os.environ.get("KSEF_FA3_SCHEMA", str(BASE_DIR / "app/integrations/ksef_schema/FA3_v1-0E.xsd"))
+
     TRIAL_DAYS = 14
+    #: per-IP limit of the public sign-up, confirmation-resend and NIP-claim forms (POST)
+    SIGNUP_RATE_LIMIT = os.environ.get("CRM_SIGNUP_RATE_LIMIT", "10 per hour")
+    #: hours an unconfirmed sign-up (or NIP claim) waits for its e-mail link before it is removed
+    SIGNUP_CONFIRM_HOURS = int(os.environ.get("CRM_SIGNUP_CONFIRM_HOURS", "48"))
     #: nightly backups (app/services/backups.py): folder (default <instance>/backups) and retention
     BACKUP_DIR = os.environ.get("CRM_BACKUP_DIR", "")
     BACKUP_KEEP_DAYS = int(os.environ.get("CRM_BACKUP_KEEP_DAYS", "14"))
+    #: second destinations of every archive: a folder on another mount (never created by the app) ...
+    BACKUP_COPY_DIR = os.environ.get("CRM_BACKUP_COPY_DIR", "")
+    #: ... and/or an S3-compatible bucket (AWS S3, MinIO, ...); boto3 is used only when a bucket is set
+    BACKUP_S3_BUCKET = os.environ.get("CRM_BACKUP_S3_BUCKET", "")
+    BACKUP_S3_PREFIX = os.environ.get("CRM_BACKUP_S3_PREFIX", "klientela-backups/")
+    BACKUP_S3_ENDPOINT_URL = os.environ.get("CRM_BACKUP_S3_ENDPOINT_URL", "")
+    BACKUP_S3_REGION = os.environ.get("CRM_BACKUP_S3_REGION", "")
+    BACKUP_S3_ACCESS_KEY_ID = os.environ.get("CRM_BACKUP_S3_ACCESS_KEY_ID", "")
+    BACKUP_S3_SECRET_ACCESS_KEY = os.environ.get("CRM_BACKUP_S3_SECRET_ACCESS_KEY", "")
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     AVATAR_MAX_BYTES = 2 * 1024 * 1024
     AVATAR_SIZE = 128

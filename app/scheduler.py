@@ -43,6 +43,8 @@ JOBS: list[JobSpec] = [
     JobSpec("session_purge", "app.scheduler:purge_sessions", "cron", {"hour": 3, "minute": 40}),
     JobSpec("nightly_backup", "app.scheduler:nightly_backup", "cron", {"hour": 2, "minute": 0}),
     JobSpec("restore_request_expiry", "app.scheduler:expire_restore_requests", "interval", {"minutes": 15}),
+    JobSpec("restore_drill", "app.scheduler:restore_drill", "cron", {"day": 1, "hour": 4, "minute": 0}),
+    JobSpec("signup_expiry", "app.scheduler:expire_signups", "interval", {"minutes": 30}),
 ]
 
 _APP: Flask | None = None
@@ -147,13 +149,29 @@ def purge_sessions() -> int:
 
 
 def nightly_backup() -> str:
-    """Back up the whole database and the stored files; prune old archives."""
+    """Back up the whole database and the stored files, verify, copy off the server; prune old archives.
+
+    A failure is recorded in the backup history and e-mailed to the platform admin by the service.
+    """
     from app.extensions import db
     from app.services import backups
 
     with _app().app_context():
         try:
-            return str(backups.run_backup())
+            return backups.run_backup().file_name
+        finally:
+            db.session.remove()
+
+
+def restore_drill() -> bool:
+    """Monthly: restore the newest backup into a scratch database and compare row counts; report to the admin."""
+    from app.extensions import db
+    from app.services import backups
+
+    with _app().app_context():
+        try:
+            record = backups.run_restore_drill()
+            return bool(record and record.drill_ok)
         finally:
             db.session.remove()
 
@@ -166,6 +184,19 @@ def expire_restore_requests() -> int:
     with _app().app_context():
         try:
             return restores.expire_unconfirmed()
+        finally:
+            db.session.remove()
+
+
+def expire_signups() -> int:
+    """Remove sign-ups and NIP claims whose e-mail link was not clicked in time (frees NIP and e-mail)."""
+    from app.extensions import db
+    from app.services import nip_claims, signups
+
+    with _app().app_context():
+        try:
+            nip_claims.purge_unconfirmed()
+            return signups.purge_unconfirmed()
         finally:
             db.session.remove()
 

@@ -1,5 +1,6 @@
 """All ORM models; importing this package registers every table on the metadata."""
 
+from app.models.backups import Backup
 from app.models.binders import Attachment, Binder
 from app.models.company import Company
 from app.models.contact_io import ImportJob
@@ -16,7 +17,8 @@ from app.models.sales import (
     Product,
 )
 from app.models.security import AuditEvent, CompanySecurity, UserSession
+from app.models.signups import NipClaim
 from app.models.tasks import Task, TaskCategory, task_assignee
 from app.models.users import CrmUser
 
-__all__ = ["Attachment", "AuditEvent", "Binder", "ClientBase", "Company", "CompanySecurity", "Contact", "CrmUser", "DocumentSequence", "ImportJob", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]
+__all__ = ["Attachment", "AuditEvent", "Backup", "Binder", "ClientBase", "Company", "CompanySecurity", "Contact", "CrmUser", "DocumentSequence", "ImportJob", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]

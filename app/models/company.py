@@ -7,7 +7,7 @@ from typing import Optional
 
 from flask_appbuilder import Model
 from flask_babel import gettext
-from sqlalchemy import Boolean, Date, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Date, DateTime, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.mixins import TimestampMixin
@@ -20,7 +20,8 @@ class Company(TimestampMixin, Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    nip: Mapped[str] = mapped_column(String(10), nullable=False, unique=True)
+    #: None only after the NIP moved to another account on a verified claim (see nip_lost_at)
+    nip: Mapped[Optional[str]] = mapped_column(String(10), nullable=True, unique=True)
     regon: Mapped[Optional[str]] = mapped_column(String(14))
     street: Mapped[Optional[str]] = mapped_column(String(200))
     postal_code: Mapped[Optional[str]] = mapped_column(String(6))
@@ -36,9 +37,18 @@ class Company(TimestampMixin, Model):
     plan: Mapped[str] = mapped_column(String(20), default="trial", nullable=False)
     licence_valid_until: Mapped[dt.date] = mapped_column(Date, nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    #: when the owner confirmed the e-mail address (naive UTC); None = sign-up not confirmed yet
+    confirmed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
+    #: when the NIP was moved to another account after a verified claim; the owner must fix it
+    nip_lost_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_confirmed(self) -> bool:
+        """True once the owner confirmed the e-mail address of the sign-up."""
+        return self.confirmed_at is not None
 
     def licence_days_left(self, today: Optional[dt.date] = None) -> int:
         """Whole days of licence left, counting today; 0 when expired."""
@@ -52,6 +62,8 @@ class Company(TimestampMixin, Model):
     @property
     def licence_state(self) -> str:
         """Human-readable licence state, in the user's language."""
+        if not self.is_confirmed:
+            return gettext("Waiting for e-mail confirmation")
         if not self.licence_active():
             return gettext("Expired")
         return gettext("Active, %(days)s days left", days=self.licence_days_left())

@@ -31,6 +31,7 @@ class CrmAuthDBView(AuthDBView):
         """Show the login form; check the password (with lockout), then the second step if on."""
         from app.services import DomainError
         from app.services import security as sec
+        from app.services.signups import SIGNUP_EMAIL_KEY, SignupNotConfirmed
 
         if g.user is not None and g.user.is_authenticated:
             return redirect(self._get_safe_next_url())
@@ -39,6 +40,10 @@ class CrmAuthDBView(AuthDBView):
             next_url = get_safe_redirect(request.args.get("next", ""))
             try:
                 user = sec.authenticate(form.username.data, form.password.data)
+            except SignupNotConfirmed as err:
+                flash(str(err), "warning")
+                session[SIGNUP_EMAIL_KEY] = err.email
+                return redirect(url_for("SignupView.sent"))
             except DomainError as err:
                 flash(str(err), "warning")
                 return redirect(self.appbuilder.get_url_for_login_with(next_url))

@@ -47,7 +47,7 @@ MANAGEMENT = frozenset({"TaskCategories"})
 #: views only the owner may use: company data and the people of the company
 OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings", "Trash"})
 #: the platform admin's own panel; no tenant business view
-PLATFORM = frozenset({"AdminCompanies", "AdminRestore", "Profile", "AccountSecurity"})
+PLATFORM = frozenset({"AdminCompanies", "AdminRestore", "AdminBackups", "AdminNipClaims", "Profile", "AccountSecurity"})
 
 ROLE_VIEWS: dict[str, frozenset[str]] = {
     OWNER: TENANT_COMMON | OWNER_ONLY | MANAGEMENT,

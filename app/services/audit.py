@@ -48,6 +48,10 @@ RESTORE_CONFIRMED = "restore_confirmed"
 RESTORE_EXPIRED = "restore_expired"
 RESTORE_REFUSED = "restore_refused"
 RESTORE_REJECTED = "restore_rejected"
+SIGNUP_CONFIRMED = "signup_confirmed"
+NIP_CLAIM_APPROVED = "nip_claim_approved"
+NIP_CLAIM_REJECTED = "nip_claim_rejected"
+NIP_TAKEN_OVER = "nip_taken_over"
 
 #: event code -> label shown in the owner's audit log (order = the filter's order)
 EVENT_LABELS: dict[str, Any] = {
@@ -79,6 +83,10 @@ EVENT_LABELS: dict[str, Any] = {
     RESTORE_EXPIRED: _l("Restore request expired unconfirmed"),
     RESTORE_REFUSED: _l("Restore confirmation link refused"),
     RESTORE_REJECTED: _l("Restore request cancelled by the administrator"),
+    SIGNUP_CONFIRMED: _l("Account e-mail address confirmed"),
+    NIP_CLAIM_APPROVED: _l("NIP moved to another account after a verified claim"),
+    NIP_CLAIM_REJECTED: _l("Claim of the company's NIP rejected"),
+    NIP_TAKEN_OVER: _l("Account created for the verified owner of the NIP"),
 }
 
 #: why a restore confirmation link was refused (details of RESTORE_REFUSED)

@@ -18,6 +18,11 @@ def local_tz() -> ZoneInfo:
     return ZoneInfo(name)
 
 
+def utc_now() -> dt.datetime:
+    """The current moment as naive UTC (what services compare stored moments with)."""
+    return utcnow()
+
+
 def local_now() -> dt.datetime:
     """The current local wall-clock time, naive."""
     return utc_to_local(utcnow())

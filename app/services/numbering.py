@@ -1,13 +1,14 @@
 """Document number series: per company, per kind, per year, without gaps between concurrent saves.
 
-The series row is read with ``SELECT ... FOR UPDATE`` (PostgreSQL; SQLite serialises writers
-itself), so two users saving at the same moment never get the same number. The caller's
-transaction holds the lock until it commits, so a failed save rolls the number back too.
+The number is taken with one atomic ``UPDATE ... SET last_number = last_number + 1 ... RETURNING``:
+the database locks the series row for the rest of the caller's transaction (a row lock on
+PostgreSQL, the write lock on SQLite), so two users saving at the same moment never read the same
+value, and a failed save rolls its number back too.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -25,22 +26,21 @@ def format_number(kind: str, number: int, year: int) -> str:
 def next_number(company_id: int, kind: str, year: int) -> tuple[int, str]:
     """Take the next number of a series inside the caller's transaction; return (n, "OF/n/year")."""
     session = db.session
-    stmt = (
-        select(DocumentSequence)
+    bump = (
+        update(DocumentSequence)
         .where(DocumentSequence.company_id == company_id, DocumentSequence.kind == kind, DocumentSequence.year == year)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        .values(last_number=DocumentSequence.last_number + 1)
+        .returning(DocumentSequence.last_number)
+        .execution_options(synchronize_session=False)
     )
-    seq = session.execute(stmt).scalar_one_or_none()
-    if seq is None:
+    number = session.execute(bump).scalar_one_or_none()
+    if number is None:
         try:
             with session.begin_nested():
-                seq = DocumentSequence(company_id=company_id, kind=kind, year=year, last_number=0)
-                session.add(seq)
+                session.add(DocumentSequence(company_id=company_id, kind=kind, year=year, last_number=1))
                 session.flush()
+            number = 1
         except IntegrityError:
-            # another transaction created the row first: lock theirs
-            seq = session.execute(stmt).scalar_one()
-    seq.last_number += 1
-    session.flush()
-    return seq.last_number, format_number(kind, seq.last_number, year)
+            # another transaction created the row first: take the next number of theirs
+            number = session.execute(bump).scalar_one()
+    return number, format_number(kind, number, year)

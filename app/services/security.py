@@ -35,6 +35,7 @@ from app.models.security import CompanySecurity
 from app.models.users import CrmUser, new_uniquifier
 from app.services import DomainError, audit, sessions, transaction
 from app.services.passwords import check_password
+from app.services.signups import check_confirmed
 from app.services.tenancy import hash_password
 
 PENDING_KEY = "crm_2fa_pending"
@@ -153,6 +154,7 @@ def authenticate(login: str, password: str, now: dt.datetime | None = None) -> C
         if _register_failure(user, audit.LOGIN_FAILED, now):
             raise _locked_error(user)
         raise DomainError(WRONG_LOGIN)
+    check_confirmed(user)  # the right password of a sign-up whose e-mail is not confirmed yet
     return user
 
 

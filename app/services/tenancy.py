@@ -14,7 +14,7 @@ from app.extensions import appbuilder, db
 from app.models.company import Company
 from app.models.users import CrmUser
 from app.security import roles
-from app.services import DomainError, transaction
+from app.services import DomainError, clock, transaction
 from app.services import validators as v
 from app.services.images import process_image
 from app.services.passwords import check_password
@@ -58,20 +58,22 @@ def company_role(name: str) -> Any:
     return role
 
 
-def register_company(data: SignupData, today: Optional[dt.date] = None) -> CrmUser:
-    """Create a company with a free trial licence and its owner; return the owner."""
-    name = v.clean_text(data.company_name, "company_name", _l("Company name"), 200, required=True)
-    nip = v.clean_nip(data.nip)
-    first = v.clean_text(data.first_name, "first_name", _l("First name"), 64, required=True)
-    last = v.clean_text(data.last_name, "last_name", _l("Last name"), 64, required=True)
-    email = v.clean_email(data.email, required=True)
-    check_password(data.password, [first, last, email, name])
-    if nip_taken(nip):
-        raise DomainError(_l("A company with this NIP already has an account."), "nip")
-    if email_taken(email):
-        raise DomainError(_l("This e-mail address is already used by another account."), "email")
-    today = today or dt.date.today()
-    days = int(current_app.config["TRIAL_DAYS"])
+class NipTaken(DomainError):
+    """The NIP already has a company account (the sign-up page then offers a claim)."""
+
+    def __init__(self, nip: str) -> None:
+        super().__init__(_l("A company with this NIP already has an account."), "nip")
+        self.nip = nip
+
+
+def register_company(data: SignupData, today: Optional[dt.date] = None, *, confirmed: bool = True) -> CrmUser:
+    """Create a company with a free trial licence and its owner; return the owner.
+
+    Code (CLI, demo data, tests, an approved NIP claim) gets a usable account at once. The public
+    sign-up passes ``confirmed=False``: the account stays unusable until the owner clicks the
+    e-mailed link (app/services/signups.py), and its trial starts then.
+    """
+    name, nip, first, last, email = validate_signup(data)
     with transaction() as session:
         company = Company(
             name=name,
@@ -79,16 +81,40 @@ def register_company(data: SignupData, today: Optional[dt.date] = None) -> CrmUs
             email=email,
             signup_email=email,
             plan="trial",
-            licence_valid_until=today + dt.timedelta(days=days - 1),
+            confirmed_at=clock.utc_now() if confirmed else None,
         )
+        start_trial(company, today)
         session.add(company)
         session.flush()
-        owner = _new_user(company, first, last, email, data.password, roles.OWNER)
+        owner = new_user(company, first, last, email, data.password, roles.OWNER)
         session.add(owner)
     return owner
 
 
-def _new_user(company: Company, first: str, last: str, email: str, password: str, role: str) -> CrmUser:
+def validate_signup(data: SignupData) -> tuple[str, str, str, str, str]:
+    """Check a sign-up (DomainError on the first problem); return name, NIP, first and last name, e-mail."""
+    name = v.clean_text(data.company_name, "company_name", _l("Company name"), 200, required=True)
+    nip = v.clean_nip(data.nip)
+    first = v.clean_text(data.first_name, "first_name", _l("First name"), 64, required=True)
+    last = v.clean_text(data.last_name, "last_name", _l("Last name"), 64, required=True)
+    email = v.clean_email(data.email, required=True)
+    check_password(data.password, [first, last, email, name])
+    if nip_taken(nip):
+        raise NipTaken(nip)
+    if email_taken(email):
+        raise DomainError(_l("This e-mail address is already used by another account."), "email")
+    return name, nip, first, last, email
+
+
+def start_trial(company: Company, today: Optional[dt.date] = None) -> None:
+    """Give the company the free licence of TRIAL_DAYS days, counting ``today`` (the caller commits)."""
+    today = today or dt.date.today()  # the same day Company.licence_days_left counts from
+    company.plan = "trial"
+    company.licence_valid_until = today + dt.timedelta(days=int(current_app.config["TRIAL_DAYS"]) - 1)
+
+
+def new_user(company: Company, first: str, last: str, email: str, password: Optional[str], role: str) -> CrmUser:
+    """A new active user of ``company`` with one role (no password: set later through a link)."""
     user = CrmUser(
         first_name=first,
         last_name=last,
@@ -98,7 +124,7 @@ def _new_user(company: Company, first: str, last: str, email: str, password: str
         company_id=company.id,
     )
     user.roles = [company_role(role)]
-    user.password = hash_password(password)
+    user.password = hash_password(password) if password else None
     return user
 
 
@@ -152,4 +178,5 @@ def update_company(
     with transaction():
         for key, value in clean.items():
             setattr(company, key, value)
+        company.nip_lost_at = None  # a NIP moved away on a claim is fixed once a new one is saved
     return company

@@ -10,8 +10,9 @@ from app.views.menu import SECTIONS
 
 def register_views(appbuilder: AppBuilder) -> None:
     """Register all views with FAB; menu identifiers are English, labels Polish."""
-    from app.views.admin import AdminCompaniesView
+    from app.views.admin import AdminCompaniesView, AdminNipClaimsView
     from app.views.auth import InvitationView, SignupView
+    from app.views.backups import AdminBackupsView
     from app.views.binders import AttachmentsView, BindersView
     from app.views.contact_io import (
         ContactExportView,
@@ -59,10 +60,13 @@ def register_views(appbuilder: AppBuilder) -> None:
     for cls_name, route, name, section, title, lead in PENDING_SECTIONS:
         menu(section_view(cls_name, route, section, title, lead), name, title)
     menu(AdminCompaniesView, "AdminCompanies", _l("Company accounts"))
+    menu(AdminNipClaimsView, "AdminNipClaims", _l("NIP claims"))
     menu(AdminRestoreView, "AdminRestore", _l("Restoring deleted data"))
+    menu(AdminBackupsView, "AdminBackups", _l("Backups"))
 
     # Public pages and pages without a menu entry.
     appbuilder.add_view_no_menu(SignupView)
+    _limit_security_endpoints(appbuilder, SignupView, config_key="SIGNUP_RATE_LIMIT")
     appbuilder.add_view_no_menu(LicenceView)
     appbuilder.add_view_no_menu(InvitationView)
     appbuilder.add_view_no_menu(SettingsView)
@@ -94,12 +98,14 @@ def register_views(appbuilder: AppBuilder) -> None:
     add_settings_tab(TagsView, _l("Tags"), "fa-tags", 90, permission="can_list")
 
 
-def _limit_security_endpoints(appbuilder: AppBuilder, *views: type) -> None:
-    """Rate-limit POSTs of the public security endpoints (SECURITY_RATE_LIMIT, per client IP)."""
+def _limit_security_endpoints(
+    appbuilder: AppBuilder, *views: type, config_key: str = "SECURITY_RATE_LIMIT"
+) -> None:
+    """Rate-limit POSTs of public endpoints (the limit in ``config_key``, per client IP)."""
     from flask import current_app
 
     for view in views:
         instance = next(v for v in appbuilder.baseviews if isinstance(v, view))
         appbuilder.sm.limiter.limit(
-            lambda: current_app.config["SECURITY_RATE_LIMIT"], methods=["POST"]
+            lambda: current_app.config[config_key], methods=["POST"]
         )(instance.blueprint)

@@ -24,6 +24,8 @@ SECTIONS: dict[str, Section] = {
     "Emailing": Section("emailing", "fa-envelope"),
     "AdminCompanies": Section("admin", "fa-building-shield"),
     "AdminRestore": Section("admin", "fa-trash-arrow-up"),
+    "AdminBackups": Section("admin", "fa-box-archive"),
+    "AdminNipClaims": Section("admin", "fa-id-card"),
     "Settings": Section("settings", "fa-gear"),
 }
 

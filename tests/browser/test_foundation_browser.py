@@ -1,12 +1,14 @@
 """A new customer in a real browser: sign up, settings, employees, and what an employee may not see."""
 
+import re
+
 from tests.browser.conftest import shot
 from tests.helpers import STRONG_PASSWORD
 
 EMP_PASSWORD = "Kawa#Rower7Morze+Dach"
 
 
-def test_signup_settings_employee_flow(page, browser, live_server):
+def test_signup_settings_employee_flow(page, browser, live_server, mail_outbox):
     page.goto("/login/")
     assert page.locator("button[type=submit]").inner_text().strip() == "Zaloguj się"
     page.click("#signup-link")
@@ -18,7 +20,17 @@ def test_signup_settings_employee_flow(page, browser, live_server):
     page.fill("#password", STRONG_PASSWORD)
     page.fill("#password_confirm", STRONG_PASSWORD)
     page.click("#signup-form button[type=submit]")
+    page.wait_for_url("**/signup/sent/")
+    assert "Sprawdź skrzynkę pocztową" in page.inner_text("#signup-sent")
+    page.goto("/")  # not signed in before the e-mail link is clicked
+    assert "/login/" in page.url
+    # the owner opens the link from the e-mail
+    assert len(mail_outbox) == 1 and mail_outbox[0]["To"] == "bozena@zolw.pl"
+    link = re.search(r"http://\S+/signup/confirm/\S+", mail_outbox[0].get_content()).group(0)
+    assert link.startswith(live_server)
+    page.goto(link)
     page.wait_for_url(f"{live_server}/")
+    assert "Twój adres e-mail jest potwierdzony" in page.inner_text(".alert")
     assert "zostało 14 dni" in page.locator("#licence-days").inner_text()
     shot(page, "foundation-01-dashboard")
 

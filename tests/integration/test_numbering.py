@@ -43,8 +43,6 @@ def test_a_failed_save_gives_its_number_back(app, make_company):
 
 
 def test_concurrent_saves_get_distinct_numbers(app, make_company, database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("row locks (SELECT ... FOR UPDATE) are a PostgreSQL matter; SQLite serialises writers")
     a = make_company("A")["company_id"]
     with app.app_context(), tenant_scope(a), transaction():
         numbering.next_number(a, "offer", 2026)  # the series row exists: both threads now lock it

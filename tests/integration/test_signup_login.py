@@ -1,6 +1,7 @@
 """Sign-up ("Załóż konto"), login, logout: the first minutes of a new customer."""
 
 import datetime as dt
+import re
 
 from sqlalchemy import func, select
 
@@ -25,11 +26,14 @@ def count(app, model):
         return n
 
 
-def test_signup_creates_company_with_14_day_licence_and_logs_owner_in(app, client):
+def test_signup_creates_company_with_14_day_licence_after_email_confirmation(app, client, mail_outbox):
     page = client.get("/signup/")
     assert page.status_code == 200 and "Załóż konto" in page.text
     resp = client.post("/signup/", data={**FORM, "nip": "526-025-02-74"})
-    assert resp.status_code == 302
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/signup/sent/")
+    assert client.get("/").status_code == 302  # not signed in before the e-mail link
+    link = re.search(r"http://localhost(/signup/confirm/\S+)", mail_outbox[0].get_content()).group(1)
+    assert client.get(link).status_code == 302
     home = client.get("/")
     assert home.status_code == 200
     assert "Piekarnia Złoty Kłos" in home.text
