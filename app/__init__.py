@@ -28,6 +28,9 @@ def create_app(config: Optional[Any] = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in the environment")
 
+    from app.security.inputs import install_id_converter
+
+    install_id_converter(app)
     install_tenancy_hooks()
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
@@ -60,6 +63,9 @@ def create_app(config: Optional[Any] = None) -> Flask:
     from app.scheduler import install_in_process_start
 
     install_in_process_start(app)
+    from app.security.inputs import install_input_guard
+
+    install_input_guard(app)
     return app
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select
 from app.extensions import db
 from app.models.binders import Attachment, Binder
 from app.models.contacts import Contact
-from app.services import DomainError, transaction
+from app.services import DomainError, inputs, transaction
 from app.services import validators as v
 
 
@@ -146,13 +146,9 @@ def binder_choices(company_id: int) -> list[Binder]:
 
 def check_binder(company_id: int, binder_id: Any) -> int | None:
     """A binder id of this company, or None; DomainError for a foreign or missing one."""
-    text = str(binder_id if binder_id is not None else "").strip()
-    if not text:
+    bid = inputs.parse_id(binder_id, "binder_id", _l("This binder does not exist."))
+    if bid is None:
         return None
-    try:
-        bid = int(text)
-    except ValueError:
-        raise DomainError(_l("This binder does not exist."), "binder_id") from None
     if get_binder(company_id, bid) is None:
         raise DomainError(_l("This binder does not exist."), "binder_id")
     return bid
@@ -162,9 +158,9 @@ def _clean(company_id: int, data: BinderData) -> dict[str, Any]:
     from app.services.contacts import pickable_contact
 
     name = v.clean_text(data.name, "name", _l("Name"), 200, required=True)
-    contact_id = None
-    if data.contact_id not in (None, "", 0, "0"):
-        contact_id = pickable_contact(company_id, data.contact_id).id
+    contact_id = inputs.parse_id(data.contact_id, "contact_id", _l("This contact does not exist."))
+    if contact_id is not None:
+        contact_id = pickable_contact(company_id, contact_id).id
     return {
         "name": name,
         "contact_id": contact_id,

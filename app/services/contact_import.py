@@ -28,7 +28,7 @@ from app.models.contact_io import DUPLICATE_MODES, ImportJob
 from app.models.contacts import CONTACT_KINDS, ClientBase, Contact
 from app.models.mixins import utcnow
 from app.security.tenancy import all_tenants, tenant_scope
-from app.services import DomainError, transaction
+from app.services import DomainError, inputs, transaction
 from app.services import contacts as contacts_svc
 from app.services import validators as v
 
@@ -116,7 +116,7 @@ def sniff_delimiter(text: str, delimiter: str = "auto") -> str:
 
 
 def _reader(text: str, delimiter: str) -> Iterator[list[str]]:
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return inputs.csv_reader(text, delimiter=delimiter)
 
 
 def normalize_header(header: str) -> str:
@@ -263,11 +263,12 @@ def queue(company_id: int, job_id: int, mapping: dict[str, str], options: Import
     for col, field in mapping.items():
         if not field:
             continue
-        if field not in FIELDS or not str(col).isdigit() or int(col) >= len(headers):
+        index = inputs.column_index(col)
+        if field not in FIELDS or index is None or index >= len(headers):
             raise DomainError(_l("The column mapping is not valid."), "mapping")
         if field in clean.values():
             raise DomainError(_l("Each field can be chosen for one column only: %(field)s.", field=FIELDS[field]), "mapping")
-        clean[str(col)] = field
+        clean[str(index)] = field
     fields = set(clean.values())
     if not fields & {"name", "first_name", "last_name"}:
         raise DomainError(_l("Map a column to the company name or to the first and last name."), "mapping")

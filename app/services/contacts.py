@@ -28,7 +28,7 @@ from app.models.contacts import (
 )
 from app.models.mixins import utcnow
 from app.security.tenancy import current_company_id
-from app.services import DomainError, employees, transaction, trash
+from app.services import DomainError, employees, inputs, transaction, trash
 from app.services import validators as v
 
 #: the list shows "over 10 000" instead of counting every row of a huge base
@@ -136,10 +136,8 @@ def delete_base(company_id: int, base_id: int, user_id: int | None) -> str:
 
 def require_base(company_id: int, base_id: Any) -> ClientBase:
     """A live base of this company, or DomainError (missing, foreign or broken id)."""
-    try:
-        base = get_base(company_id, int(base_id))
-    except (TypeError, ValueError):
-        base = None
+    ident = inputs.to_id(base_id)
+    base = get_base(company_id, ident) if ident is not None else None
     if base is None:
         raise DomainError(_l("This client base does not exist."), "base_id")
     return base
@@ -209,12 +207,7 @@ def people_of(company_id: int, contact_id: int, limit: int = 100) -> list[Contac
 
 
 def _opt_int(value: Any, field_name: str) -> int | None:
-    if value in (None, "", 0, "0", "__None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise DomainError(_l("Choose a value from the list."), field_name) from None
+    return inputs.parse_id(value, field_name, _l("Choose a value from the list."))
 
 
 def clean_krs(value: str | None) -> str | None:
@@ -344,10 +337,8 @@ def delete_contacts(company_id: int, contact_ids: list[Any], user_id: int | None
 
 def require_contact(company_id: int, contact_id: Any) -> Contact:
     """A live contact of this company, or DomainError (missing, foreign or broken id)."""
-    try:
-        contact = get_contact(company_id, int(contact_id))
-    except (TypeError, ValueError):
-        contact = None
+    ident = inputs.to_id(contact_id)
+    contact = get_contact(company_id, ident) if ident is not None else None
     if contact is None:
         raise DomainError(_l("This contact does not exist."), "contact_id")
     return contact
@@ -355,10 +346,7 @@ def require_contact(company_id: int, contact_id: Any) -> Contact:
 
 def require_contacts(company_id: int, contact_ids: list[Any]) -> list[Contact]:
     """Live contacts of this company by ids; DomainError when any id is not one of them."""
-    try:
-        ids = sorted({int(i) for i in contact_ids})
-    except (TypeError, ValueError):
-        raise DomainError(_l("This contact does not exist."), "contact_id") from None
+    ids = inputs.parse_ids(contact_ids, "contact_id", _l("This contact does not exist."))
     if not ids:
         raise DomainError(_l("Select at least one contact."), "contact_id")
     found = list(
@@ -575,9 +563,12 @@ def decode_cursor(token: str | None) -> tuple[str, int] | None:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         ident, name = raw.split(":", 1)
-        return name, int(ident)
     except (ValueError, UnicodeDecodeError):
         return None
+    number = inputs.to_id(ident)
+    if number is None or len(name) > 500 or inputs.has_control_chars(name):
+        return None
+    return name, number
 
 
 def contact_filters(company_id: int, base_id: int | None, q: str | None, tag_id: int | None,

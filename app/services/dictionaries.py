@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.services import DomainError, trash, unit_of_work
+from app.services import DomainError, inputs, trash, unit_of_work
 from app.services import validators as v
 
 _COLOR = re.compile(r"^#[0-9a-f]{6}$")
@@ -57,11 +57,8 @@ def entries(spec: Dictionary, company_id: int) -> list[Any]:
 
 def get_entry(spec: Dictionary, company_id: int, entry_id: Any) -> Any | None:
     """A live entry of this company, or None (foreign, malformed and oversize ids give None)."""
-    try:
-        ident = int(entry_id)
-    except (TypeError, ValueError):
-        return None
-    if not 0 < ident < 2**31:
+    ident = inputs.to_id(entry_id)
+    if ident is None:
         return None
     model = spec.model
     return db.session.execute(

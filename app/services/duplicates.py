@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.contacts import ClientBase, Contact
-from app.services import DomainError, trash
+from app.services import DomainError, inputs, trash
 from app.services import contacts as contacts_svc
 
 #: legal-form words that do not make two company names different
@@ -167,11 +167,15 @@ def _repoint(table: Table, col: Column, keep_id: int, merge_ids: list[int]) -> N
 
 def merge(company_id: int, keep_id: Any, merge_ids: list[Any], user_id: int | None) -> Contact:
     """Merge contacts into ``keep_id``: fill blanks, move every reference, trash the others."""
+    keep = inputs.to_id(keep_id)
     try:
-        keep_id = int(keep_id)
-        ids = sorted({int(i) for i in merge_ids} - {keep_id})
-    except (TypeError, ValueError):
-        raise ContactNotFound(_l("The contact does not exist.")) from None
+        merged = inputs.parse_ids(merge_ids)
+    except DomainError:
+        merged = None
+    if keep is None or merged is None:
+        raise ContactNotFound(_l("The contact does not exist."))
+    keep_id = keep
+    ids = sorted(set(merged) - {keep_id})
     if not ids:
         raise DomainError(_l("Choose at least one contact to merge into the kept one."))
     rows = {

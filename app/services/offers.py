@@ -29,7 +29,7 @@ from app.models.sales import (
     OfferVersion,
     Product,
 )
-from app.services import DomainError, binders, clock, numbering, pricing, sales_pdf, transaction, trash
+from app.services import DomainError, binders, clock, inputs, numbering, pricing, sales_pdf, transaction, trash
 from app.services import validators as v
 
 MAX_ITEMS = 500
@@ -128,13 +128,7 @@ def clean_items(company_id: int, items: list[ItemData], currency: str) -> list[d
 
 
 def _opt_int(value: Any) -> int | None:
-    text = str(value if value is not None else "").strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise DomainError(_l("This record does not exist."), "items") from None
+    return inputs.parse_id(value, "items", _l("This record does not exist."))
 
 
 def pick_client(company_id: int, contact_id: Any) -> Contact:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -13,7 +12,7 @@ from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.models.sales import CURRENCIES, Product
-from app.services import DomainError, pricing, transaction, trash
+from app.services import DomainError, inputs, pricing, transaction, trash
 from app.services import validators as v
 
 MAX_IMPORT_ROWS = 5000
@@ -148,8 +147,13 @@ def import_csv(company_id: int, raw: bytes) -> ImportResult:
     except csv.Error:
         dialect = csv.excel
         dialect.delimiter = ";" if text.count(";") >= text.count(",") else ","  # type: ignore[misc]
-    reader = csv.reader(io.StringIO(text), dialect)
-    rows = list(reader)
+    try:
+        rows = list(inputs.csv_reader(text, dialect=dialect))
+    except csv.Error:
+        raise DomainError(
+            _l("The file is not a valid CSV file, or one of its cells is longer than %(n)s characters.", n=inputs.MAX_CELL),
+            "file",
+        ) from None
     if not rows:
         raise DomainError(_l("The file is empty."), "file")
     header = [h.strip().lower() for h in rows[0]]

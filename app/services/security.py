@@ -404,7 +404,7 @@ def _totp_step(secret: str, code: str, now: dt.datetime, last: int | None) -> in
 
 
 def _clean_code(code: str) -> str:
-    return "".join(ch for ch in (code or "") if ch.isalnum()).lower()
+    return "".join(ch for ch in (code or "") if ch.isascii() and ch.isalnum()).lower()
 
 
 def _code_hash(code: str) -> str:

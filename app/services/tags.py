@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select
 
 from app.models.contacts import Contact, Tag, contact_tag
 from app.services import contacts as contacts_svc
-from app.services import dictionaries, transaction
+from app.services import dictionaries, inputs, transaction
 from app.services.dictionaries import Dictionary
 
 DEFAULT_COLOR = "#607d8b"
@@ -54,7 +54,7 @@ def delete_tag(company_id: int, tag_id: Any, user_id: int | None) -> str:
 def set_contact_tags(company_id: int, contact_id: Any, tag_ids: list[Any]) -> Contact:
     """Give one contact exactly these tags (all must be this company's)."""
     contact = contacts_svc.require_contact(company_id, contact_id)
-    tags = [require_tag(company_id, t) for t in dict.fromkeys(tag_ids)]
+    tags = [require_tag(company_id, t) for t in inputs.parse_ids(tag_ids, "tag_id", _l("This tag does not exist."))]
     with transaction():
         contact.tags = tags
     return contact

@@ -30,7 +30,7 @@ from app.models.tasks import (
 )
 from app.models.users import CrmUser
 from app.security import roles
-from app.services import DomainError, binders, clock, dictionaries, employees, reminders, transaction
+from app.services import DomainError, binders, clock, dictionaries, employees, inputs, reminders, transaction
 from app.services import validators as v
 from app.services.binders import BinderItem
 from app.services.dictionaries import Dictionary
@@ -124,15 +124,6 @@ class TaskData:
     remind_at: dt.datetime | None = None
 
 
-def _opt_id(value: Any) -> int | None:
-    if value in (None, "", 0, "0", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
-
-
 CONTACT_CHOICES_LIMIT = 1000
 
 
@@ -146,8 +137,8 @@ def contact_choices(company_id: int, keep: Any = None) -> list[Contact]:
         .limit(CONTACT_CHOICES_LIMIT)
     )
     rows = list(db.session.execute(stmt).scalars())
-    keep_id = _opt_id(keep)
-    if keep_id and keep_id > 0 and all(c.id != keep_id for c in rows):
+    keep_id = inputs.to_id(keep)
+    if keep_id is not None and all(c.id != keep_id for c in rows):
         extra = db.session.execute(stmt.where(Contact.id == keep_id)).scalar_one_or_none()
         if extra is not None:
             rows.insert(0, extra)
@@ -163,20 +154,14 @@ def _clean(company_id: int, data: TaskData) -> dict[str, Any]:
         raise DomainError(_l("Choose a priority."), "priority")
     if data.status not in TASK_STATUSES:
         raise DomainError(_l("Choose a status."), "status")
-    category_id = _opt_id(data.category_id)
+    category_id = inputs.parse_id(data.category_id, "category_id", _l("This category does not exist."))
     if category_id is not None and get_category(company_id, category_id) is None:
         raise DomainError(_l("This category does not exist."), "category_id")
-    binder_id = _opt_id(data.binder_id)
-    if binder_id is not None:
-        binders.check_binder(company_id, binder_id)
-    contact_id = _opt_id(data.contact_id)
+    binder_id = binders.check_binder(company_id, data.binder_id)
+    contact_id = inputs.parse_id(data.contact_id, "contact_id", _l("This contact does not exist."))
     if contact_id is not None:
         contact_id = pickable_contact(company_id, contact_id).id
-    ids = set()
-    for raw in data.assignee_ids or []:
-        uid = _opt_id(raw)
-        if uid is not None:
-            ids.add(uid)
+    ids = set(inputs.parse_ids(data.assignee_ids, "assignee_ids", _l("Choose people of your company.")))
     people = {p.id: p for p in employees.active_people(company_id)}
     if any(uid not in people for uid in ids):
         raise DomainError(_l("Choose people of your company."), "assignee_ids")

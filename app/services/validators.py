@@ -14,6 +14,7 @@ from stdnum.pl import pesel as std_pesel
 from stdnum.pl import regon as std_regon
 
 from app.services import DomainError
+from app.services.inputs import check_text
 
 _POSTAL = re.compile(r"^\d{2}-\d{3}$")
 
@@ -123,12 +124,13 @@ def clean_email(value: Optional[str], field: str = "email", required: bool = Fal
 
 
 def clean_text(value: Optional[str], field: str, label: str, max_len: int, required: bool = False) -> Optional[str]:
-    """Strip a text field, enforce presence and length."""
+    """Strip a text field, enforce presence and length; refuse control characters (NUL...)."""
     raw = (value or "").strip()
     if not raw:
         if required:
             raise DomainError(_l("%(field)s is required.", field=label), field)
         return None
+    check_text(raw, field)
     if len(raw) > max_len:
         raise DomainError(_l("%(field)s is too long (at most %(n)s characters).", field=label, n=max_len), field)
     return raw

@@ -54,6 +54,13 @@ class AdminCompaniesView(ModelView):
     }
 
 
+    def get_action_permission_name(self, name: str) -> str:
+        """An unknown action name is a 404 (Flask-AppBuilder would fail on it with a 500)."""
+        if name not in self.actions:
+            abort(404)
+        return super().get_action_permission_name(name)
+
+
 PLAN_LABELS = {"trial": _l("Free trial"), "applarge": "AppLarge", "applarge_plus": "AppLarge+"}
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Optional, TypeVar
 
-from flask import abort, flash, g
+from flask import abort, flash, g, request
 from flask_appbuilder import BaseView
 from flask_wtf import FlaskForm
 
-from app.services import DomainError
+from app.services import DomainError, inputs
 
 
 class CrmView(BaseView):
@@ -98,3 +98,8 @@ def file_bytes(field: Any) -> Optional[bytes]:
     if storage is None or not getattr(storage, "filename", ""):
         return None
     return storage.read()
+
+
+def id_arg(name: str) -> Optional[int]:
+    """An id from the query string (a filter, a preselection), or None when it is missing or not a valid id."""
+    return inputs.to_id(request.args.get(name))

@@ -79,7 +79,7 @@ class BindersView(CrmView):
     @has_access
     def index(self) -> Any:
         """All binders, searchable by name or client."""
-        q = request.args.get("q", "")
+        q = (request.args.get("q") or "").strip()[:100]
         rows = svc.list_binders(current_company_id(), q=q)
         return self.render_template("binders/list.html", rows=rows, q=q)
 

@@ -25,7 +25,7 @@ from wtforms.validators import Length
 from wtforms.validators import Optional as OptionalV
 
 from app.extensions import db
-from app.services import DomainError
+from app.services import DomainError, inputs
 from app.services import contact_export as export_svc
 from app.services import contact_import as import_svc
 from app.services import contacts as contacts_svc
@@ -70,9 +70,10 @@ def _int_arg(*names: str) -> int | None:
     for name in names:
         value = (request.args.get(name) or "").strip()
         if value:
-            if not value.isdigit():
+            ident = inputs.to_id(value)
+            if ident is None:
                 abort(404)
-            return int(value)
+            return ident
     return None
 
 

@@ -13,7 +13,7 @@ from app.services import DomainError
 from app.services import contacts as svc
 from app.services import employees as employees_svc
 from app.services import tags as tags_svc
-from app.views.base import CrmView, current_company_id, show_domain_error
+from app.views.base import CrmView, current_company_id, id_arg, show_domain_error
 from app.views.contacts_forms import BaseForm, ContactForm, RenameBaseForm
 from app.views.forms import ConfirmForm
 
@@ -25,8 +25,7 @@ CONTACT_FIELDS = (
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return id_arg(name)
 
 
 def _list_context(base_id: int | None) -> dict[str, Any]:

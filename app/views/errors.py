@@ -1,29 +1,55 @@
-"""Polish error pages; a CSRF failure or bad input never ends in a 500."""
+"""Polish error pages; a CSRF failure or bad input never ends in a 500.
+
+A value the database refuses (an out-of-range number, an over-long text) is a Polish 400, not a
+500; any other unexpected error shows the Polish error page with a short reference number that
+is logged with the traceback, so an operator can find the request a user reports.
+"""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from flask import Flask, flash, redirect, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import appbuilder, db
+from app.security.inputs import InputRefused
 from app.security.tenancy import TenantViolation
 
 log = logging.getLogger(__name__)
 
 
-def _page(code: int, title: str, text: str) -> Any:
-    return (
-        render_template(
-            "crm/error.html", code=code, title=title, text=text,
+def _page(code: int, title: str, text: str, reference: str | None = None) -> Any:
+    """The error page in the app's layout; a bare Polish page when the layout cannot be drawn
+    (e.g. a request for an untrusted host has no URL adapter)."""
+    try:
+        html = render_template(
+            "crm/error.html", code=code, title=title, text=text, reference=reference,
             appbuilder=appbuilder, base_template=appbuilder.base_template,
-        ),
-        code,
-    )
+        )
+    except Exception:  # noqa: BLE001  (the page itself failed: a plain one still says what happened)
+        log.exception("Error page %s could not be drawn", code)
+        ref = f"<p>{escape(gettext('Reference number'))}: {escape(reference)}</p>" if reference else ""
+        html = f"<!DOCTYPE html><html lang='pl'><body><h3>{escape(title)}</h3><p>{escape(text)}</p>{ref}</body></html>"
+    return html, code
+
+
+def error_reference() -> str:
+    """A short reference number for an error, shown to the user and logged with the traceback."""
+    return secrets.token_hex(4).upper()
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the page must still be shown)
+        log.exception("Rollback after an error failed")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -46,6 +72,20 @@ def register_error_handlers(app: Flask) -> None:
     def _405(_err: Exception) -> Any:
         return _page(405, gettext("Action not allowed"), gettext("This action is not available this way."))
 
+    @app.errorhandler(InputRefused)
+    def _refused(err: InputRefused) -> Any:
+        return _page(400, gettext("Invalid data"), str(err.message))
+
+    @app.errorhandler(400)
+    def _400(_err: Exception) -> Any:
+        return _page(400, gettext("Invalid data"), gettext("The request could not be read. Check the data and try again."))
+
+    @app.errorhandler(DataError)
+    def _data_error(err: DataError) -> Any:
+        _rollback()
+        log.warning("Value refused by the database on %s %s: %s", request.method, request.path, err.orig)
+        return _page(400, gettext("Invalid data"), gettext("Invalid value. Check the data and try again."))
+
     @app.errorhandler(413)
     def _413(_err: Exception) -> Any:
         return _page(413, gettext("File too large"), gettext("The file you sent is too large."))
@@ -67,6 +107,9 @@ def register_error_handlers(app: Flask) -> None:
     def _500(err: Exception) -> Any:
         if isinstance(err, HTTPException):
             return err
-        log.exception("Unhandled error")
-        db.session.rollback()
-        return _page(500, gettext("Something went wrong"), gettext("The error has been logged. Please try again."))
+        reference = error_reference()
+        log.error("Unhandled error, reference %s, on %s %s", reference, request.method, request.path, exc_info=err)
+        _rollback()
+        return _page(
+            500, gettext("Something went wrong"), gettext("The error has been logged. Please try again."), reference
+        )

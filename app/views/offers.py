@@ -15,7 +15,7 @@ from app.services import DomainError, pricing, sales_pdf
 from app.services import binders as binders_svc
 from app.services import offers as svc
 from app.services import orders as orders_svc
-from app.views.base import CrmView, current_company_id, show_domain_error
+from app.views.base import CrmView, current_company_id, id_arg, show_domain_error
 from app.views.forms import ConfirmForm
 from app.views.sales_forms import (
     OfferForm,
@@ -61,7 +61,7 @@ def submit_builder(form: Any, save: Callable[[], Any]) -> tuple[Any, list[dict] 
 
 def prefill_from_document(form: Any, doc: Any) -> None:
     """The edit form of a saved offer or order: its client, binder and dates as the inputs show them."""
-    form.contact_id.data, form.contact_label.data = str(doc.contact_id), doc.contact.name
+    form.contact_id.data, form.contact_label.data = str(doc.contact_id), doc.contact.name if doc.contact else ""
     form.binder_id.data = str(doc.binder_id or "")
     for name in ("valid_until", "reminder_on", "due_date"):
         if name in form:
@@ -84,10 +84,10 @@ def change_status(doc: Any, set_status: Callable[[Any, str], Any], labels: dict)
 
 def prefill_from_binder(form: Any, company_id: int) -> None:
     """"Nowa oferta"/"Nowe zlecenie" opened from a binder: that binder and its client are chosen."""
-    binder_id = request.args.get("binder_id", "")
-    if not binder_id.isdigit():
+    binder_id = id_arg("binder_id")
+    if binder_id is None:
         return
-    binder = binders_svc.get_binder(company_id, int(binder_id))
+    binder = binders_svc.get_binder(company_id, binder_id)
     if binder is None:
         return
     form.binder_id.data = str(binder.id)
@@ -144,7 +144,7 @@ class OffersView(CrmView):
         form = OfferForm(binders=binders_svc.binder_choices(company_id))
         if request.method == "GET":
             prefill_from_binder(form, company_id)
-        if request.method == "GET" and request.args.get("contact_id", "").isdigit():
+        if request.method == "GET" and id_arg("contact_id") is not None:
             try:
                 contact = svc.pick_client(company_id, request.args["contact_id"])
                 form.contact_id.data, form.contact_label.data = str(contact.id), contact.name
@@ -214,7 +214,7 @@ class OffersView(CrmView):
         offer = self._get(offer_id)
         form = SendForm()
         if request.method == "GET":
-            form.to.data = offer.contact.email or ""
+            form.to.data = (offer.contact.email if offer.contact else None) or ""
             form.subject.data = gettext("Offer %(number)s", number=offer.number)
             form.body.data = gettext(
                 "Good morning,\n\nplease find attached our offer %(number)s.\n\nKind regards,\n%(user)s\n%(company)s",

@@ -29,7 +29,7 @@ from app.services import DomainError, audit, sessions
 from app.services import employees as employees_svc
 from app.services import security as sec
 from app.services.passwords import check_password, strength_score
-from app.views.base import CrmView, current_company_id, show_domain_error
+from app.views.base import CrmView, current_company_id, id_arg, show_domain_error
 from app.views.employees import employee_or_404
 from app.views.forms import ConfirmForm
 from app.views.security_forms import (
@@ -277,11 +277,11 @@ class SecuritySettingsView(CrmView):
         filters.user.choices = [("", gettext("Everyone"))] + [(str(k), v) for k, v in sorted(names.items(), key=lambda kv: kv[1])]
         filters.event.choices = [("", gettext("All events"))] + [(k, str(v)) for k, v in audit.EVENT_LABELS.items()]
         flt = audit.AuditFilter(
-            user_id=int(request.args["user"]) if request.args.get("user", "").isdigit() else None,
+            user_id=id_arg("user"),
             event=request.args.get("event") or None,
             date_from=filters.date_from.data,
             date_to=filters.date_to.data,
-            page=int(request.args["page"]) if request.args.get("page", "").isdigit() else 1,
+            page=id_arg("page") or 1,
         )
         events, pages = audit.list_events(company_id, flt)
         policy = CompanySecurityForm()

@@ -28,7 +28,7 @@ from app.services import binders as binders_svc
 from app.services import employees as employees_svc
 from app.services import tasks as svc
 from app.services.dictionaries import Dictionary
-from app.views.base import CrmView, current_company_id, show_domain_error
+from app.views.base import CrmView, current_company_id, id_arg, show_domain_error
 from app.views.dictionaries import DictionaryView
 from app.views.forms import REQUIRED, ConfirmForm
 
@@ -82,11 +82,7 @@ def _data(form: TaskForm) -> svc.TaskData:
 
 
 def _int_arg(name: str) -> int | None:
-    try:
-        value = int(request.args.get(name, ""))
-    except ValueError:
-        return None
-    return value if value > 0 else None
+    return id_arg(name)
 
 
 def _date_arg(name: str) -> dt.date | None:
