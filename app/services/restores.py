@@ -70,7 +70,9 @@ def summary(group: trash.DeletionGroup | trash.Preview) -> str:
         counts = {k: n for k, (n, _names) in group.kinds.items()}
     else:
         counts = group.counts
-    return ", ".join(f"{trash.kind_label(k)}: {n}" for k, n in counts.items())
+    order = list(trash.KIND_LABELS)
+    ranked = sorted(counts.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    return ", ".join(f"{trash.kind_label(k)}: {n}" for k, n in ranked)
 
 
 def request_restore(owner: CrmUser, deletion_id: str, note: str | None = None) -> RestoreRequest:
