@@ -139,7 +139,7 @@ class BaseConfig:
     SIGNUP_RATE_LIMIT = os.environ.get("CRM_SIGNUP_RATE_LIMIT", "10 per hour")
     #: hours an unconfirmed sign-up (or NIP claim) waits for its e-mail link before it is removed
     SIGNUP_CONFIRM_HOURS = int(os.environ.get("CRM_SIGNUP_CONFIRM_HOURS", "48"))
-    #: nightly backups (app/services/backups.py): folder (default <instance>/backups) and retention
+    #: nightly backups (app/services/platform/backups.py): folder (default <instance>/backups) and retention
     BACKUP_DIR = os.environ.get("CRM_BACKUP_DIR", "")
     BACKUP_KEEP_DAYS = int(os.environ.get("CRM_BACKUP_KEEP_DAYS", "14"))
     #: second destinations of every archive: a folder on another mount (never created by the app) ...

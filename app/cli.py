@@ -34,7 +34,7 @@ def ensure_platform_admin(email: str, password: Optional[str]) -> bool:
     """Create the platform admin account unless it exists; return True when created."""
     from app.models.users import CrmUser
     from app.security import roles
-    from app.services.tenancy import hash_password
+    from app.services.accounts.companies import hash_password
 
     sm = appbuilder.sm
     if sm.find_user(email=email) or sm.find_user(username=email):
@@ -52,18 +52,18 @@ def ensure_platform_admin(email: str, password: Optional[str]) -> bool:
 @crm.command("demo")
 def demo_command() -> None:
     """Create the demo company with an owner, an employee and sample data; print credentials."""
-    from app.services.demo import create_demo
+    from app.services.platform.demo import create_demo
 
     info = create_demo()
     if info is None:
         click.echo("Demo company already exists.")
-        from app.services.demo import DEMO_EMPLOYEE, DEMO_OWNER, DEMO_PASSWORD
+        from app.services.platform.demo import DEMO_EMPLOYEE, DEMO_OWNER, DEMO_PASSWORD
 
         info = {"owner": DEMO_OWNER, "employee": DEMO_EMPLOYEE, "password": DEMO_PASSWORD}
     click.echo("Klientela demo accounts (password for both: %s)" % info["password"])
     click.echo(f"  owner:    {info['owner']}")
     click.echo(f"  employee: {info['employee']}")
-    from app.services.demo import DEMO_ADMIN, DEMO_PASSWORD
+    from app.services.platform.demo import DEMO_ADMIN, DEMO_PASSWORD
 
     ensure_platform_admin(DEMO_ADMIN, DEMO_PASSWORD)
     click.echo(f"  platform admin: {DEMO_ADMIN}")
@@ -91,7 +91,7 @@ def scheduler_command() -> None:
 @crm.command("backup")
 def backup_command() -> None:
     """Back up the database and stored files now (the scheduler does it every night)."""
-    from app.services import backups
+    from app.services.platform import backups
 
     try:
         record = backups.run_backup()
@@ -107,7 +107,7 @@ def backup_command() -> None:
 @crm.command("restore-drill")
 def restore_drill_command() -> None:
     """Restore the newest backup into a scratch database and compare row counts (monthly job)."""
-    from app.services import backups
+    from app.services.platform import backups
 
     record = backups.run_restore_drill()
     if record is None:
@@ -132,7 +132,7 @@ def restore_backup_command(archive: str, yes: bool) -> None:
     """Replace all data with a verified backup archive (stop the web app and the scheduler first)."""
     from pathlib import Path
 
-    from app.services import backups
+    from app.services.platform import backups
 
     if not yes:
         raise click.ClickException("This replaces all data. Stop the app, then repeat with --yes.")

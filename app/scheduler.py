@@ -71,7 +71,7 @@ def _app() -> Flask:
 def send_reminders() -> int:
     """Deliver due reminders (notifications and e-mails), each exactly once."""
     from app.extensions import db
-    from app.services import reminders
+    from app.services.work import reminders
 
     with _app().app_context():
         try:
@@ -86,7 +86,9 @@ def purge_trash() -> int:
     Also removes CSV imports abandoned at the mapping step for over a day (their stored files).
     """
     from app.extensions import db
-    from app.services import attachments, contact_import, trash
+    from app.services import trash
+    from app.services.contacts import contact_import
+    from app.services.work import attachments
 
     with _app().app_context():
         try:
@@ -100,10 +102,10 @@ def purge_trash() -> int:
 def check_licences() -> int:
     """The daily licence check: log companies whose licence ended and tell their owners once.
 
-    Blocking stays in the request check (``Company.licence_active``); see app/services/licences.py.
+    Blocking stays in the request check (``Company.licence_active``); see app/services/platform/licences.py.
     """
     from app.extensions import db
-    from app.services import licences
+    from app.services.platform import licences
 
     with _app().app_context():
         try:
@@ -115,7 +117,7 @@ def check_licences() -> int:
 def expire_offers() -> int:
     """Mark draft and sent offers past their validity date as "expired" (every company)."""
     from app.extensions import db
-    from app.services import offers
+    from app.services.sales import offers
 
     with _app().app_context():
         try:
@@ -127,7 +129,7 @@ def expire_offers() -> int:
 def purge_audit_log() -> int:
     """Delete security audit events older than AUDIT_RETENTION_DAYS (every company)."""
     from app.extensions import db
-    from app.services import audit
+    from app.services.accounts import audit
 
     with _app().app_context():
         try:
@@ -139,7 +141,7 @@ def purge_audit_log() -> int:
 def purge_sessions() -> int:
     """Delete browser sessions ended over a day ago or idle past SESSION_IDLE_DAYS (every user)."""
     from app.extensions import db
-    from app.services import sessions
+    from app.services.accounts import sessions
 
     with _app().app_context():
         try:
@@ -154,7 +156,7 @@ def nightly_backup() -> str:
     A failure is recorded in the backup history and e-mailed to the platform admin by the service.
     """
     from app.extensions import db
-    from app.services import backups
+    from app.services.platform import backups
 
     with _app().app_context():
         try:
@@ -166,7 +168,7 @@ def nightly_backup() -> str:
 def restore_drill() -> bool:
     """Monthly: restore the newest backup into a scratch database and compare row counts; report to the admin."""
     from app.extensions import db
-    from app.services import backups
+    from app.services.platform import backups
 
     with _app().app_context():
         try:
@@ -179,7 +181,7 @@ def restore_drill() -> bool:
 def expire_restore_requests() -> int:
     """Mark restore requests not confirmed by e-mail in time as expired (every company)."""
     from app.extensions import db
-    from app.services import restores
+    from app.services.platform import restores
 
     with _app().app_context():
         try:
@@ -191,7 +193,7 @@ def expire_restore_requests() -> int:
 def expire_signups() -> int:
     """Remove sign-ups and NIP claims whose e-mail link was not clicked in time (frees NIP and e-mail)."""
     from app.extensions import db
-    from app.services import nip_claims, signups
+    from app.services.accounts import nip_claims, signups
 
     with _app().app_context():
         try:

@@ -126,7 +126,7 @@ def make_terms(app: Any, meta: dict, n: int, seed: int) -> dict[str, list[str]]:
     from app.extensions import db
     from app.models.contacts import Contact
     from app.security.tenancy import tenant_scope
-    from app.services.contacts import normalize
+    from app.services.contacts.contacts import normalize
 
     rnd = random.Random(seed)
     with app.app_context(), tenant_scope(meta["company_id"]):
@@ -167,7 +167,7 @@ def make_cursors(app: Any, meta: dict, n: int, seed: int, base_id: int | None) -
     from app.extensions import db
     from app.models.contacts import Contact
     from app.security.tenancy import tenant_scope
-    from app.services.contacts import encode_cursor
+    from app.services.contacts.contacts import encode_cursor
 
     rnd = random.Random(seed)
     with app.app_context(), tenant_scope(meta["company_id"]):
@@ -231,7 +231,7 @@ def measure(app: Any, meta: dict, kinds: list, log: Callable[[str], None]) -> li
     """Time each request through the test client and each service call alone."""
     from app.extensions import db
     from app.security.tenancy import tenant_scope
-    from app.services import contacts as svc
+    from app.services.contacts import contacts as svc
     from tests.helpers import login
 
     client = app.test_client()

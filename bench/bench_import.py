@@ -77,8 +77,9 @@ def run_once(url: str, content: bytes, label: str) -> dict:
     from app.extensions import appbuilder, db
     from app.security.sync import sync_roles
     from app.security.tenancy import tenant_scope
-    from app.services import contact_import as ci
-    from app.services import contacts, tenancy
+    from app.services.contacts import contact_import as ci
+    from app.services.contacts import contacts
+    from app.services.accounts import companies as tenancy
 
     app = create_app(Config)
     with app.app_context():

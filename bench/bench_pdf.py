@@ -50,7 +50,8 @@ def make_offer(company_id: int, contact_id: int, n_items: int, seed: int) -> obj
     """An unsaved-to-storage offer with ``n_items`` generated lines (numbers and totals as the service computes)."""
     from app.extensions import db
     from app.models.sales import Offer, OfferItem
-    from app.services import numbering, pricing
+    from app.services.sales import numbering
+    from app.services.sales import pricing
 
     rnd = random.Random(seed)
     seq, number = numbering.next_number(company_id, "offer", 2026)
@@ -107,7 +108,7 @@ def main() -> None:
     from app.integrations.pdf import get_engine
     from app.models import ClientBase, Company, Contact
     from app.security.tenancy import tenant_scope
-    from app.services import sales_pdf
+    from app.services.sales import sales_pdf
 
     app = create_app(Config)
     with app.app_context(), app.test_request_context():

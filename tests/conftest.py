@@ -124,7 +124,7 @@ def make_company(app: Any) -> Callable[..., dict]:
 
     def _make(name: str | None = None, **kw: Any) -> dict:
         from app.extensions import db
-        from app.services import tenancy
+        from app.services.accounts import companies as tenancy
 
         counter["n"] += 1
         n = counter["n"]
@@ -154,7 +154,7 @@ def add_employee(app: Any) -> Callable[..., dict]:
     def _add(owner_id: int, email: str, role: str = "Employee", **kw: Any) -> dict:
         from app.extensions import db
         from app.models.users import CrmUser
-        from app.services import employees
+        from app.services.accounts import employees
 
         with app.app_context():
             owner = db.session.get(CrmUser, owner_id)

@@ -15,7 +15,7 @@ class AuditEvent(Model):
     """One security-relevant event: who, whose account, when, from which IP.
 
     ``company_id`` is nullable (the platform admin and unknown logins have no company), so the
-    table does not use TenantMixin: app/services/audit.py filters by company explicitly.
+    table does not use TenantMixin: app/services/accounts/audit.py filters by company explicitly.
     """
 
     __tablename__ = "audit_event"
@@ -64,7 +64,7 @@ class UserSession(Model):
     the user's session token generation (``CrmUser.fs_uniquifier``): rotating it ("Wyloguj ze
     wszystkich miejsc", a password change, deactivation) ends every session at once. Sessions
     belong to a person, not to a company's data (the platform admin has them too), so the table
-    does not use TenantMixin: app/services/sessions.py always filters by ``user_id``.
+    does not use TenantMixin: app/services/accounts/sessions.py always filters by ``user_id``.
     """
 
     __tablename__ = "user_session"

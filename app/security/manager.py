@@ -30,8 +30,8 @@ class CrmAuthDBView(AuthDBView):
     def login(self) -> Any:
         """Show the login form; check the password (with lockout), then the second step if on."""
         from app.services import DomainError
-        from app.services import security as sec
-        from app.services.signups import SIGNUP_EMAIL_KEY, SignupNotConfirmed
+        from app.services.accounts import security as sec
+        from app.services.accounts.signups import SIGNUP_EMAIL_KEY, SignupNotConfirmed
 
         if g.user is not None and g.user.is_authenticated:
             return redirect(self._get_safe_next_url())
@@ -58,8 +58,8 @@ class CrmAuthDBView(AuthDBView):
     def second_step(self) -> Any:
         """Second step of sign-in: a code from the authenticator app or a recovery code."""
         from app.services import DomainError
-        from app.services import security as sec
-        from app.views.security_forms import TwoFactorLoginForm
+        from app.services.accounts import security as sec
+        from app.views.accounts.security_forms import TwoFactorLoginForm
 
         user = sec.pending_user()
         if user is None:
@@ -83,7 +83,7 @@ class CrmAuthDBView(AuthDBView):
     @expose("/logout/", methods=["POST"])
     def logout(self) -> Any:
         """End the current session on the server and in the browser (POST only, CSRF-checked)."""
-        from app.services import sessions
+        from app.services.accounts import sessions
 
         user = g.user if g.user is not None and g.user.is_authenticated else None
         if user is not None and hasattr(user, "_get_current_object"):
@@ -103,7 +103,7 @@ class CrmSecurityManager(SecurityManager):
     authdbview = CrmAuthDBView
 
     def create_login_manager(self, app: Any) -> LoginManager:
-        """Flask-Login loads users through their server-side session (see app/services/sessions.py)."""
+        """Flask-Login loads users through their server-side session (see app/services/accounts/sessions.py)."""
         lm = LoginManager(app)
         lm.login_view = "CrmAuthDBView.login"
         lm.login_message = _l("Please sign in to continue.")
@@ -113,7 +113,7 @@ class CrmSecurityManager(SecurityManager):
 
     def load_user_by_token(self, token: str) -> Optional[CrmUser]:
         """The active user of the open browser session whose cookie token is ``token``."""
-        from app.services import sessions
+        from app.services.accounts import sessions
 
         return sessions.load(token)
 
@@ -143,7 +143,7 @@ class CrmSecurityManager(SecurityManager):
 
     def on_user_logout(self, user: CrmUser) -> None:
         """Record the sign-out in the audit log."""
-        from app.services import security as sec
+        from app.services.accounts import security as sec
 
         sec.record_logout(user)
 
@@ -160,6 +160,6 @@ class CrmSecurityManager(SecurityManager):
 
     def login(self, user: CrmUser) -> None:
         """Start a browser session for ``user`` (used after sign-up)."""
-        from app.services import sessions
+        from app.services.accounts import sessions
 
         sessions.sign_in(user)

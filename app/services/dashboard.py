@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from app.models.users import CrmUser
-from app.services import contacts, employees, offers, tasks
+from app.services.accounts import employees
+from app.services.contacts import contacts
+from app.services.sales import offers
+from app.services.work import tasks
 
 
 def summary(user: CrmUser) -> dict[str, Any]:

@@ -249,7 +249,7 @@ def _rename(found: list[Conflict], company_id: int) -> None:
         ).scalar_one()
         setattr(obj, column, _free_value(cls, column, str(getattr(obj, column) or ""), company_id, taken))
         if column == "name" and hasattr(obj, "name_sort") and getattr(obj, "kind", None) != "person":
-            from app.services.contacts import sort_key
+            from app.services.contacts.contacts import sort_key
 
             obj.name_sort = sort_key(obj.kind, obj.name)
     db.session.flush()

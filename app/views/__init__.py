@@ -10,26 +10,9 @@ from app.views.menu import SECTIONS
 
 def register_views(appbuilder: AppBuilder) -> None:
     """Register all views with FAB; menu identifiers are English, labels Polish."""
-    from app.views.admin import AdminCompaniesView, AdminNipClaimsView
-    from app.views.auth import InvitationView, SignupView
-    from app.views.backups import AdminBackupsView
-    from app.views.binders import AttachmentsView, BindersView
-    from app.views.contact_io import (
-        ContactExportView,
-        ContactImportView,
-        DuplicatesView,
-    )
-    from app.views.contacts import ClientBasesView, ContactsView
-    from app.views.dashboard import LicenceView
-    from app.views.employees import EmployeesView, ProfileView
-    from app.views.media import MediaView
-    from app.views.notifications import NotificationsView
-    from app.views.offers import OffersView
-    from app.views.orders import OrdersView
-    from app.views.products import ProductsView
-    from app.views.restores import AdminRestoreView, RestoreConfirmView, TrashView
-    from app.views.sections import PENDING_SECTIONS, section_view
-    from app.views.security import (
+    from app.views.accounts.auth import InvitationView, SignupView
+    from app.views.accounts.employees import EmployeesView, ProfileView
+    from app.views.accounts.security import (
         AccountSecurityView,
         AuthTokenApi,
         EmployeeSecurityView,
@@ -38,14 +21,31 @@ def register_views(appbuilder: AppBuilder) -> None:
         PasswordStrengthView,
         SecuritySettingsView,
     )
-    from app.views.settings import (
+    from app.views.accounts.settings import (
         AvatarView,
         CompanySettingsView,
         SettingsView,
         add_settings_tab,
     )
-    from app.views.tags import TagsView
-    from app.views.tasks import TaskCategoriesView, TasksView
+    from app.views.contacts.contact_io import (
+        ContactExportView,
+        ContactImportView,
+        DuplicatesView,
+    )
+    from app.views.contacts.contacts import ClientBasesView, ContactsView
+    from app.views.contacts.tags import TagsView
+    from app.views.dashboard import LicenceView
+    from app.views.media import MediaView
+    from app.views.platform.admin import AdminCompaniesView, AdminNipClaimsView
+    from app.views.platform.backups import AdminBackupsView
+    from app.views.platform.restores import AdminRestoreView, RestoreConfirmView, TrashView
+    from app.views.sales.offers import OffersView
+    from app.views.sales.orders import OrdersView
+    from app.views.sales.products import ProductsView
+    from app.views.sections import PENDING_SECTIONS, section_view
+    from app.views.work.binders import AttachmentsView, BindersView
+    from app.views.work.notifications import NotificationsView
+    from app.views.work.tasks import TaskCategoriesView, TasksView
 
     def menu(view: type, name: str, label: object) -> None:
         instance = appbuilder.add_view(view, name, label=label, icon=SECTIONS[name].icon)

@@ -26,7 +26,7 @@ def register_context(app: Flask) -> None:
 
     @app.context_processor
     def _crm_context() -> dict[str, Any]:
-        from app.views.settings import active_tab, visible_tabs
+        from app.views.accounts.settings import active_tab, visible_tabs
 
         user = g.get("user")
         authenticated = user is not None and getattr(user, "is_authenticated", False)
@@ -38,7 +38,7 @@ def register_context(app: Flask) -> None:
             "crm_days_left": company.licence_days_left() if company else None,
         }
         if authenticated:
-            from app.views.notifications import bell_count
+            from app.views.work.notifications import bell_count
 
             ctx["crm_unread"] = bell_count()
             ctx["crm_tab"] = active_tab()

@@ -9,7 +9,7 @@ from flask_appbuilder import expose, has_access
 
 from app.extensions import db
 from app.models.company import Company
-from app.services import employees as employees_svc
+from app.services.accounts import employees as employees_svc
 from app.views.base import CrmView, current_company_id
 
 

@@ -104,7 +104,7 @@ def test_live_totals_equal_the_server_on_random_tricky_documents(page, app, make
     import random
     from decimal import Decimal as D
 
-    from app.services import pricing
+    from app.services.sales import pricing
 
     info = make_company("Rachunki Sp. z o.o.")
     seed = seed_sales(app, info)

@@ -6,7 +6,7 @@ from typing import Any
 
 from app.extensions import db
 from app.security.tenancy import tenant_scope
-from app.services import contacts, tags
+from app.services.contacts import contacts, tags
 
 CONSENT = {"consent_given_at": "2026-01-15", "consent_source": "Formularz zapisu na stronie",
                "consent_text": "Zgadzam się na otrzymywanie informacji handlowych e-mailem."}

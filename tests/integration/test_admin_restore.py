@@ -17,7 +17,10 @@ from app.models.contacts import ClientBase, Contact
 from app.models.restores import RestoreRequest
 from app.models.users import CrmUser
 from app.security.tenancy import all_tenants, tenant_scope
-from app.services import clock, contacts, employees, tenancy, trash
+from app.services import clock, trash
+from app.services.accounts import companies as tenancy
+from app.services.accounts import employees
+from app.services.contacts import contacts
 from tests.helpers import STRONG_PASSWORD, csrf_token, login, make_nip
 from tests.integration.contacts_data import assert_polish_page, make_base, make_contact
 

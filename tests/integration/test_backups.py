@@ -18,7 +18,7 @@ from sqlalchemy import inspect, select, text
 from app.extensions import db
 from app.models import Backup, Company
 from app.security.tenancy import all_tenants
-from app.services import backups
+from app.services.platform import backups
 from tests.conftest import KEEP_TABLES
 from tests.helpers import STRONG_PASSWORD, login
 from tests.integration.test_polish_pages import assert_polish

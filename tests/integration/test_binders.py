@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Attachment, Binder
 from app.security.tenancy import all_tenants, tenant_scope
 from app.services import DomainError, trash
-from app.services.attachments import DOCX, store_attachment
+from app.services.work.attachments import DOCX, store_attachment
 from tests.helpers import login, selected_values
 from tests.integration.tasks_fixtures import make_contacts
 
@@ -217,7 +217,7 @@ def test_file_soft_delete(app, owner_client):
     import datetime as dt
 
     from app.scheduler import bind_app, purge_trash
-    from app.services import attachments
+    from app.services.work import attachments
 
     with app.app_context():
         attachments.purge_files(0, now=dt.datetime.now() + dt.timedelta(days=1))

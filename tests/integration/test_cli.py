@@ -27,7 +27,7 @@ def test_demo_prints_credentials_that_work(app, client):
     assert "wlasciciel@demo.klientela.pl" in out and "pracownik@demo.klientela.pl" in out
     again = app.test_cli_runner().invoke(args=["crm", "demo"])
     assert again.exit_code == 0
-    from app.services.demo import DEMO_PASSWORD
+    from app.services.platform.demo import DEMO_PASSWORD
 
     assert DEMO_PASSWORD in out
     assert login(client, "wlasciciel@demo.klientela.pl", DEMO_PASSWORD).status_code == 302

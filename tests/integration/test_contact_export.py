@@ -27,7 +27,7 @@ def data(app, make_company):
     make_contact(app, cid, base2, kind="person", first_name="Jan", last_name="Świątek", city="Kraków")
     from app.extensions import db
     from app.security.tenancy import tenant_scope
-    from app.services import tags
+    from app.services.contacts import tags
 
     with app.app_context(), tenant_scope(cid):
         tags.set_contact_tags(cid, c1, [vip])
@@ -125,7 +125,7 @@ def test_export_service_never_reads_another_companys_rows(app, data):
     """Called directly (a job, a script), the export filters by company even for a foreign base id."""
     from app.extensions import db
     from app.security.tenancy import tenant_scope
-    from app.services import contact_export as export_svc
+    from app.services.contacts import contact_export as export_svc
 
     bid = data["b"]["company_id"]
     with app.app_context(), tenant_scope(bid):

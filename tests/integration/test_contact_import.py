@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import Contact, ImportJob
 from app.security.tenancy import tenant_scope
 from app.services import DomainError
-from app.services import contact_import as ci
+from app.services.contacts import contact_import as ci
 from tests.helpers import csrf_token, login, make_nip, make_regon9
 from tests.integration.contacts_data import make_base, make_contact
 from tests.integration.test_polish_pages import assert_polish

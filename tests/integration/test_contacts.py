@@ -5,7 +5,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.contacts import Contact
 from app.security.tenancy import tenant_scope
-from app.services import contacts as svc
+from app.services.contacts import contacts as svc
 from tests.helpers import find, link, make_nip, make_regon9, texts
 from tests.integration.contacts_data import (
     CONSENT,

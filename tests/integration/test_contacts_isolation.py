@@ -7,8 +7,8 @@ from app.extensions import db
 from app.models.contacts import Contact, contact_tag
 from app.security.tenancy import tenant_scope
 from app.services import DomainError
-from app.services import contacts as svc
-from app.services import tags as tags_svc
+from app.services.contacts import contacts as svc
+from app.services.contacts import tags as tags_svc
 from tests.helpers import login
 from tests.integration.contacts_data import make_base, make_contact, make_tag
 

@@ -1,6 +1,6 @@
 """The start page shows the company's figures, only its own."""
 
-from app.services.demo import DEMO_OWNER, DEMO_PASSWORD
+from app.services.platform.demo import DEMO_OWNER, DEMO_PASSWORD
 from tests.helpers import login, text
 
 

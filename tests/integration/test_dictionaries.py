@@ -5,8 +5,8 @@ import pytest
 from app.extensions import db
 from app.security.tenancy import tenant_scope
 from app.services import DomainError, dictionaries
-from app.services import tags as tags_svc
-from app.services import tasks as tasks_svc
+from app.services.contacts import tags as tags_svc
+from app.services.work import tasks as tasks_svc
 
 LISTS = [
     ("/settings/tags/", tags_svc.TAGS, "Tag o tej nazwie już istnieje."),

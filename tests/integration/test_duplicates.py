@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Contact, contact_tag
 from app.security.tenancy import tenant_scope
 from app.services import DomainError, trash
-from app.services import duplicates as dup
+from app.services.contacts import duplicates as dup
 from tests.helpers import csrf_token, login, make_nip
 from tests.integration.contacts_data import make_base, make_contact, make_tag
 
@@ -34,7 +34,7 @@ def dups(app, make_company):
     person2 = make_contact(app, cid, base, kind="person", first_name="Kowalski", last_name="Jan")
     worker = make_contact(app, cid, other_base, kind="person", first_name="Anna", last_name="Nowak", employer_id=gone)
     make_contact(app, cid, base, kind="company", name="Jedyna")
-    from app.services import tags
+    from app.services.contacts import tags
 
     with app.app_context(), tenant_scope(cid):
         tags.set_contact_tags(cid, keep, [vip])
@@ -161,7 +161,8 @@ def test_merge_repoints_tasks_offers_and_binders_of_the_merged_contact(app, dups
     from app.models.binders import Binder
     from app.models.sales import Offer
     from app.models.tasks import Task
-    from app.services import offers, tasks
+    from app.services.sales import offers
+    from app.services.work import tasks
 
     cid, owner_id = dups["cid"], dups["a"]["owner_id"]
     with app.test_request_context(), tenant_scope(cid):

@@ -281,7 +281,7 @@ def seed_everything(app: Any, client: Any, info: dict, add_employee: Callable[..
     from app.models.sales import Offer, OfferVersion, Order
     from app.models.tasks import Task, TaskCategory
     from app.security.tenancy import tenant_scope
-    from app.services import notifications
+    from app.services.work import notifications
 
     seed = seed_sales(app, info)
     emp = add_employee(info["owner_id"], "pracownik.hostile@example.pl")

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import DocumentSequence
 from app.security.tenancy import tenant_scope
-from app.services import numbering, transaction
+from app.services import transaction
+from app.services.sales import numbering
 
 
 def test_series_per_company_kind_and_year(app, make_company):

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Offer, OfferVersion
 from app.models.binders import Attachment
 from app.security.tenancy import tenant_scope
-from app.services import offers as svc
+from app.services.sales import offers as svc
 from tests.helpers import field_values, login
 from tests.integration.sales_fixtures import offer_form, pdf_text, seed_sales
 

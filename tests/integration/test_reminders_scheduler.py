@@ -15,8 +15,9 @@ from app.extensions import db
 from app.models import Notification, Reminder, Task, apscheduler_jobs
 from app.models.users import CrmUser
 from app.security.tenancy import all_tenants
-from app.services import clock, reminders
-from app.services import tasks as tasks_svc
+from app.services import clock
+from app.services.work import reminders
+from app.services.work import tasks as tasks_svc
 from tests.helpers import login
 
 
@@ -292,7 +293,7 @@ def test_licence_job_flags_expired_companies_and_tells_the_owner_once(app, make_
         db.session.remove()
     bind_app(app)
     try:
-        with caplog.at_level("WARNING", logger="app.services.licences"):
+        with caplog.at_level("WARNING", logger="app.services.platform.licences"):
             assert check_licences() == 1
         assert f"company {expired['company_id']}" in caplog.text and "Ważna" not in caplog.text
         assert check_licences() == 1  # still expired, but the owner is told only once

@@ -580,7 +580,7 @@ def test_audit_log_records_and_filters(app, owner_client, add_employee, make_com
 def test_audit_purge_old(app, make_company):
     from app.extensions import db
     from app.models.security import AuditEvent
-    from app.services import audit
+    from app.services.accounts import audit
 
     info = make_company()
     with app.app_context():
@@ -706,7 +706,7 @@ def test_guessing_the_current_password_locks_and_ends_every_session(app, make_co
     kinds = [e.event for e in _events(app, info["company_id"])]
     assert kinds.count("password_check_failed") == n and "lockout" in kinds and "logout_everywhere" in kinds
     with app.test_request_context():
-        from app.services.audit import EVENT_LABELS
+        from app.services.accounts.audit import EVENT_LABELS
 
         assert str(EVENT_LABELS["password_check_failed"]) == "Błędne obecne hasło"
 
@@ -775,7 +775,7 @@ def test_pending_second_step_expires_and_ends_with_logout_everywhere(app, make_c
     d = app.test_client()
     login(d, info["email"])
     later = _time.time() + app.config["TWO_FACTOR_PENDING_SECONDS"] + 5
-    monkeypatch.setattr("app.services.security.time.time", lambda: later)
+    monkeypatch.setattr("app.services.accounts.security.time.time", lambda: later)
     resp = d.post("/login/code/", data={"code": pyotp.TOTP(secret).at(later)})
     assert resp.status_code == 302 and "/login/" in resp.headers["Location"]
     assert _is_signed_out(d)

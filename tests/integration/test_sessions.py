@@ -221,7 +221,7 @@ def test_profile_lists_devices_ip_last_activity_in_warsaw_time_and_marks_current
     ],
 )
 def test_device_names_are_readable_polish(app, agent, expected):
-    from app.services.sessions import describe_device
+    from app.services.accounts.sessions import describe_device
 
     with app.test_request_context("/"):
         assert describe_device(agent) == expected
@@ -476,7 +476,7 @@ def test_reset_request_does_the_same_work_whether_or_not_the_account_exists(app,
                                                                            mail_outbox, monkeypatch):
     """Known, unknown and deactivated addresses run the same steps (signing, message, audit, sender)."""
     from app.integrations import mail
-    from app.services import security as sec
+    from app.services.accounts import security as sec
 
     info = make_company()
     gone = add_employee(info["owner_id"], "byly@firma.pl")

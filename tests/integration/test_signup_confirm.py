@@ -139,7 +139,7 @@ def test_link_confirms_signs_in_and_starts_the_trial(app, client, mail_outbox):
 
 def test_confirming_starts_the_trial_on_that_day(app, client, mail_outbox):
     """The trial counts from confirmation, not from the sign-up."""
-    from app.services import signups
+    from app.services.accounts import signups
 
     sign_up(client)
     token = confirm_path(mail_outbox[0]).rsplit("/", 1)[1]
@@ -165,7 +165,7 @@ def test_tampered_and_foreign_links_are_refused(app, client, mail_outbox, make_c
     # a password-reset link of another (confirmed) account signed with our key, used here
     info = make_company()
     with app.test_request_context():
-        from app.services import security as sec
+        from app.services.accounts import security as sec
 
         reset_token = sec.reset_link(db.session.get(CrmUser, info["owner_id"])).rsplit("/", 1)[1]
         db.session.remove()

@@ -3,7 +3,7 @@
 import pytest
 
 from app.services import DomainError
-from app.services import contact_import as ci
+from app.services.contacts import contact_import as ci
 
 TEXT = "Nazwa;NIP;E-mail\nŻółta Łódź Sp. z o.o.;5260250274;biuro@zolta.pl\n"
 
@@ -70,7 +70,7 @@ def test_clean_row_refuses(app, values, mailing, reason):
 
 def test_clean_row_uses_the_contact_form_rules_and_limits():
     """KRS, website and text lengths are checked exactly like the contact form does."""
-    from app.services import contacts as contacts_svc
+    from app.services.contacts import contacts as contacts_svc
 
     row = ci.clean_row({"name": "X", "krs": "12345", "website": "www.firma.pl", "notes": "n" * 5000},
                        "company", False)

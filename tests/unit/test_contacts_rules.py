@@ -7,7 +7,7 @@ import pytest
 from app.extensions import db
 from app.security.tenancy import tenant_scope
 from app.services import DomainError
-from app.services import contacts as svc
+from app.services.contacts import contacts as svc
 from tests.helpers import make_nip, make_regon9
 
 PESEL_OK = "44051401359"

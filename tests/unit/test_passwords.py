@@ -3,7 +3,7 @@
 import pytest
 
 from app.services import DomainError
-from app.services.passwords import check_password
+from app.services.accounts.passwords import check_password
 
 USER = ["Jan", "Kowalski", "jan.kowalski@firma.pl", "Budimex Serwis"]
 
@@ -87,7 +87,7 @@ def test_strong_passwords_accepted(app, password):
 
 
 def test_strength_score_orders_passwords(app):
-    from app.services.passwords import strength_score
+    from app.services.accounts.passwords import strength_score
 
     with app.test_request_context():
         assert strength_score("") == 0

@@ -1,10 +1,11 @@
-"""Totals and rounding of offers and orders (app/services/pricing.py), without HTTP or a database."""
+"""Totals and rounding of offers and orders (app/services/sales/pricing.py), without HTTP or a database."""
 
 from decimal import Decimal as D
 
 import pytest
 
-from app.services import DomainError, pricing
+from app.services import DomainError
+from app.services.sales import pricing
 
 
 def totals(*lines):

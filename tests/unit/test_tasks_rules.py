@@ -10,9 +10,9 @@ import pytest
 
 from app.integrations.storage import LocalStorage, StorageError, new_key
 from app.models.tasks import Task
-from app.services.attachments import DOCX, XLSX, safe_filename, sniff_mime
 from app.services.dictionaries import clean_color
-from app.services.tasks import DEFAULT_COLOR, month_grid, week_range
+from app.services.work.attachments import DOCX, XLSX, safe_filename, sniff_mime
+from app.services.work.tasks import DEFAULT_COLOR, month_grid, week_range
 
 
 def _zip(files: dict[str, str]) -> bytes:

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from app.services import pricing
+from app.services.sales import pricing
 
 #: the VAT rates an invoice line may carry, in the order of the summary table.
 #: "np" is a supply outside Poland (FA(3) "np I"), "np II" a service of art. 100 ust. 1 pkt 4.

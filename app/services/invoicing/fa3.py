@@ -18,9 +18,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from lxml import etree
 
-from app.services import DomainError, pricing, validators
+from app.services import DomainError, validators
 from app.services.invoicing import totals as tot
 from app.services.invoicing.documents import EXEMPTION_SOURCES, PAYMENT_METHODS, RATE_CODES, Invoice, Line, Party
+from app.services.sales import pricing
 
 NAMESPACE = "http://crd.gov.pl/wzor/2025/06/25/13775/"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "FA3_v1-0E.xsd"

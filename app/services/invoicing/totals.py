@@ -1,6 +1,6 @@
 """Invoice arithmetic: totals per rate as Polish invoices compute them, VAT in PLN, split payment, words.
 
-The rule is the offers' rule (``app/services/pricing.py``):
+The rule is the offers' rule (``app/services/sales/pricing.py``):
 
 1. Line net = round(quantity x unit price x (1 - discount / 100), 2), half up.
 2. For each rate the VAT is computed once on the sum of that rate's nets, half up (art. 106e ust. 1
@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.services import pricing
 from app.services.invoicing.documents import PLN, RATE_CODES, RATE_LABELS, RATE_PERCENT, Invoice, Line
+from app.services.sales import pricing
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)

@@ -1,0 +1,120 @@
+"""Demo company for `make run`: an owner, an employee and a little sample data."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.company import Company
+from app.security import roles
+from app.services.accounts import companies as tenancy
+from app.services.accounts import employees
+
+DEMO_NIP = "5260250274"
+DEMO_OWNER = "wlasciciel@demo.klientela.pl"
+DEMO_EMPLOYEE = "pracownik@demo.klientela.pl"
+DEMO_ADMIN = "admin@demo.klientela.pl"
+DEMO_PASSWORD = "Zielony-Słoń-Tańczy-42!"
+
+
+def create_demo() -> Optional[dict]:
+    """Create the demo company once; return the credentials, or None when it exists."""
+    existing = db.session.execute(select(Company.id).where(Company.nip == DEMO_NIP)).scalar()
+    if existing is not None:
+        add_demo_contacts(existing)
+        return None
+    owner = tenancy.register_company(
+        tenancy.SignupData(
+            company_name="Demo Sp. z o.o.",
+            nip=DEMO_NIP,
+            first_name="Anna",
+            last_name="Kowalska",
+            email=DEMO_OWNER,
+            password=DEMO_PASSWORD,
+        )
+    )
+    company = owner.company
+    tenancy.update_company(
+        company,
+        tenancy.CompanyData(
+            name="Demo Sp. z o.o.", nip=DEMO_NIP, regon="012345675", street="ul. Marszałkowska 1",
+            postal_code="00-001", city="Warszawa", iban="PL61109010140000071219812874",
+            email="biuro@demo.klientela.pl", phone="+48221234567",
+        ),
+    )
+    employees.add_employee(
+        owner,
+        employees.EmployeeData(
+            first_name="Piotr", last_name="Nowak", email=DEMO_EMPLOYEE,
+            role=roles.EMPLOYEE, position="Handlowiec", password=DEMO_PASSWORD,
+        ),
+    )
+    add_demo_contacts(company.id)
+    add_demo_products(company.id)
+    return {"owner": DEMO_OWNER, "employee": DEMO_EMPLOYEE, "password": DEMO_PASSWORD}
+
+
+DEMO_CONSENT = {
+    "consent_given_at": "2026-01-15",
+    "consent_source": "Formularz zapisu na newsletter na stronie www",
+    "consent_text": "Wyrażam zgodę na otrzymywanie informacji handlowych drogą elektroniczną od Demo Sp. z o.o.",
+}
+
+
+def add_demo_contacts(company_id: int) -> None:
+    """Sample client bases, contacts and tags of the demo company; skipped when already there."""
+    from app.models.contacts import ClientBase
+    from app.security.tenancy import tenant_scope
+    from app.services.contacts import contacts, tags
+
+    with tenant_scope(company_id):
+        if db.session.execute(select(ClientBase.id).where(ClientBase.company_id == company_id)).first():
+            return
+        vip = tags.create_tag(company_id, "VIP", "#d9342b")
+        hurt = tags.create_tag(company_id, "Hurtownia", "#1f6fd1")
+        base = contacts.create_base(company_id, "Klienci", "contacts")
+        firms = [
+            ("Hurtownia Żółw Sp. z o.o.", "4857083934", "938570837", "ul. Piotrkowska 100", "90-001", "Łódź",
+             "biuro@zolw.pl", "426301234", "www.zolw.pl"),
+            ("Stolarnia Dąb s.c.", "3952892645", "295289262", "ul. Leśna 7", "30-001", "Kraków",
+             "kontakt@stolarnia-dab.pl", "126001122", None),
+            ("Ślusarz Nowak", "8319167510", "731916753", "ul. Portowa 3", "80-001", "Gdańsk",
+             "slusarz@nowak.pl", "601234567", None),
+        ]
+        ids = []
+        for name, nip, regon, street, postal, city, email, phone, www in firms:
+            c = contacts.create_contact(company_id, base.id, contacts.ContactData(
+                kind="company", name=name, nip=nip, regon=regon, street=street, postal_code=postal, city=city,
+                email=email, phone=phone, website=www))
+            ids.append(c.id)
+        for first, last, position, employer, email, phone in [
+            ("Jan", "Kowalski", "Prezes zarządu", ids[0], "jan.kowalski@zolw.pl", "601100200"),
+            ("Małgorzata", "Wiśniewska", "Główna księgowa", ids[0], "m.wisniewska@zolw.pl", None),
+            ("Tomasz", "Dąbrowski", "Właściciel", ids[1], "tomasz@stolarnia-dab.pl", "602300400"),
+        ]:
+            contacts.create_contact(company_id, base.id, contacts.ContactData(
+                kind="person", first_name=first, last_name=last, position=position, employer_id=employer,
+                email=email, phone=phone))
+        tags.tag_contacts(company_id, [ids[0], ids[1]], vip.id)
+        tags.tag_contacts(company_id, [ids[0]], hurt.id)
+        mailing = contacts.create_base(company_id, "Newsletter", "mailing")
+        for first, last, email in [("Ewa", "Zielińska", "ewa.zielinska@example.pl"),
+                                   ("Paweł", "Lewandowski", "pawel.l@example.pl"),
+                                   ("Zofia", "Kamińska", "zofia.kaminska@example.pl")]:
+            contacts.create_contact(company_id, mailing.id, contacts.ContactData(
+                kind="person", first_name=first, last_name=last, email=email, **DEMO_CONSENT))
+
+
+def add_demo_products(company_id: int) -> None:
+    """A small price list ("Cennik") for the demo company; skipped when it has one."""
+    from app.models.sales import Product
+    from app.security.tenancy import tenant_scope
+    from app.services.sales import products
+
+    with tenant_scope(company_id):
+        if db.session.execute(select(Product.id).where(Product.company_id == company_id)).first():
+            return
+        for data in products.demo_products():
+            products.create_product(company_id, data)

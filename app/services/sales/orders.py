@@ -1,0 +1,185 @@
+"""Orders ("Zlecenia"): from an accepted offer (lines copied) or from scratch; own number series; PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.sales import (
+    ORDER_STATUSES,
+    Offer,
+    Order,
+    OrderItem,
+)
+from app.services import DomainError, clock, transaction
+from app.services.sales import numbering
+from app.services.sales.offers import (
+    ItemData,
+    apply_items,
+    binder_entries,
+    clean_document_header,
+    clean_items,
+    delete_with_attachments,
+    documents_of_binder,
+    list_documents,
+    print_to_attachments,
+    stored_pdf,
+)
+
+STATUS_LABELS = {
+    "new": _l("New"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done"),
+    "cancelled": _l("Cancelled"),
+}
+TRANSITIONS = {
+    "new": ("in_progress", "done", "cancelled"),
+    "in_progress": ("done", "cancelled", "new"),
+    "done": ("in_progress",),
+    "cancelled": ("new",),
+}
+EDITABLE = ("new", "in_progress")
+
+
+@dataclass
+class OrderData:
+    """The order form."""
+
+    contact_id: Any
+    items: list[ItemData] = field(default_factory=list)
+    language: str = "pl"
+    currency: str = "PLN"
+    due_date: dt.date | None = None
+    binder_id: Any = None
+    payment_terms: str | None = None
+    notes: str | None = None
+
+
+def _clean_header(company_id: int, data: OrderData) -> dict:
+    return {**clean_document_header(company_id, data), "due_date": data.due_date}
+
+
+def _new_order(company_id: int, user_id: int | None, today: dt.date, **header: Any) -> Order:
+    seq, number = numbering.next_number(company_id, "order", today.year)
+    order = Order(company_id=company_id, number=number, seq_year=today.year, seq_number=seq,
+                  issue_date=today, status="new", owner_id=user_id, **header)
+    db.session.add(order)
+    return order
+
+
+def _store_pdf(order: Order, user_id: int | None) -> None:
+    """Render the order's PDF and file it (in its binder too); runs inside the caller's transaction."""
+    order.attachment_id = print_to_attachments(order, "order", "order", user_id).id
+
+
+def create_order(company_id: int, user_id: int | None, data: OrderData, today: dt.date | None = None) -> Order:
+    """A new order from scratch, with its number and PDF."""
+    today = today or clock.local_today()
+    header = _clean_header(company_id, data)
+    lines = clean_items(company_id, data.items, header["currency"])
+    with transaction():
+        order = _new_order(company_id, user_id, today, **header)
+        apply_items(order, OrderItem, lines)
+        _store_pdf(order, user_id)
+    return order
+
+
+def can_order(offer: Offer, existing: list[Order]) -> bool:
+    """Whether an offer can become an order: accepted, and no order made from it yet."""
+    return offer.status == "accepted" and not existing
+
+
+def create_from_offer(offer: Offer, user_id: int | None, today: dt.date | None = None) -> Order:
+    """An order from an accepted offer: client, binder, currency, terms and every line copied."""
+    if offer.status != "accepted":
+        raise DomainError(_l("Only an accepted offer can become an order."))
+    today = today or clock.local_today()
+    lines = [
+        {"position": it.position, "product_id": it.product_id, "name": it.name, "code": it.code, "unit": it.unit,
+             "quantity": it.quantity, "unit_price": it.unit_price, "discount": it.discount, "vat_rate": it.vat_rate, "net": it.net}
+        for it in offer.items
+    ]
+    with transaction() as session:
+        # lock the offer: two clicks (or two users) at once make one order, not two
+        session.execute(select(Offer.id).where(Offer.company_id == offer.company_id, Offer.id == offer.id)
+                        .with_for_update())
+        existing = orders_of_offer(offer)
+        if existing:
+            raise DomainError(_l("Order %(number)s was already made from this offer.", number=existing[0].number))
+        order = _new_order(
+            offer.company_id, user_id, today, contact_id=offer.contact_id, offer_id=offer.id,
+            language=offer.language, currency=offer.currency, binder_id=offer.binder_id,
+            payment_terms=offer.payment_terms, notes=offer.notes,
+        )
+        apply_items(order, OrderItem, lines)
+        _store_pdf(order, user_id)
+    return order
+
+
+def update_order(order: Order, user_id: int | None, data: OrderData) -> Order:
+    """Save changes and print a new PDF (the earlier PDF stays in the attachments)."""
+    if order.status not in EDITABLE:
+        raise DomainError(_l("A finished or cancelled order cannot be changed."))
+    header = _clean_header(order.company_id, data)
+    lines = clean_items(order.company_id, data.items, header["currency"])
+    with transaction():
+        for key, value in header.items():
+            setattr(order, key, value)
+        apply_items(order, OrderItem, lines)
+        _store_pdf(order, user_id)
+    return order
+
+
+def set_status(order: Order, status: str) -> Order:
+    """Move an order to another status as TRANSITIONS allows."""
+    if status not in TRANSITIONS.get(order.status, ()):
+        raise DomainError(_l("The order cannot change from %(old)s to %(new)s.",
+                             old=STATUS_LABELS.get(order.status, order.status),
+                             new=STATUS_LABELS.get(status, status)))
+    with transaction():
+        order.status = status
+    return order
+
+
+def get_order(company_id: int, order_id: int) -> Order | None:
+    """One live order of the company, or None."""
+    return db.session.execute(
+        select(Order).where(Order.company_id == company_id, Order.id == order_id)
+    ).scalar_one_or_none()
+
+
+def list_orders(company_id: int, q: str = "", status: str = "", limit: int = 200) -> list[Order]:
+    """Orders of the company, newest first; ``q`` matches the number or the client's name."""
+    return list_documents(Order, ORDER_STATUSES, company_id, q, status, limit)
+
+
+def orders_of_binder(company_id: int, binder_id: int) -> list[Order]:
+    """Orders filed in a binder, and orders of the binder's client not filed in any binder."""
+    return documents_of_binder(Order, company_id, binder_id)
+
+
+def binder_items(company_id: int, binder_id: int) -> list[Any]:
+    """The "Zlecenia" section of a binder page: number, status and gross total of each order."""
+    return binder_entries(orders_of_binder(company_id, binder_id), STATUS_LABELS, "/orders")
+
+
+def orders_of_offer(offer: Offer) -> list[Order]:
+    """Orders made from an offer."""
+    return list(db.session.execute(
+        select(Order).where(Order.company_id == offer.company_id, Order.offer_id == offer.id)
+    ).scalars())
+
+
+def order_pdf(order: Order) -> tuple[str, bytes] | None:
+    """(file name, bytes) of the order's latest PDF, or None."""
+    return stored_pdf(order.company_id, order.attachment_id)
+
+
+def delete_order(order: Order, user_id: int | None) -> str:
+    """Move an order, its lines and PDFs to the trash in one operation."""
+    return delete_with_attachments(order, "sales_order", user_id)

@@ -1,0 +1,316 @@
+"""Tasks ("Zadania"): Moje zadania, all tasks, week/month calendar, the task form; task categories tab."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.extensions import db
+from app.models.tasks import TASK_PRIORITIES, TASK_STATUSES
+from app.services import DomainError, clock
+from app.services.accounts import employees as employees_svc
+from app.services.dictionaries import Dictionary
+from app.services.work import binders as binders_svc
+from app.services.work import tasks as svc
+from app.views.base import CrmView, current_company_id, id_arg, show_domain_error
+from app.views.dictionaries import DictionaryView
+from app.views.forms import REQUIRED, ConfirmForm
+
+MONTHS = (
+    _l("January"), _l("February"), _l("March"), _l("April"), _l("May"), _l("June"), _l("July"),
+    _l("August"), _l("September"), _l("October"), _l("November"), _l("December"),
+)
+WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
+
+
+class TaskForm(FlaskForm):
+    """Add or edit a task."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10000)])
+    category_id = SelectField(_l("Category"), choices=[], validate_choice=False)
+    assignee_ids = SelectMultipleField(_l("Assigned to"), choices=[], validate_choice=False)
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+    due_time = TimeField(_l("Due time"), validators=[Optional()])
+    priority = SelectField(_l("Priority"), choices=[], default="normal", validate_choice=False)
+    status = SelectField(_l("Status"), choices=[], default="todo", validate_choice=False)
+    contact_id = SelectField(_l("Contact"), choices=[], validate_choice=False)
+    binder_id = SelectField(_l("Binder"), choices=[], validate_choice=False)
+    remind_at = DateTimeLocalField(_l("Reminder"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+
+    def fill_choices(self, company_id: int, keep_contact: Any = None) -> None:
+        """Dropdowns of the company: categories, people, contacts of standard bases, binders."""
+        none = ("", "—")
+        self.category_id.choices = [none] + [(str(c.id), c.name) for c in svc.list_categories(company_id)]
+        self.assignee_ids.choices = [(str(u.id), str(u)) for u in employees_svc.active_people(company_id)]
+        self.priority.choices = [(p, str(svc.PRIORITY_LABELS[p])) for p in TASK_PRIORITIES]
+        self.status.choices = [(s, str(svc.STATUS_LABELS[s])) for s in TASK_STATUSES]
+        self.contact_id.choices = [none] + [(str(c.id), c.name) for c in svc.contact_choices(company_id, keep_contact)]
+        self.binder_id.choices = [none] + [(str(b.id), b.name) for b in binders_svc.binder_choices(company_id)]
+
+
+def _data(form: TaskForm) -> svc.TaskData:
+    return svc.TaskData(
+        title=form.title.data,
+        description=form.description.data,
+        category_id=form.category_id.data,
+        assignee_ids=list(form.assignee_ids.data or []),
+        due_date=form.due_date.data,
+        due_time=form.due_time.data,
+        priority=form.priority.data or "normal",
+        status=form.status.data or "todo",
+        contact_id=form.contact_id.data,
+        binder_id=form.binder_id.data,
+        remind_at=form.remind_at.data,
+    )
+
+
+def _int_arg(name: str) -> int | None:
+    return id_arg(name)
+
+
+def _date_arg(name: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _filter_from_args(mine: bool) -> svc.TaskFilter:
+    status = request.args.get("status") or None
+    return svc.TaskFilter(
+        mine=mine,
+        category_id=_int_arg("category"),
+        assignee_id=None if mine else _int_arg("employee"),
+        status=status if status in (*TASK_STATUSES, "open") else None,
+        date_from=_date_arg("date_from"),
+        date_to=_date_arg("date_to"),
+        overdue=request.args.get("overdue") == "1",
+    )
+
+
+def fmt_due(task: Any) -> str:
+    """The deadline as the user reads it: 31.12.2026 14:30, or "—"."""
+    if task.due_date is None:
+        return "—"
+    text = task.due_date.strftime("%d.%m.%Y")
+    return f"{text} {task.due_time.strftime('%H:%M')}" if task.due_time else text
+
+
+def fmt_local(value: dt.datetime | None) -> str:
+    """A stored UTC moment in local time, or "—"."""
+    return clock.utc_to_local(value).strftime("%d.%m.%Y %H:%M") if value else "—"
+
+
+class TasksView(CrmView):
+    """Task lists, calendar and form; employees see only their own tasks."""
+
+    route_base = "/tasks"
+    crm_section = "tasks"
+    class_permission_name = "Tasks"
+    method_permission_name: ClassVar[dict[str, str]] = {
+        "index": "list", "all": "list", "calendar": "list", "show": "list",
+        "add": "add", "edit": "edit", "status": "edit", "delete": "delete",
+    }
+
+    def _ctx(self, **kw: Any) -> dict[str, Any]:
+        now = clock.local_now()
+        kw.update(
+            status_labels=svc.STATUS_LABELS, priority_labels=svc.PRIORITY_LABELS, fmt_due=fmt_due,
+            fmt_local=fmt_local, now_local=now, confirm=ConfirmForm(),
+        )
+        return kw
+
+    def _list(self, mine: bool) -> Any:
+        company_id = current_company_id()
+        flt = _filter_from_args(mine)
+        tasks = svc.list_tasks(g.user, flt)
+        return self.render_template(
+            "tasks/list.html",
+            **self._ctx(
+                tasks=tasks, mine=mine, flt=flt, categories=svc.list_categories(company_id),
+                people=employees_svc.active_people(company_id) if svc.sees_all_tasks(g.user) else [],
+                statuses=TASK_STATUSES,
+            ),
+        )
+
+    @expose("/")
+    @has_access
+    def index(self) -> Any:
+        """"Moje zadania": tasks assigned to the signed-in user."""
+        return self._list(mine=True)
+
+    @expose("/all")
+    @has_access
+    def all(self) -> Any:
+        """All tasks of the company the user may see."""
+        return self._list(mine=False)
+
+    @expose("/calendar")
+    @has_access
+    def calendar(self) -> Any:
+        """Week or month calendar of the tasks with a deadline."""
+        mode = "month" if request.args.get("view") == "month" else "week"
+        day = _date_arg("date") or clock.local_today()
+        mine = request.args.get("mine", "1") == "1"
+        flt = svc.TaskFilter(mine=mine, category_id=_int_arg("category"))
+        if mode == "week":
+            start, end = svc.week_range(day)
+            weeks = [[start + dt.timedelta(days=i) for i in range(7)]]
+            prev_day, next_day = start - dt.timedelta(days=7), start + dt.timedelta(days=7)
+            title = f"{start.strftime('%d.%m')} – {end.strftime('%d.%m.%Y')}"
+        else:
+            weeks = svc.month_grid(day.year, day.month)
+            start, end = weeks[0][0], weeks[-1][-1]
+            first = day.replace(day=1)
+            prev_day = (first - dt.timedelta(days=1)).replace(day=1)
+            next_day = (first + dt.timedelta(days=32)).replace(day=1)
+            title = f"{MONTHS[day.month - 1]} {day.year}"
+        tasks = svc.by_day(g.user, start, end, flt)
+        return self.render_template(
+            "tasks/calendar.html",
+            **self._ctx(
+                mode=mode, day=day, weeks=weeks, tasks_by_day=tasks, prev_day=prev_day, next_day=next_day,
+                cal_title=title, weekdays=WEEKDAYS, mine=mine, today=clock.local_today(),
+                categories=svc.list_categories(current_company_id()), category=flt.category_id,
+            ),
+        )
+
+    def _get(self, task_id: int) -> Any:
+        task = svc.get_task(g.user, task_id)
+        if task is None:
+            abort(404)
+        return task
+
+    @expose("/<int:task_id>")
+    @has_access
+    def show(self, task_id: int) -> Any:
+        """One task."""
+        task = self._get(task_id)
+        return self.render_template(
+            "tasks/show.html",
+            **self._ctx(
+                task=task, remind_at=svc.reminder_local(task.company_id, task.id),
+                reminder_sent=svc.reminder_sent_local(task.company_id, task.id),
+            ),
+        )
+
+    def _form_page(self, form: TaskForm, task: Any) -> Any:
+        return self.render_template("tasks/form.html", **self._ctx(form=form, task=task))
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self) -> Any:
+        """New task; ``?contact_id=`` and ``?binder_id=`` preselect its contact and binder."""
+        company_id = current_company_id()
+        form = TaskForm()
+        if request.method == "GET":
+            form.contact_id.data = request.args.get("contact_id", "")
+            form.binder_id.data = request.args.get("binder_id", "")
+            form.assignee_ids.data = [str(g.user.id)]
+            day = _date_arg("due_date")
+            if day:
+                form.due_date.data = day
+        form.fill_choices(company_id, keep_contact=form.contact_id.data)
+        if form.validate_on_submit():
+            try:
+                task = svc.create_task(g.user, _data(form))
+            except DomainError as err:
+                db.session.rollback()
+                show_domain_error(form, err)
+            else:
+                flash(gettext("Task added."), "success")
+                return redirect(url_for(".show", task_id=task.id))
+        return self._form_page(form, None)
+
+    @expose("/<int:task_id>/edit", methods=["GET", "POST"])
+    @has_access
+    def edit(self, task_id: int) -> Any:
+        """Edit a task."""
+        task = self._get(task_id)
+        form = TaskForm(obj=task)
+        if request.method == "GET":
+            form.category_id.data = str(task.category_id or "")
+            form.contact_id.data = str(task.contact_id or "")
+            form.binder_id.data = str(task.binder_id or "")
+            form.assignee_ids.data = [str(u.id) for u in task.assignees]
+            form.remind_at.data = svc.reminder_local(task.company_id, task.id)
+        form.fill_choices(task.company_id, keep_contact=form.contact_id.data)
+        if form.validate_on_submit():
+            try:
+                svc.update_task(g.user, task.id, _data(form))
+            except DomainError as err:
+                db.session.rollback()
+                show_domain_error(form, err)
+            else:
+                flash(gettext("Changes saved."), "success")
+                return redirect(url_for(".show", task_id=task.id))
+        return self._form_page(form, task)
+
+    @expose("/<int:task_id>/status", methods=["POST"])
+    @has_access
+    def status(self, task_id: int) -> Any:
+        """Change a task's status (POST with CSRF)."""
+        task = self._get(task_id)
+        if ConfirmForm().validate_on_submit():
+            try:
+                svc.set_status(g.user, task.id, request.form.get("status", ""))
+            except DomainError as err:
+                db.session.rollback()
+                flash(str(err), "danger")
+            else:
+                flash(gettext("Status changed."), "success")
+        target = request.form.get("next") or ""
+        return redirect(target if target.startswith("/") and not target.startswith("//") else url_for(".show", task_id=task.id))
+
+    @expose("/<int:task_id>/delete", methods=["POST"])
+    @has_access
+    def delete(self, task_id: int) -> Any:
+        """Move a task to the trash (POST with CSRF)."""
+        task = self._get(task_id)
+        if ConfirmForm().validate_on_submit():
+            try:
+                svc.delete_task(g.user, task.id)
+            except DomainError as err:
+                db.session.rollback()
+                flash(str(err), "danger")
+                return redirect(url_for(".show", task_id=task.id))
+            flash(gettext("Task deleted."), "success")
+        return redirect(url_for(".index"))
+
+
+class TaskCategoriesView(DictionaryView):
+    """Settings tab "Kategorie zadań": list, "Edycja", "Dodaj nową kategorię", delete."""
+
+    route_base = "/settings/task-categories"
+    class_permission_name = "TaskCategories"
+    spec: ClassVar[Dictionary] = svc.CATEGORIES
+    dom, dom_plural, icon = "category", "categories", "fa-list-check"
+    texts: ClassVar[dict[str, Any]] = {
+        "title": _l("Task categories"),
+        "lead": _l("Categories help to identify and find the tasks you add or are given."),
+        "add": _l("Add a new category"),
+        "edit": _l("Edit category"),
+        "empty_title": _l("No categories yet"),
+        "empty_text": _l("Add the first category with the red button."),
+        "confirm_delete": _l("Delete this category?"),
+        "added": _l("Category added."),
+        "saved": _l("Changes saved."),
+        "deleted": _l("Category deleted."),
+    }
