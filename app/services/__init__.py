@@ -1,9 +1,13 @@
 """Business rules. How a service is written (the one convention of this package):
 
-* A service is a plain function with typed arguments: the acting user (``CrmUser``) when the
-  rule depends on who acts, otherwise the ``company_id: int`` first, then typed ids and a data
-  object. It never reads Flask's ``request``, ``session`` or ``g``: the view passes in what the
-  service needs (the user, the client's IP, a base URL for e-mailed links).
+* One signature style. A company-scoped service takes ``company_id: int`` first (the view passes
+  ``current_company_id()``, the one place the company comes from: the tenancy scope set at
+  sign-in, or ``tenant_scope()`` in jobs), then ``user: CrmUser`` where a rule depends on who
+  acts, then ids typed as ``int`` (parsed from the request by ``app.services.inputs``), then a
+  data object or keyword arguments. Platform services (no company) start with what they act on.
+* A service never reads Flask's ``request``, ``session``, ``g`` or ``url_for``: the view passes
+  in what the service needs (the acting user, the client's IP and device, a ready link for an
+  e-mail). Display settings (endpoints, icons, templates) live in views.
 * Every service that writes is decorated with ``@unit_of_work``: its checks and its writes run in
   one transaction that commits when the function returns and rolls back when it raises (a
   ``DomainError`` included). Nested calls join the outer unit. Views never commit or roll back.
