@@ -61,7 +61,7 @@ def test_issue_from_scratch_number_xml_pdf_and_totals(app, owner_client, seed):
     pdf = owner_client.get(f"/invoices/{invoice_id}/pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = pdf_text(pdf.data).replace("\u00a0", " ")
-    for expected in (inv.number, "Faktura VAT", "Źródło Wód Gęślą Jaźń", "5260250274", "Wdrożenie systemu",
+    for expected in (inv.number, "FAKTURA VAT", "Źródło Wód Gęślą Jaźń", "5260250274", "Wdrożenie systemu",
                      "8 715,69", "osiem tysięcy siedemset piętnaście złotych", "Strona 1 z 1",
                      "PL61 1090 1014 0000 0712 1981 2874", "Przelew"):
         assert expected in text, expected
@@ -186,7 +186,7 @@ def test_correction_before_after_difference_own_series(app, owner_client, seed):
     assert root.findtext(".//fa:DaneFaKorygowanej/fa:NrFaKorygowanej", namespaces=NS) == orig.number
     assert root.findtext(".//fa:PrzyczynaKorekty", namespaces=NS) == "Rabat posprzedażowy"
     text = pdf_text(owner_client.get(f"/invoices/{corr_id}/pdf").data).replace("\u00a0", " ")
-    for expected in ("Faktura korygująca", orig.number, "Przed korektą", "Po korekcie", "Różnica", "-553,50",
+    for expected in ("FAKTURA KORYGUJĄCA", orig.number, "Przed korektą", "Po korekcie", "Różnica", "-553,50",
                      "Rabat posprzedażowy"):
         assert expected in text, expected
 
@@ -196,7 +196,7 @@ def test_proforma_own_series_no_xml_then_invoice(app, owner_client, seed):
     inv = _inv(app, seed, pro)
     assert inv.kind == "proforma" and inv.number == f"PRO/1/{dt.date.today():%Y}" and inv.xml is None
     assert owner_client.get(f"/invoices/{pro}/xml").status_code == 404
-    assert "Proforma" in pdf_text(owner_client.get(f"/invoices/{pro}/pdf").data)
+    assert "PROFORMA" in pdf_text(owner_client.get(f"/invoices/{pro}/pdf").data)
     resp = owner_client.post(f"/invoices/{pro}/from-proforma", data={})
     assert resp.status_code == 302
     vat_id = int(resp.headers["Location"].split("/")[-2])
@@ -241,7 +241,7 @@ def test_from_order_and_accepted_offer_copy_items(app, owner_client, seed):
     resp = owner_client.post("/offers/add", data=offer_form(seed))
     offer_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
     refused = owner_client.post(f"/invoices/from-offer/{offer_id}", follow_redirects=True)
-    assert "zaakceptowana" in refused.get_data(as_text=True)
+    assert "tylko z zaakceptowanej oferty" in refused.get_data(as_text=True)
     owner_client.post(f"/offers/{offer_id}/status", data={"status": "accepted"})
     resp = owner_client.post(f"/invoices/from-offer/{offer_id}")
     assert resp.status_code == 302 and "/edit" in resp.headers["Location"]
