@@ -11,6 +11,7 @@ from ``app.services.invoicing.totals`` (the offers' rounding rule).
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from flask import render_template
+from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
@@ -582,7 +583,9 @@ def render_html(invoice: Invoice) -> str:
     logo = None
     if company is not None and company.logo:
         logo = f"data:{company.logo_mime or 'image/png'};base64,{base64.b64encode(company.logo).decode()}"
-    with force_locale("pl"):
+    # the scheduler prints too (after KSeF accepts): templates' context processors need a request
+    outside = contextlib.nullcontext() if has_request_context() else current_app.test_request_context()
+    with outside, force_locale("pl"):
         return render_template(
             "pdf/invoice.html", inv=invoice, doc=doc, doc_lang="pl", totals=totals, both=both,
             before=before_items(invoice), after=after_items(invoice),

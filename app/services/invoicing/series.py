@@ -169,8 +169,15 @@ def default_series(company_id: int, kind: str) -> InvoiceSeries:
     if any(s.name == name for s in list_series(company_id)):
         name = f"{name}-{kind}"
     series = InvoiceSeries(company_id=company_id, name=name, kind=kind, pattern=pattern, reset=reset, is_default=True)
-    db.session.add(series)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(series)
+            db.session.flush()
+    except IntegrityError:
+        # another issue created the default series at the same moment: use theirs
+        return db.session.execute(
+            select(InvoiceSeries).where(InvoiceSeries.company_id == company_id, InvoiceSeries.name == name)
+        ).scalar_one()
     return series
 
 
