@@ -16,9 +16,11 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 from wtforms.validators import Optional as Opt
 
+from app.models.binders import Binder
 from app.models.sales import CURRENCIES, VAT_RATES
 from app.services import DomainError
-from app.services.sales.offers import LANGUAGE_LABELS, TEMPLATE_LABELS, ItemData
+from app.services.sales.documents import Document, ItemData
+from app.services.sales.offers import LANGUAGE_LABELS, TEMPLATE_LABELS
 from app.services.sales.pricing import format_quantity, vat_label
 
 ITEM_FIELDS = ("product_id", "name", "code", "unit", "quantity", "unit_price", "discount", "vat_rate")
@@ -62,7 +64,7 @@ class _DocumentForm(FlaskForm):
     payment_terms = StringField(_l("Payment terms"), validators=[Opt(), Length(max=200)])
     notes = TextAreaField(_l("Notes"), validators=[Opt(), Length(max=4000)])
 
-    def __init__(self, *args: Any, binders: list | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, binders: list[Binder] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.language.choices = [(k, str(v)) for k, v in LANGUAGE_LABELS.items()]
         self.binder_id.choices = [("", "—")] + [(str(b.id), b.name) for b in (binders or [])]
@@ -118,7 +120,7 @@ def read_items(form_data: Any) -> list[ItemData]:
     return items
 
 
-def items_for_form(items: list[ItemData]) -> list[dict]:
+def items_for_form(items: list[ItemData]) -> list[dict[str, str]]:
     """Lines to pre-fill the builder (after a refused save, or when editing)."""
     return [{f: ("" if getattr(it, f) is None else str(getattr(it, f))) for f in ITEM_FIELDS} for it in items]
 
@@ -128,7 +130,7 @@ def _plain(value: Any) -> str:
     return format_quantity(value)
 
 
-def items_of(doc: Any) -> list[ItemData]:
+def items_of(doc: Document) -> list[ItemData]:
     """The saved lines of an offer or order as form data."""
     return [
         ItemData(product_id=it.product_id or "", name=it.name, code=it.code or "", unit=it.unit,
