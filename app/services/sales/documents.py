@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar, Union
+from typing import Any, Protocol, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
@@ -23,14 +23,13 @@ from app.services import DomainError, inputs, trash
 from app.services import validators as v
 from app.services.contacts.contacts import pickable_contact
 from app.services.sales import pricing, sales_pdf
+from app.services.sales.sales_pdf import Document
 from app.services.work import binders
 from app.services.work.attachments import get_attachment, owner_attachments, read_attachment, store_attachment
 from app.services.work.binders import BinderItem
 
 MAX_ITEMS = 500
 
-#: an offer or an order
-Document = Union[Offer, Order]
 D = TypeVar("D", Offer, Order)
 
 

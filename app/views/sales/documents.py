@@ -7,7 +7,7 @@ statuses, templates and texts) and adding the pages that are its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -37,11 +37,11 @@ class DocumentKind:
     status_labels: Mapping[str, Any]
     transitions: Mapping[str, tuple[str, ...]]
     editable: tuple[str, ...]
-    get: Callable[[int, int], Any]                            # (company_id, id) -> document or None
-    listing: Callable[[int, str, str], list[Any]]            # (company_id, q, status)
-    create: Callable[[int, int | None, Any], Any]            # (company_id, user_id, data)
-    update: Callable[[int, int | None, int, Any], Any]       # (company_id, user_id, id, data)
-    set_status: Callable[[int, int, str], Any]               # (company_id, id, status)
+    get: Callable[[int, int], Document | None]                # (company_id, id)
+    listing: Callable[[int, str, str], Sequence[Document]]    # (company_id, q, status)
+    create: Callable[[int, int | None, Any], Document]        # (company_id, user_id, data)
+    update: Callable[[int, int | None, int, Any], Document]   # (company_id, user_id, id, data)
+    set_status: Callable[[int, int, str], Document]           # (company_id, id, status)
     delete: Callable[[int, int | None, int], str]            # (company_id, user_id, id)
     texts: Mapping[str, Any]                                 # added, saved, locked, deleted
 
@@ -109,6 +109,11 @@ class SalesDocumentView(CrmView):
 
     # --- shared pieces -------------------------------------------------------------------------
 
+    def _found(self, company_id: int, doc_id: int) -> Document:
+        """One live document of the company, or 404 (missing, deleted or another company's)."""
+        # mypy solves found()'s type variable to the models' common base, not to the union
+        return found(self.kind.get(company_id, doc_id))  # type: ignore[return-value]
+
     def _text(self, key: str, doc: Document) -> str:
         return str(self.kind.texts[key]) % {"number": doc.number, "v": doc.version}
 
@@ -119,7 +124,7 @@ class SalesDocumentView(CrmView):
         return self.render_template(f"{self.kind.folder}/form.html", form=form, items=items, doc=doc,
                                     vat_choices=vat_choices(), rates=pricing.RATE_PERCENT)
 
-    def _submit(self, form: FlaskForm, save: Callable[[], Any]) -> tuple[Outcome[Any], list[dict[str, str]] | None]:
+    def _submit(self, form: FlaskForm, save: Callable[[], Document]) -> tuple[Outcome[Document], list[dict[str, str]] | None]:
         """A valid POST of the builder: what the save came to, and the posted lines to show again."""
         if not form.validate_on_submit():
             return Outcome(False), None
@@ -158,7 +163,7 @@ class SalesDocumentView(CrmView):
     def edit(self, doc_id: int) -> ResponseReturnValue:
         """"Edycja": "Zapisz" prints a new PDF; earlier ones stay in the attachments."""
         company_id = current_company_id()
-        doc = found(self.kind.get(company_id, doc_id))
+        doc = self._found(company_id, doc_id)
         if doc.status not in self.kind.editable:
             flash(str(self.kind.texts["locked"]), "danger")
             return self._to_show(doc)
@@ -175,7 +180,7 @@ class SalesDocumentView(CrmView):
     @has_access
     def show(self, doc_id: int) -> ResponseReturnValue:
         """A document: client, lines, totals per VAT rate, PDF, status buttons."""
-        doc = found(self.kind.get(current_company_id(), doc_id))
+        doc = self._found(current_company_id(), doc_id)
         return self.render_template(
             f"{self.kind.folder}/show.html", doc=doc, totals=sales_pdf.document_totals(doc),
             words=pricing.amount_in_words(doc.total_gross, doc.currency),
@@ -189,7 +194,7 @@ class SalesDocumentView(CrmView):
     def status(self, doc_id: int) -> ResponseReturnValue:
         """Move a document to another status (POST with CSRF)."""
         company_id = current_company_id()
-        doc = found(self.kind.get(company_id, doc_id))
+        doc = self._found(company_id, doc_id)
         if ConfirmForm().validate_on_submit():
             done = post_action(lambda: self.kind.set_status(company_id, doc.id, request.form.get("status", "")))
             if done.ok:
@@ -201,7 +206,7 @@ class SalesDocumentView(CrmView):
     def delete(self, doc_id: int) -> ResponseReturnValue:
         """Move a document and its PDFs to the trash (POST with CSRF)."""
         company_id = current_company_id()
-        doc = found(self.kind.get(company_id, doc_id))
+        doc = self._found(company_id, doc_id)
         if not ConfirmForm().validate_on_submit():
             return self._to_show(doc)
         if post_action(lambda: self.kind.delete(company_id, g.user.id, doc.id), self._text("deleted", doc)).ok:

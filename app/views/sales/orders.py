@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from flask import flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from app.models.sales import ORDER_STATUSES
 from app.services.sales import offers as offers_svc
 from app.services.sales import orders as svc
+from app.services.sales.documents import Document
 from app.services.work import binders as binders_svc
 from app.views.base import current_company_id, found, post_action
 from app.views.forms import ConfirmForm
@@ -43,7 +44,7 @@ class OrdersView(SalesDocumentView):
         },
     )
 
-    def _form(self, company_id: int, doc: Any = None) -> FlaskForm:
+    def _form(self, company_id: int, doc: Document | None = None) -> FlaskForm:
         return OrderForm(obj=doc, binders=binders_svc.binder_choices(company_id))
 
     def _data(self, form: FlaskForm) -> svc.OrderData:

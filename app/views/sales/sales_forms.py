@@ -7,11 +7,13 @@ lines of the builder come as parallel lists (item_name, item_quantity, ...) read
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 from wtforms.validators import Optional as Opt
@@ -109,7 +111,7 @@ def parse_date(raw: Any, field: str) -> dt.date | None:
     raise DomainError(_l("Enter a date as DD.MM.YYYY."), field)
 
 
-def read_items(form_data: Any) -> list[ItemData]:
+def read_items(form_data: MultiDict[str, str]) -> list[ItemData]:
     """The builder's lines from the posted parallel lists."""
     columns = {f: form_data.getlist(f"item_{f}") for f in ITEM_FIELDS}
     count = max((len(v) for v in columns.values()), default=0)
@@ -125,7 +127,7 @@ def items_for_form(items: list[ItemData]) -> list[dict[str, str]]:
     return [{f: ("" if getattr(it, f) is None else str(getattr(it, f))) for f in ITEM_FIELDS} for it in items]
 
 
-def _plain(value: Any) -> str:
+def _plain(value: Decimal) -> str:
     """A number as a Polish user types it: "1,5", "4500,00" (the builder and the server read both)."""
     return format_quantity(value)
 
