@@ -58,7 +58,7 @@ def sign_in(user: CrmUser, method: Optional[str] = None) -> None:
     signin.record_login(user, method)
     token, session_id = sessions.start(user, client())
     g.crm_session_id = session_id
-    user.session_token = token
+    user.session_token = token  # type: ignore[assignment]  # declared None on the model: not stored
     login_user(user, remember=False)
 
 
@@ -68,7 +68,7 @@ def load_user(token: str) -> Optional[CrmUser]:
     if loaded is None:
         return None
     g.crm_session_id = loaded.id
-    loaded.user.session_token = token
+    loaded.user.session_token = token  # type: ignore[assignment]  # declared None on the model: not stored
     return loaded.user
 
 

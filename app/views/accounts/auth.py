@@ -15,14 +15,8 @@ from app.services.accounts import employees as employees_svc
 from app.services.accounts import nip_claims, signups
 from app.views.accounts.links import admin_claim_link, claim_confirm_link, signup_confirm_link
 from app.views.accounts.signup_forms import NipClaimForm, ResendForm
-from app.views.base import CrmView, form_action, show_domain_error
+from app.views.base import CrmView, form_action, post_action, show_domain_error
 from app.views.forms import SetPasswordForm, SignupForm
-
-
-def _refused(err: DomainError, to: str) -> ResponseReturnValue:
-    """A link that does not work: say why and go on to ``to``."""
-    flash(str(err), "danger")
-    return redirect(to)
 
 
 class SignupView(CrmView):
@@ -50,9 +44,9 @@ class SignupView(CrmView):
                 email=form.email.data,
                 password=form.password.data,
             )
-            try:
+            try:  # not form_action: a taken NIP also makes the page offer a claim of that NIP
                 owner = signups.sign_up(data, signup_confirm_link)
-            except tenancy.NipTaken as err:  # the page then offers to claim the NIP
+            except tenancy.NipTaken as err:
                 show_domain_error(form, err)
                 claim_nip = err.nip
             except DomainError as err:
@@ -79,10 +73,10 @@ class SignupView(CrmView):
     @expose("/confirm/<token>")
     def confirm(self, token: str) -> ResponseReturnValue:
         """The e-mailed link: confirm the account, start the trial and sign the owner in."""
-        try:
-            owner = signups.confirm(token)
-        except DomainError as err:
-            return _refused(err, appbuilder.get_url_for_login)
+        done = post_action(lambda: signups.confirm(token))  # a link that does not work says why
+        owner = done.value
+        if owner is None:
+            return redirect(appbuilder.get_url_for_login)
         session.pop(web_session.SIGNUP_EMAIL_KEY, None)
         web_session.sign_in(owner)
         company = owner.company
@@ -124,10 +118,8 @@ class SignupView(CrmView):
     @expose("/claim/confirm/<token>")
     def claim_confirm(self, token: str) -> ResponseReturnValue:
         """The e-mailed link of a claim: the claim goes to the platform admin."""
-        try:
-            nip_claims.confirm(token, admin_claim_link)
-        except DomainError as err:
-            return _refused(err, url_for(".claim"))
+        if not post_action(lambda: nip_claims.confirm(token, admin_claim_link)).ok:
+            return redirect(url_for(".claim"))
         return self.render_template(
             "crm/signup_message.html", title=gettext("Claim received"),
             text=gettext("Your e-mail address is confirmed. The administrator will check your claim and answer "
@@ -143,10 +135,9 @@ class InvitationView(CrmView):
     @expose("/<token>", methods=["GET", "POST"])
     def accept(self, token: str) -> ResponseReturnValue:
         """Show the set-password form for a valid invitation."""
-        try:
-            user = employees_svc.user_from_invitation(token)
-        except DomainError as err:
-            return _refused(err, appbuilder.get_url_for_login)
+        user = post_action(lambda: employees_svc.user_from_invitation(token)).value
+        if user is None:  # the reason (expired, used, forged) was flashed
+            return redirect(appbuilder.get_url_for_login)
         form = SetPasswordForm()
         if form.validate_on_submit():
             done = form_action(

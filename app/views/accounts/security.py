@@ -325,10 +325,8 @@ class PasswordResetView(CrmView):
     @expose("/<token>", methods=["GET", "POST"])
     def reset(self, token: str) -> ResponseReturnValue:
         """Set a new password through the link."""
-        try:
-            user = password_reset.user_from_reset(token)
-        except DomainError as err:  # a link that does not work: say why, offer a new one
-            flash(str(err), "danger")
+        user = post_action(lambda: password_reset.user_from_reset(token)).value
+        if user is None:  # the reason (expired, used, forged) was flashed: offer a new link
             return redirect(url_for(".index"))
         form = ResetPasswordForm()
         if form.validate_on_submit():
