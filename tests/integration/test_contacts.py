@@ -6,6 +6,7 @@ from app.extensions import db
 from app.models.contacts import Contact
 from app.security.tenancy import tenant_scope
 from app.services.contacts import contacts as svc
+from app.services.contacts import search as search_svc
 from tests.helpers import find, link, make_nip, make_regon9, texts
 from tests.integration.contacts_data import (
     CONSENT,
@@ -228,9 +229,9 @@ def test_count_is_capped(app, make_company):
     b = make_base(app, cid)
     bulk_contacts(app, cid, b, 30)
     with app.app_context(), tenant_scope(cid):
-        assert svc.count_contacts(cid, b, cap=100) == (30, False)
-        assert svc.count_contacts(cid, b, cap=10) == (10, True)
-        page = svc.list_contacts(cid, base_id=b, limit=10)
+        assert search_svc.count_contacts(cid, b, cap=100) == (30, False)
+        assert search_svc.count_contacts(cid, b, cap=10) == (10, True)
+        page = search_svc.list_contacts(cid, base_id=b, limit=10)
         assert len(page.items) == 10 and page.has_next and not page.has_prev
         db.session.remove()
 
