@@ -54,7 +54,8 @@ def list_bases(company_id: int) -> list[tuple[ClientBase, int, bool]]:
 
 
 def _clean_name(name: str, exclude_id: int | None = None) -> str:
-    clean = v.clean_text(name, "name", _l("Name"), NAME_MAX, required=True)
+    """The trimmed name, refused when empty, too long or taken by another live base."""
+    clean = v.clean_text(name, "name", _l("Name"), NAME_MAX, required=True) or ""
     stmt = select(ClientBase.id).where(ClientBase.name == clean)
     if exclude_id is not None:
         stmt = stmt.where(ClientBase.id != exclude_id)

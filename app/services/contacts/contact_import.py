@@ -323,9 +323,10 @@ def clean_row(values: dict[str, str], default_kind: str, mailing: bool) -> dict[
         raw_kind = (values.get("kind") or "").strip()
         kind = default_kind
         if raw_kind:
-            kind = _KIND_VALUES.get(normalize(raw_kind))
-            if kind is None:
+            known = _KIND_VALUES.get(normalize(raw_kind))
+            if known is None:
                 raise RowRefused(_l("Unknown contact type \"%(value)s\" (use Firma or Osoba).", value=raw_kind))
+            kind = known
         out: dict[str, Any] = {"kind": kind}
         for key, limit in contacts_svc.TEXT_LIMITS.items():
             out[key] = v.clean_text(values.get(key), key, FIELDS[key], limit)

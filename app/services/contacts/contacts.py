@@ -169,7 +169,7 @@ def _clean_contact(company_id: int, base: ClientBase, data: ContactData, contact
         out["name"] = v.clean_text(data.name, "name", _l("Company name"), TEXT_LIMITS["name"], required=True)
         out["first_name"] = out["last_name"] = out["position"] = out["pesel"] = None
         out["employer_id"] = None
-        out["nip"] = v.clean_nip(data.nip) if (data.nip or "").strip() else None
+        out["nip"] = v.clean_nip(data.nip) if data.nip and data.nip.strip() else None
         out["regon"] = v.clean_regon(data.regon)
         out["krs"] = clean_krs(data.krs)
         out["website"] = clean_website(data.website)

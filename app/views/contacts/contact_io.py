@@ -239,7 +239,9 @@ class DuplicatesView(CrmView):
     def index(self) -> ResponseReturnValue:
         """Groups of contacts with the same NIP, the same e-mail or a similar name."""
         company_id = current_company_id()
-        kind = request.args.get("kind") if request.args.get("kind") in ("contacts", "mailing") else "contacts"
+        kind = request.args.get("kind") or "contacts"
+        if kind not in ("contacts", "mailing"):
+            kind = "contacts"
         base_id = _int_arg("base_id", "base")
         if base_id is not None:
             kind = found(bases_svc.get_base(company_id, base_id)).kind

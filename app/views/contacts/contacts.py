@@ -35,7 +35,9 @@ def _list_context(base_id: int | None) -> dict[str, Any]:
     q = (request.args.get("q") or "").strip()[:100]
     tag_id = id_arg("tag")
     tag = tags_svc.get_tag(company_id, tag_id) if tag_id is not None else None
-    sort = request.args.get("sort") if request.args.get("sort") in search_svc.SORTS else "name"
+    sort = request.args.get("sort") or "name"
+    if sort not in search_svc.SORTS:
+        sort = "name"
     page = search_svc.list_contacts(
         company_id, base_id=base_id, q=search_svc.parse_query(q),
         tag_id=tag.id if tag else (-1 if tag_id else None),
