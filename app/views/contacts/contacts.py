@@ -223,7 +223,7 @@ class ContactsView(CrmView):
                 gettext("Changes saved."),
             )
             if done.ok:
-                return redirect(url_for(".show", contact_id=contact.id))
+                return redirect(url_for(".show", contact_id=contact_id))
         return self.render_template("crm/contact_form.html", form=form, base=base, kind=contact.kind, contact=contact)
 
     @expose("/<int:contact_id>/delete", methods=["POST"])
