@@ -26,7 +26,7 @@ from app.services.work import binders as binders_svc
 from app.views.base import CrmView, current_company_id, found, id_arg, post_action, show_domain_error
 from app.views.forms import ConfirmForm
 from app.views.invoicing.forms import CorrectionForm, InvoiceForm, PaymentForm, lines_for_form, read_lines
-from app.views.sales.offers import pdf_response
+from app.views.sales.documents import pdf_response
 from app.views.sales.sales_forms import parse_date
 
 WRITE = "InvoiceIssue"
