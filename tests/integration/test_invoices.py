@@ -269,3 +269,17 @@ def test_series_settings_pattern_validated_and_used(app, owner_client, seed):
     assert _inv(app, seed, invoice_id).number == f"S/{dt.date.today():%Y}/1"
     with app.app_context(), tenant_scope(seed["company_id"]):
         assert [s.name for s in db.session.query(InvoiceSeries).all()] == ["Sklep"]
+
+
+def test_offer_and_order_pages_offer_issue_an_invoice(app, owner_client, seed):
+    from tests.integration.sales_fixtures import offer_form
+
+    resp = owner_client.post("/offers/add", data=offer_form(seed))
+    offer_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    assert 'id="make-invoice"' not in owner_client.get(f"/offers/{offer_id}").get_data(as_text=True)
+    owner_client.post(f"/offers/{offer_id}/status", data={"status": "accepted"})
+    page = owner_client.get(f"/offers/{offer_id}").get_data(as_text=True)
+    assert 'id="make-invoice"' in page and "Wystaw fakturę" in page
+    resp = owner_client.post(f"/orders/from-offer/{offer_id}")
+    order_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    assert f"/invoices/from-order/{order_id}" in owner_client.get(f"/orders/{order_id}").get_data(as_text=True)
