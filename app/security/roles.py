@@ -42,10 +42,10 @@ TENANT_COMMON = frozenset(
         "Products",
     }
 )
-#: views of the Owner and Managers: company-wide work settings (task categories)
-MANAGEMENT = frozenset({"TaskCategories"})
+#: views of the Owner and Managers: company-wide work settings, sending to KSeF, purchase invoices
+MANAGEMENT = frozenset({"TaskCategories", "KsefSending", "PurchaseInvoices"})
 #: views only the owner may use: company data and the people of the company
-OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings", "Trash"})
+OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings", "Trash", "KsefSettings"})
 #: the platform admin's own panel; no tenant business view
 PLATFORM = frozenset({"AdminCompanies", "AdminRestore", "AdminBackups", "AdminNipClaims", "Profile", "AccountSecurity"})
 

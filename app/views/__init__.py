@@ -35,6 +35,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.contacts.contacts import ClientBasesView, ContactsView
     from app.views.contacts.tags import TagsView
     from app.views.dashboard import LicenceView
+    from app.views.invoicing.ksef import KsefSettingsView, KsefView, ksef_panel
+    from app.views.invoicing.purchases import PurchaseInvoicesView
     from app.views.media import MediaView
     from app.views.platform.admin import AdminCompaniesView, AdminNipClaimsView
     from app.views.platform.backups import AdminBackupsView
@@ -59,6 +61,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     menu(OrdersView, "Orders", _l("Orders"))
     for cls_name, route, name, section, title, lead in PENDING_SECTIONS:
         menu(section_view(cls_name, route, section, title, lead), name, title)
+    menu(PurchaseInvoicesView, "PurchaseInvoices", _l("Purchase invoices"))
     menu(AdminCompaniesView, "AdminCompanies", _l("Company accounts"))
     menu(AdminNipClaimsView, "AdminNipClaims", _l("NIP claims"))
     menu(AdminRestoreView, "AdminRestore", _l("Restoring deleted data"))
@@ -87,6 +90,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(ContactImportView)
     appbuilder.add_view_no_menu(ContactExportView)
     appbuilder.add_view_no_menu(DuplicatesView)
+    appbuilder.add_view_no_menu(KsefView)  # send, UPO, "Kolejka KSeF" (purple Invoices section)
+    appbuilder.app.add_template_global(ksef_panel, "ksef_panel")
 
     # Settings panel tabs (the gear icon), one declaration each.
     add_settings_tab(CompanySettingsView, _l("Company data"), "fa-building", 10)
@@ -94,6 +99,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     add_settings_tab(EmployeesView, _l("Employees"), "fa-user-tie", 30, permission="can_list")
     add_settings_tab(SecuritySettingsView, _l("Security"), "fa-shield-halved", 35, permission="can_list")
     add_settings_tab(TaskCategoriesView, _l("Task categories"), "fa-list-check", 50, permission="can_list")
+    add_settings_tab(KsefSettingsView, _l("KSeF"), "fa-cloud-arrow-up", 60)
     add_settings_tab(TrashView, _l("Trash"), "fa-trash-can", 80, permission="can_list")
     add_settings_tab(TagsView, _l("Tags"), "fa-tags", 90, permission="can_list")
 

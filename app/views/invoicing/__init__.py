@@ -1,0 +1,1 @@
+"""Invoicing views: invoices, KSeF sending and settings, purchase invoices."""
