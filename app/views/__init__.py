@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
@@ -91,7 +92,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(ContactExportView)
     appbuilder.add_view_no_menu(DuplicatesView)
     appbuilder.add_view_no_menu(KsefView)  # send, UPO, "Kolejka KSeF" (purple Invoices section)
-    appbuilder.app.add_template_global(ksef_panel, "ksef_panel")
+    current_app.add_template_global(ksef_panel, "ksef_panel")
 
     # Settings panel tabs (the gear icon), one declaration each.
     add_settings_tab(CompanySettingsView, _l("Company data"), "fa-building", 10)

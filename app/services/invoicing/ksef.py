@@ -43,7 +43,7 @@ KSEF_STATUS_LABELS = {
     "none": _l("Not sent"),
     "queued": _l("In the queue"),
     "sending": _l("Sending"),
-    "accepted": _l("Accepted"),
+    "accepted": _l("Accepted by KSeF"),
     "rejected": _l("Rejected"),
 }
 
