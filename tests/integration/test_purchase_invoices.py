@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.invoicing import PurchaseInvoice
 from app.security.tenancy import tenant_scope
-from app.services.contacts import contacts
+from app.services.contacts import bases, contacts
 from app.services.invoicing import ksef, purchases
 from app.services.platform.demo import DEMO_CONSENT
 from tests.fakes.ksef import FakeKsef, running_fake_ksef
@@ -71,10 +71,10 @@ def test_fetch_is_requested_then_done_by_the_scheduler(app: Any, make_company: A
     cid = info["company_id"]
     with scope(app, cid):
         # a mailing-base contact with the same NIP (created first) is never linked
-        mailing = contacts.create_base(cid, "Newsletter", "mailing")
+        mailing = bases.create_base(cid, "Newsletter", "mailing")
         contacts.create_contact(cid, mailing.id, contacts.ContactData(
             kind="company", name="Dostawca (mailing)", nip=SUPPLIER, email="biuro@dostawca.pl", **DEMO_CONSENT))
-        base = contacts.create_base(cid, "Dostawcy", "contacts")
+        base = bases.create_base(cid, "Dostawcy", "contacts")
         supplier = contacts.create_contact(cid, base.id, contacts.ContactData(kind="company", name="Dostawca S.A.",
                                                                                nip=SUPPLIER))
         supplier_id = supplier.id

@@ -32,7 +32,7 @@ from app.models.mixins import utcnow
 from app.security.tenancy import all_tenants, tenant_scope
 from app.services import DomainError, unit_of_work
 from app.services.accounts import employees
-from app.services.accounts import security as secrets
+from app.services.accounts import two_factor as secrets
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,11 @@ def save_settings(company_id: int, data: SettingsData) -> KsefSettings:
 
 
 def _token(settings: KsefSettings) -> str:
-    """The decrypted KSeF token (never logged)."""
-    return secrets.decrypt(settings.token_encrypted.decode("ascii"))
+    """The decrypted KSeF token (never logged); a token the key cannot read asks for a new one."""
+    try:
+        return secrets.decrypt(settings.token_encrypted.decode("ascii"))
+    except DomainError:
+        raise DomainError(_l('The saved KSeF token cannot be read: save the token again in the "KSeF" tab.')) from None
 
 
 def base_url(settings: KsefSettings) -> str:
