@@ -5,6 +5,11 @@ from __future__ import annotations
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
+from app.services.sales import offers as offers_svc
+from app.services.sales import orders as orders_svc
+from app.services.work import binders as binders_svc
+from app.services.work import reminders as reminders_svc
+from app.services.work import tasks as tasks_svc
 from app.views.menu import SECTIONS
 
 
@@ -88,6 +93,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(ContactExportView)
     appbuilder.add_view_no_menu(DuplicatesView)
 
+    register_plugins()
+
     # Settings panel tabs (the gear icon), one declaration each.
     add_settings_tab(CompanySettingsView, _l("Company data"), "fa-building", 10)
     add_settings_tab(AvatarView, _l("Avatar"), "fa-user-circle", 20)
@@ -96,6 +103,15 @@ def register_views(appbuilder: AppBuilder) -> None:
     add_settings_tab(TaskCategoriesView, _l("Task categories"), "fa-list-check", 50, permission="can_list")
     add_settings_tab(TrashView, _l("Trash"), "fa-trash-can", 80, permission="can_list")
     add_settings_tab(TagsView, _l("Tags"), "fa-tags", 90, permission="can_list")
+
+
+def register_plugins() -> None:
+    """What each domain adds to another's pages: documents shown in a binder, documents with reminders."""
+    binders_svc.register_rows("offers", offers_svc.binder_items)
+    binders_svc.register_rows("orders", orders_svc.binder_items)
+    binders_svc.register_rows("tasks", tasks_svc.binder_rows)
+    reminders_svc.register_target("task", tasks_svc.reminder_message)
+    reminders_svc.register_target("offer", offers_svc.reminder_message)
 
 
 def _limit_security_endpoints(

@@ -29,6 +29,7 @@ from app.models.sales import (
     OfferVersion,
     Product,
 )
+from app.models.users import CrmUser
 from app.services import DomainError, clock, inputs, transaction, trash
 from app.services import validators as v
 from app.services.sales import numbering, pricing, sales_pdf
@@ -309,13 +310,11 @@ def documents_of_binder(model: Any, company_id: int, binder_id: int) -> list[Any
     ).scalars())
 
 
-def binder_entries(docs: list[Any], labels: dict, url_base: str) -> list[Any]:
-    """A binder page's section for offers or orders: number, status and gross total of each."""
-    from app.services.work.binders import BinderItem
-
+def binder_entries(kind: str, docs: list[Any], labels: dict) -> list[binders.BinderRow]:
+    """A binder's rows for offers or orders: number, status and gross total of each."""
     return [
-        BinderItem(d.number, f"{url_base}/{d.id}",
-                   f"{labels[d.status]} · {pricing.format_money(d.total_gross)} {d.currency}", d.issue_date)
+        binders.BinderRow(kind, d.id, d.number,
+                          f"{labels[d.status]} · {pricing.format_money(d.total_gross)} {d.currency}", d.issue_date)
         for d in docs
     ]
 
@@ -325,9 +324,9 @@ def offers_of_binder(company_id: int, binder_id: int) -> list[Offer]:
     return documents_of_binder(Offer, company_id, binder_id)
 
 
-def binder_items(company_id: int, binder_id: int) -> list[Any]:
-    """The "Oferty" section of a binder page: number, status and gross total of each offer."""
-    return binder_entries(offers_of_binder(company_id, binder_id), STATUS_LABELS, "/offers")
+def binder_items(company_id: int, user: CrmUser, binder_id: int) -> list[binders.BinderRow]:
+    """The offers of a binder (everyone in the company sees them): number, status and gross total of each."""
+    return binder_entries("offers", offers_of_binder(company_id, binder_id), STATUS_LABELS)
 
 
 def stored_pdf(company_id: int, attachment_id: int | None) -> tuple[str, bytes] | None:

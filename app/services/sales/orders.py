@@ -16,6 +16,7 @@ from app.models.sales import (
     Order,
     OrderItem,
 )
+from app.models.users import CrmUser
 from app.services import DomainError, clock, transaction
 from app.services.sales import numbering
 from app.services.sales.offers import (
@@ -30,6 +31,7 @@ from app.services.sales.offers import (
     print_to_attachments,
     stored_pdf,
 )
+from app.services.work.binders import BinderRow
 
 STATUS_LABELS = {
     "new": _l("New"),
@@ -163,9 +165,9 @@ def orders_of_binder(company_id: int, binder_id: int) -> list[Order]:
     return documents_of_binder(Order, company_id, binder_id)
 
 
-def binder_items(company_id: int, binder_id: int) -> list[Any]:
-    """The "Zlecenia" section of a binder page: number, status and gross total of each order."""
-    return binder_entries(orders_of_binder(company_id, binder_id), STATUS_LABELS, "/orders")
+def binder_items(company_id: int, user: CrmUser, binder_id: int) -> list[BinderRow]:
+    """The orders of a binder (everyone in the company sees them): number, status and gross total of each."""
+    return binder_entries("orders", orders_of_binder(company_id, binder_id), STATUS_LABELS)
 
 
 def orders_of_offer(offer: Offer) -> list[Order]:
