@@ -70,7 +70,7 @@ def list_binders(company_id: int, q: str | None = None, contact_id: int | None =
     """Binders of the company with their file counts, by name; filtered by text or client."""
     files = (
         select(func.count(Attachment.id))
-        .where(Attachment.binder_id == Binder.id, Attachment.deleted_at.is_(None))
+        .where(Attachment.binder_id == Binder.id)
         .correlate(Binder)
         .scalar_subquery()
     )
