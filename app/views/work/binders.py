@@ -66,11 +66,11 @@ class BinderSection:
 SECTIONS: tuple[BinderSection, ...] = (
     BinderSection(
         "offers", _l("Offers"), "fa-file-signature", _l("No offers in this binder yet."),
-        "OffersView.show", "offer_id", "OffersView.add", _l("New offer"),
+        "OffersView.show", "doc_id", "OffersView.add", _l("New offer"),
     ),
     BinderSection(
         "orders", _l("Orders"), "fa-clipboard-list", _l("No orders in this binder yet."),
-        "OrdersView.show", "order_id", "OrdersView.add", _l("New order"),
+        "OrdersView.show", "doc_id", "OrdersView.add", _l("New order"),
     ),
     BinderSection("invoices", _l("Invoices"), "fa-file-invoice-dollar", _l("No invoices in this binder yet.")),
     BinderSection(
