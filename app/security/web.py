@@ -99,7 +99,7 @@ def install_web_security(app: Flask) -> None:
     @app.before_request
     def _mandatory_two_factor() -> Any:
         """A company that requires 2FA lets its people in only after they turn it on."""
-        from app.services.accounts.security import needs_2fa_setup
+        from app.services.accounts.security_policy import needs_2fa_setup
 
         if request.endpoint in TWO_FACTOR_SETUP_ENDPOINTS or request.path.startswith(("/static", "/api/")):
             return None

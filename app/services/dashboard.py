@@ -6,7 +6,7 @@ from typing import Any
 
 from app.models.users import CrmUser
 from app.services.accounts import employees
-from app.services.contacts import contacts
+from app.services.contacts import search as contact_search
 from app.services.sales import offers
 from app.services.work import tasks
 
@@ -14,7 +14,7 @@ from app.services.work import tasks
 def summary(user: CrmUser) -> dict[str, Any]:
     """What the dashboard shows the signed-in user: licence, people, contacts, tasks, offers."""
     company = user.company
-    contact_count, capped = contacts.count_contacts(company.id)
+    contact_count, capped = contact_search.count_contacts(company.id)
     upcoming = tasks.list_tasks(company.id, user, tasks.TaskFilter(mine=True, status="open"), limit=5)
     return {
         "company": company,

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models.company import Company
 from app.services import DomainError
 from app.services.accounts import nip_claims
+from app.views.accounts.links import invitation_link
 from app.views.accounts.signup_forms import ClaimApproveForm, ClaimRejectForm
 from app.views.base import CrmView, cell_formatters, show_domain_error
 
@@ -110,7 +111,7 @@ class AdminNipClaimsView(CrmView):
             return self._show(claim_id, form, ClaimRejectForm(formdata=None))
         proof = nip_claims.OwnershipProof(nip_claims.PROOF_ADMIN_CHECK, form.note.data or "")
         try:
-            company = nip_claims.approve(g.user, claim_id, proof)
+            company = nip_claims.approve(g.user, claim_id, proof, invitation_link)
         except DomainError as err:
             db.session.rollback()
             show_domain_error(form, err)
