@@ -11,18 +11,18 @@ from app.services.sales import offers
 from app.services.work import tasks
 
 
-def summary(user: CrmUser) -> dict[str, Any]:
-    """What the dashboard shows the signed-in user: licence, people, contacts, tasks, offers."""
+def summary(company_id: int, user: CrmUser) -> dict[str, Any]:
+    """What the dashboard shows the signed-in user of ``company_id``: licence, people, contacts, tasks, offers."""
     company = user.company
-    contact_count, capped = contacts.count_contacts(company.id)
+    contact_count, capped = contacts.count_contacts(company_id)
     upcoming = tasks.list_tasks(user, tasks.TaskFilter(mine=True, status="open"), limit=5)
     return {
         "company": company,
         "days_left": company.licence_days_left(),
-        "employees": len(employees.active_people(company.id)),
+        "employees": len(employees.active_people(company_id)),
         "contacts": contact_count,
         "contacts_capped": capped,
         "overdue": tasks.overdue_count(user),
         "upcoming": upcoming,
-        "offers": offers.open_offer_counts(company.id),
+        "offers": offers.open_offer_counts(company_id),
     }
