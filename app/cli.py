@@ -10,9 +10,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app import scheduler
 from app.extensions import appbuilder, db
 from app.models.users import CrmUser
-from app.scheduler import SchedulerLock, build_scheduler
 from app.security import roles
 from app.security.sync import sync_roles
 from app.services import unit_of_work
@@ -71,13 +71,13 @@ def demo_command() -> None:
 def scheduler_command() -> None:
     """Run the one scheduler of the installation (reminders, purge, licences, ...) until stopped."""
     app = current_app._get_current_object()
-    lock = SchedulerLock(app)
+    lock = scheduler.SchedulerLock(app)
     if not lock.acquire():
         raise click.ClickException("Another scheduler is already running for this installation.")
-    scheduler = build_scheduler(app, blocking=True)
-    click.echo("Klientela scheduler started: " + ", ".join(job.id for job in scheduler.get_jobs()))
+    runner = scheduler.build_scheduler(app, blocking=True)
+    click.echo("Klientela scheduler started: " + ", ".join(job.id for job in runner.get_jobs()))
     try:
-        scheduler.start()
+        runner.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:

@@ -1,4 +1,8 @@
-"""Demo company for `make run`: an owner, an employee and a little sample data."""
+"""Demo company for `make run`: an owner, an employee and a little sample data.
+
+Not one unit of work: each step is a service with its own unit, and the sample data is written in
+the demo company's scope (``tenant_scope``), step by step, so a second run adds what is missing.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.company import Company
+from app.models.contacts import ClientBase
+from app.models.sales import Product
 from app.security import roles
+from app.security.tenancy import tenant_scope
 from app.services.accounts import companies as tenancy
 from app.services.accounts import employees
+from app.services.contacts import contacts, tags
+from app.services.sales import products
 
 DEMO_NIP = "5260250274"
 DEMO_OWNER = "wlasciciel@demo.klientela.pl"
@@ -19,7 +28,7 @@ DEMO_ADMIN = "admin@demo.klientela.pl"
 DEMO_PASSWORD = "Zielony-Słoń-Tańczy-42!"
 
 
-def create_demo() -> Optional[dict]:
+def create_demo() -> Optional[dict[str, str]]:
     """Create the demo company once; return the credentials, or None when it exists."""
     existing = db.session.execute(select(Company.id).where(Company.nip == DEMO_NIP)).scalar()
     if existing is not None:
@@ -65,12 +74,8 @@ DEMO_CONSENT = {
 
 def add_demo_contacts(company_id: int) -> None:
     """Sample client bases, contacts and tags of the demo company; skipped when already there."""
-    from app.models.contacts import ClientBase
-    from app.security.tenancy import tenant_scope
-    from app.services.contacts import contacts, tags
-
     with tenant_scope(company_id):
-        if db.session.execute(select(ClientBase.id).where(ClientBase.company_id == company_id)).first():
+        if db.session.execute(select(ClientBase.id)).first():
             return
         vip = tags.create_tag(company_id, "VIP", "#d9342b")
         hurt = tags.create_tag(company_id, "Hurtownia", "#1f6fd1")
@@ -109,12 +114,8 @@ def add_demo_contacts(company_id: int) -> None:
 
 def add_demo_products(company_id: int) -> None:
     """A small price list ("Cennik") for the demo company; skipped when it has one."""
-    from app.models.sales import Product
-    from app.security.tenancy import tenant_scope
-    from app.services.sales import products
-
     with tenant_scope(company_id):
-        if db.session.execute(select(Product.id).where(Product.company_id == company_id)).first():
+        if db.session.execute(select(Product.id)).first():
             return
         for data in products.demo_products():
             products.create_product(company_id, data)
