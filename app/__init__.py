@@ -68,7 +68,7 @@ def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _wtforms_messages_from_our_catalog() -> None:
         """WTForms/Flask-WTF validation messages come from our complete Polish catalog."""
-        request.wtforms_translations = get_translations()
+        request.wtforms_translations = get_translations()  # type: ignore[attr-defined]
 
     @app.before_request
     def _tenant_context() -> ResponseReturnValue | None:

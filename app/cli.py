@@ -70,7 +70,7 @@ def demo_command() -> None:
 @crm.command("scheduler")
 def scheduler_command() -> None:
     """Run the one scheduler of the installation (reminders, purge, licences, ...) until stopped."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     lock = scheduler.SchedulerLock(app)
     if not lock.acquire():
         raise click.ClickException("Another scheduler is already running for this installation.")

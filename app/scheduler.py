@@ -101,6 +101,7 @@ def purge_trash() -> int:
     """
 
     def job() -> int:
+        """Files first, then drafts, then the rows."""
         attachments.purge_files(trash.RETENTION_DAYS)
         contact_import.purge_drafts()
         return trash.purge()
@@ -143,6 +144,7 @@ def restore_drill() -> bool:
     """Monthly: restore the newest backup into a scratch database and compare row counts; report to the admin."""
 
     def job() -> bool:
+        """True when the drill passed."""
         record = backups.run_restore_drill()
         return bool(record and record.drill_ok)
 
@@ -158,6 +160,7 @@ def expire_signups() -> int:
     """Remove sign-ups and NIP claims whose e-mail link was not clicked in time (frees NIP and e-mail)."""
 
     def job() -> int:
+        """Claims first, then sign-ups; the count of sign-ups removed."""
         nip_claims.purge_unconfirmed()
         return signups.purge_unconfirmed()
 

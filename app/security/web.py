@@ -11,6 +11,7 @@ import secrets
 from typing import Any, Callable, Optional
 
 from flask import Flask, Response, flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -97,7 +98,7 @@ def install_two_factor_gate(app: Flask, needs_setup: Callable[[CrmUser], bool]) 
     """Send a signed-in person whose company requires 2FA (``needs_setup``) to turn it on first."""
 
     @app.before_request
-    def _mandatory_two_factor() -> Optional[Response]:
+    def _mandatory_two_factor() -> Optional[ResponseReturnValue]:
         """A company that requires 2FA lets its people in only after they turn it on."""
         if request.endpoint in TWO_FACTOR_SETUP_ENDPOINTS or request.path.startswith(("/static", "/api/")):
             return None

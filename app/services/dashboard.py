@@ -14,6 +14,8 @@ from app.services.work import tasks
 def summary(company_id: int, user: CrmUser) -> dict[str, Any]:
     """What the dashboard shows the signed-in user of ``company_id``: licence, people, contacts, tasks, offers."""
     company = user.company
+    if company is None:  # the view passes the signed-in user's company; a user without one has no dashboard
+        raise LookupError("the user belongs to no company")
     contact_count, capped = contacts.count_contacts(company_id)
     upcoming = tasks.list_tasks(user, tasks.TaskFilter(mine=True, status="open"), limit=5)
     return {

@@ -7,6 +7,7 @@ opts out (``include_deleted`` + ``all_tenants``) and names the company explicitl
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import uuid
@@ -82,7 +83,8 @@ def soft_delete(objs: list[Any] | Any, user_id: Optional[int] = None) -> str:
     return deletion_id
 
 
-def _soft_delete_classes() -> list[type]:
+def _soft_delete_classes() -> list[Any]:
+    """Every mapped class with soft delete (ORM classes, typed ``Any``: their columns are dynamic)."""
     return [m.class_ for m in Model.registry.mappers if issubclass(m.class_, SoftDeleteMixin)]
 
 
@@ -111,7 +113,7 @@ class Conflict:
     field: str
     value: str
     live_name: str
-    live_ids: list[int] = field(default_factory=list)
+    live_ids: list[int] = dataclasses.field(default_factory=list)  # ``field`` is a column of this class
 
 
 @dataclass

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import gzip
 import hashlib
 import io
@@ -116,7 +117,7 @@ def destinations() -> list[Destination]:
     if copy_dir:
         # never created here: a missing folder means the other disk is not mounted
         if Path(copy_dir).is_dir():
-            storage = LocalStorage(copy_dir)
+            storage: Storage = LocalStorage(copy_dir)
             found.append(Destination("dir", storage, storage.label))
         else:
             found.append(Destination("dir", None, str(copy_dir), f"folder {copy_dir} does not exist (not mounted?)"))
@@ -225,6 +226,7 @@ class _HashingReader:
         self.size = 0
 
     def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes (all when -1)."""
         data = self.fh.read(size)
         self.digest.update(data)
         self.size += len(data)
@@ -287,9 +289,11 @@ class _BytesReader:
         self._io = io.BytesIO(data)
 
     def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes (all when -1)."""
         return self._io.read(size)
 
     def close(self) -> None:
+        """Release the buffer."""
         self._io.close()
 
 
@@ -327,8 +331,11 @@ def verify_archive(archive: Path) -> dict[str, Any]:
                     raise BackupError(_l("The backup %(name)s is damaged: it holds an unexpected entry %(entry)s. "
                                          "Nothing was changed.", name=name, entry=member.name))
                 fh = tar.extractfile(member)
+                if fh is None:
+                    raise BackupError(_l("The backup %(name)s is damaged: it holds an unexpected entry %(entry)s. "
+                                         "Nothing was changed.", name=name, entry=member.name))
                 digest, size, chunks = hashlib.sha256(), 0, []
-                for chunk in iter(lambda f=fh: f.read(1024 * 1024), b""):
+                for chunk in iter(functools.partial(fh.read, 1024 * 1024), b""):
                     digest.update(chunk)
                     size += len(chunk)
                     if member.name == MANIFEST:
@@ -668,7 +675,7 @@ def _notify_admin(subject: str, body: str) -> None:
 
 def _destination_line(entry: dict[str, Any]) -> str:
     state = gettext("OK") if entry.get("ok") else gettext("FAILED: %(error)s", error=entry.get("error") or "")
-    return f"- {KIND_LABELS.get(entry.get('kind'), entry.get('kind'))} {entry.get('target')}: {state}"
+    return f"- {KIND_LABELS.get(str(entry.get('kind')), entry.get('kind'))} {entry.get('target')}: {state}"
 
 
 def _alert_failure(record: Backup) -> None:

@@ -6,7 +6,7 @@ the demo company's scope (``tenant_scope``), step by step, so a second run adds 
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import select
 
@@ -45,6 +45,8 @@ def create_demo() -> Optional[dict[str, str]]:
         )
     )
     company = owner.company
+    if company is None:  # register_company always creates the company with its owner
+        raise RuntimeError("the demo owner has no company")
     tenancy.update_company(
         company,
         tenancy.CompanyData(
@@ -65,7 +67,7 @@ def create_demo() -> Optional[dict[str, str]]:
     return {"owner": DEMO_OWNER, "employee": DEMO_EMPLOYEE, "password": DEMO_PASSWORD}
 
 
-DEMO_CONSENT = {
+DEMO_CONSENT: dict[str, Any] = {
     "consent_given_at": "2026-01-15",
     "consent_source": "Formularz zapisu na newsletter na stronie www",
     "consent_text": "Wyrażam zgodę na otrzymywanie informacji handlowych drogą elektroniczną od Demo Sp. z o.o.",
@@ -88,20 +90,20 @@ def add_demo_contacts(company_id: int) -> None:
             ("Ślusarz Nowak", "8319167510", "731916753", "ul. Portowa 3", "80-001", "Gdańsk",
              "slusarz@nowak.pl", "601234567", None),
         ]
-        ids = []
+        ids: list[int] = []
         for name, nip, regon, street, postal, city, email, phone, www in firms:
             c = contacts.create_contact(company_id, base.id, contacts.ContactData(
                 kind="company", name=name, nip=nip, regon=regon, street=street, postal_code=postal, city=city,
                 email=email, phone=phone, website=www))
             ids.append(c.id)
-        for first, last, position, employer, email, phone in [
+        for first, last, position, employer, person_email, person_phone in [
             ("Jan", "Kowalski", "Prezes zarządu", ids[0], "jan.kowalski@zolw.pl", "601100200"),
             ("Małgorzata", "Wiśniewska", "Główna księgowa", ids[0], "m.wisniewska@zolw.pl", None),
             ("Tomasz", "Dąbrowski", "Właściciel", ids[1], "tomasz@stolarnia-dab.pl", "602300400"),
         ]:
             contacts.create_contact(company_id, base.id, contacts.ContactData(
                 kind="person", first_name=first, last_name=last, position=position, employer_id=employer,
-                email=email, phone=phone))
+                email=person_email, phone=person_phone))
         tags.tag_contacts(company_id, [ids[0], ids[1]], vip.id)
         tags.tag_contacts(company_id, [ids[0]], hurt.id)
         mailing = contacts.create_base(company_id, "Newsletter", "mailing")

@@ -89,7 +89,8 @@ def request_restore(company_id: int, owner: CrmUser, deletion_id: str, note: Opt
     created with, not to the owner's current login; the platform admin sees the request only once
     it is confirmed. When the e-mail cannot be sent, nothing is recorded.
     """
-    if owner.company_id != company_id or not owner.is_owner:
+    company = owner.company
+    if company is None or owner.company_id != company_id or not owner.is_owner:
         raise DomainError(_l("Only the owner of the company can ask for deleted data to be restored."))
     group = next((g for g in trash.deletion_groups(company_id) if g.deletion_id == deletion_id), None)
     if group is None:
@@ -103,7 +104,7 @@ def request_restore(company_id: int, owner: CrmUser, deletion_id: str, note: Opt
     ).scalars()
     if any(effective_status(r, now) in OPEN_STATUSES for r in open_requests):
         raise DomainError(_l("You have already asked for this data to be restored."))
-    address = owner.company.signup_email
+    address = company.signup_email
     if not address:
         raise DomainError(_l("The e-mail address this account was created with is not known. "
                              "Contact the administrator of the system."))
@@ -121,11 +122,12 @@ def request_restore(company_id: int, owner: CrmUser, deletion_id: str, note: Opt
     audit.record(audit.RESTORE_REQUESTED, owner, details=deletion_id[:8])
     token = _serializer().dumps({"r": req.id, "c": company_id, "n": nonce})
     # sent inside the unit on purpose: a request whose link never left is not recorded
-    _send_confirmation(owner, address, link_for(token), summary(group))
+    _send_confirmation(owner, company, address, link_for(token), summary(group))
     return req
 
 
-def _send_confirmation(owner: CrmUser, address: str, link: str, what: str) -> None:
+def _send_confirmation(owner: CrmUser, company: Company, address: str, link: str, what: str) -> None:
+    """E-mail the confirmation link; DomainError when it cannot be sent (nothing is recorded then)."""
     try:
         send_mail(
             address,
@@ -135,7 +137,7 @@ def _send_confirmation(owner: CrmUser, address: str, link: str, what: str) -> No
                 "For safety the request goes to the administrator of the system only after you confirm it "
                 "here (the link works once and for %(hours)s hours):\n%(link)s\n\n"
                 "If you did not ask for it, ignore this message; the request expires by itself.",
-                name=str(owner), company=owner.company.name, what=what, hours=confirm_hours(), link=link,
+                name=str(owner), company=company.name, what=what, hours=confirm_hours(), link=link,
             ),
         )
     except OSError:
