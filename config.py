@@ -126,6 +126,8 @@ class BaseConfig:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Klientela <no-reply@localhost>")
+    #: development only (see DevelopmentConfig): a folder that stands in for SMTP
+    MAIL_FOLDER = ""
 
     #: KSeF 2.0 (app/integrations/ksef.py): environment test | demo | production, an optional base URL
     #: override (e.g. the local fake, http://127.0.0.1:8099/v2), read timeout in seconds, FA(3) schema
@@ -172,6 +174,9 @@ class DevelopmentConfig(BaseConfig):
     AUTO_MIGRATE = True
     #: run the one scheduler inside the web process (behind a lock); production runs `flask crm scheduler`
     SCHEDULER_IN_PROCESS = os.environ.get("CRM_SCHEDULER_IN_PROCESS", "1") == "1"
+    #: with no MAIL_SERVER, system e-mail (sign-up links, resets, invitations) is saved here as .eml
+    #: files and its text is printed in the server's console, so sign-up works offline
+    MAIL_FOLDER = os.environ.get("CRM_MAIL_FOLDER", str(INSTANCE_DIR / "mail"))
 
 
 class TestingConfig(BaseConfig):

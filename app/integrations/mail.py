@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
 import ssl
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from email.message import EmailMessage
+from pathlib import Path
 
 from flask import Flask, current_app
 
@@ -16,8 +18,20 @@ _PENDING: set[Future] = set()
 
 
 def mail_configured() -> bool:
-    """True when the platform has an SMTP server configured."""
-    return bool(current_app.config.get("MAIL_SERVER"))
+    """True when the platform can send: an SMTP server, or (development) the mail folder."""
+    return bool(current_app.config.get("MAIL_SERVER") or current_app.config.get("MAIL_FOLDER"))
+
+
+def _save_to_folder(msg: EmailMessage, folder: str) -> Path:
+    """Development without SMTP: keep the message as an .eml file and show it in the console."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{dt.datetime.now(dt.timezone.utc):%Y%m%d-%H%M%S-%f}.eml"
+    path.write_bytes(bytes(msg))
+    body = msg.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    log.warning("E-mail to %s saved as %s (no MAIL_SERVER)\nSubject: %s\n%s", msg["To"], path, msg["Subject"], text)
+    return path
 
 
 def send_mail(
@@ -42,6 +56,9 @@ def send_mail(
     for filename, data, mime in attachments or ():
         maintype, _, subtype = mime.partition("/")
         msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
+    if not cfg.get("MAIL_SERVER") and cfg.get("MAIL_FOLDER"):
+        _save_to_folder(msg, cfg["MAIL_FOLDER"])
+        return
     host, port = cfg["MAIL_SERVER"], int(cfg.get("MAIL_PORT", 25))
     with smtplib.SMTP(host, port, timeout=20) as smtp:
         if cfg.get("MAIL_USE_TLS"):

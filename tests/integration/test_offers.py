@@ -374,3 +374,27 @@ def test_edit_form_shows_polish_numbers_and_saving_them_back_keeps_the_totals(ap
     with app.app_context(), tenant_scope(seed["company_id"]):
         offer = db.session.get(Offer, offer_id)
         assert offer.version == 2 and offer.total_gross == before
+
+
+def test_send_goes_through_a_registered_company_mailer_when_it_has_a_mailbox(app, owner_client, seed):
+    """A mailing package registers its company-mailbox sender; the offer goes out through it."""
+    from app.services.sales import delivery
+
+    sent: list[tuple] = []
+
+    def company_mailer(company_id, to, subject, body, attachments):
+        sent.append((company_id, to, subject, [name for name, _data, _mime in attachments]))
+        return "biuro@firma.pl"
+
+    offer_id = _create(owner_client, seed)
+    delivery.register_company_mailer(company_mailer)
+    try:
+        resp = owner_client.post(f"/offers/{offer_id}/send", data={
+            "to": "klient@zrodlo.pl", "subject": "Oferta", "body": "W załączniku oferta."}, follow_redirects=True)
+    finally:
+        delivery.register_company_mailer(None)
+    assert "biuro@firma.pl" in resp.get_data(as_text=True)
+    assert sent == [(seed["company_id"], "klient@zrodlo.pl", "Oferta", [f"OF_1_{dt.date.today().year}_v1.pdf"])]
+    with app.app_context(), tenant_scope(seed["company_id"]):
+        offer = db.session.get(Offer, offer_id)
+        assert (offer.status, offer.sent_from, offer.sent_version) == ("sent", "biuro@firma.pl", 1)

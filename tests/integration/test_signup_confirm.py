@@ -260,3 +260,25 @@ def test_public_signup_pages_are_polish(client, path):
     resp = client.get(path)
     assert resp.status_code == 200
     assert_polish(resp.text, path)
+
+
+def test_without_smtp_development_keeps_the_mail_in_a_folder_and_sign_up_still_works(app, client, tmp_path, monkeypatch, caplog):
+    """``make run`` has no mail server: the link is saved as .eml and shown in the console."""
+    import logging
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
+    monkeypatch.setitem(app.config, "MAIL_FOLDER", str(tmp_path / "mail"))
+    caplog.set_level(logging.WARNING, logger="app.integrations.mail")
+    resp = sign_up(client)
+    assert resp.status_code == 302 and "/signup/sent" in resp.headers["Location"]
+    files = sorted((tmp_path / "mail").glob("*.eml"))
+    assert len(files) == 1
+    message = message_from_bytes(files[0].read_bytes(), policy=email_policy.default)
+    assert message["To"] == EMAIL
+    path = confirm_path(message)
+    assert any(path in r.getMessage() for r in caplog.records)  # the console shows the link too
+    client.get(path)
+    assert "Piekarnia" in client.get("/").get_data(as_text=True)
+    assert company_row(app).confirmed_at is not None

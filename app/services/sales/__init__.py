@@ -1,4 +1,4 @@
 """Sales: price list, offers, orders, totals, document numbers and their PDFs.
 
-Modules: numbering, offers, orders, pricing, products, sales_pdf. Import them as ``from app.services.sales import <module>``.
+Modules: delivery, documents, numbering, offers, orders, pricing, products, sales_pdf. Import them as ``from app.services.sales import <module>``.
 """

@@ -26,6 +26,8 @@ def format_number(kind: str, number: int, year: int) -> str:
 def next_number(company_id: int, kind: str, year: int) -> tuple[int, str]:
     """Take the next number of a series inside the caller's transaction; return (n, "OF/n/year")."""
     session = db.session
+    # company_id is part of the series key (unique company_id, kind, year), not only a tenancy filter:
+    # the UPDATE must bump exactly one row even when a platform job runs it inside all_tenants()
     bump = (
         update(DocumentSequence)
         .where(DocumentSequence.company_id == company_id, DocumentSequence.kind == kind, DocumentSequence.year == year)

@@ -10,26 +10,25 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models.sales import (
-    ORDER_STATUSES,
-    Offer,
-    Order,
-    OrderItem,
-)
-from app.services import DomainError, clock, transaction
+from app.models.sales import ORDER_STATUSES, Offer, Order
+from app.services import DomainError, clock, unit_of_work
 from app.services.sales import numbering
-from app.services.sales.offers import (
+from app.services.sales.documents import (
     ItemData,
     apply_items,
     binder_entries,
     clean_document_header,
     clean_items,
+    copy_items,
     delete_with_attachments,
     documents_of_binder,
+    get_document,
     list_documents,
     print_to_attachments,
+    require_document,
     stored_pdf,
 )
+from app.services.work.binders import BinderItem
 
 STATUS_LABELS = {
     "new": _l("New"),
@@ -37,7 +36,7 @@ STATUS_LABELS = {
     "done": _l("Done"),
     "cancelled": _l("Cancelled"),
 }
-TRANSITIONS = {
+TRANSITIONS: dict[str, tuple[str, ...]] = {
     "new": ("in_progress", "done", "cancelled"),
     "in_progress": ("done", "cancelled", "new"),
     "done": ("in_progress",),
@@ -60,7 +59,7 @@ class OrderData:
     notes: str | None = None
 
 
-def _clean_header(company_id: int, data: OrderData) -> dict:
+def _clean_header(company_id: int, data: OrderData) -> dict[str, Any]:
     return {**clean_document_header(company_id, data), "due_date": data.due_date}
 
 
@@ -73,19 +72,19 @@ def _new_order(company_id: int, user_id: int | None, today: dt.date, **header: A
 
 
 def _store_pdf(order: Order, user_id: int | None) -> None:
-    """Render the order's PDF and file it (in its binder too); runs inside the caller's transaction."""
+    """Render the order's PDF and file it (in its binder too); runs inside the caller's unit of work."""
     order.attachment_id = print_to_attachments(order, "order", "order", user_id).id
 
 
+@unit_of_work
 def create_order(company_id: int, user_id: int | None, data: OrderData, today: dt.date | None = None) -> Order:
     """A new order from scratch, with its number and PDF."""
     today = today or clock.local_today()
     header = _clean_header(company_id, data)
-    lines = clean_items(company_id, data.items, header["currency"])
-    with transaction():
-        order = _new_order(company_id, user_id, today, **header)
-        apply_items(order, OrderItem, lines)
-        _store_pdf(order, user_id)
+    lines = clean_items(data.items, header["currency"])
+    order = _new_order(company_id, user_id, today, **header)
+    apply_items(order, lines)
+    _store_pdf(order, user_id)
     return order
 
 
@@ -94,92 +93,87 @@ def can_order(offer: Offer, existing: list[Order]) -> bool:
     return offer.status == "accepted" and not existing
 
 
-def create_from_offer(offer: Offer, user_id: int | None, today: dt.date | None = None) -> Order:
+@unit_of_work
+def create_from_offer(company_id: int, user_id: int | None, offer_id: int, today: dt.date | None = None) -> Order:
     """An order from an accepted offer: client, binder, currency, terms and every line copied."""
+    # lock the offer: two clicks (or two users) at once make one order, not two
+    db.session.execute(select(Offer.id).where(Offer.id == offer_id).with_for_update())
+    offer = require_document(Offer, offer_id)
     if offer.status != "accepted":
         raise DomainError(_l("Only an accepted offer can become an order."))
+    existing = orders_of_offer(company_id, offer.id)
+    if existing:
+        raise DomainError(_l("Order %(number)s was already made from this offer.", number=existing[0].number))
     today = today or clock.local_today()
-    lines = [
-        {"position": it.position, "product_id": it.product_id, "name": it.name, "code": it.code, "unit": it.unit,
-             "quantity": it.quantity, "unit_price": it.unit_price, "discount": it.discount, "vat_rate": it.vat_rate, "net": it.net}
-        for it in offer.items
-    ]
-    with transaction() as session:
-        # lock the offer: two clicks (or two users) at once make one order, not two
-        session.execute(select(Offer.id).where(Offer.company_id == offer.company_id, Offer.id == offer.id)
-                        .with_for_update())
-        existing = orders_of_offer(offer)
-        if existing:
-            raise DomainError(_l("Order %(number)s was already made from this offer.", number=existing[0].number))
-        order = _new_order(
-            offer.company_id, user_id, today, contact_id=offer.contact_id, offer_id=offer.id,
-            language=offer.language, currency=offer.currency, binder_id=offer.binder_id,
-            payment_terms=offer.payment_terms, notes=offer.notes,
-        )
-        apply_items(order, OrderItem, lines)
-        _store_pdf(order, user_id)
+    order = _new_order(
+        company_id, user_id, today, contact_id=offer.contact_id, offer_id=offer.id,
+        language=offer.language, currency=offer.currency, binder_id=offer.binder_id,
+        payment_terms=offer.payment_terms, notes=offer.notes,
+    )
+    apply_items(order, copy_items(offer))
+    _store_pdf(order, user_id)
     return order
 
 
-def update_order(order: Order, user_id: int | None, data: OrderData) -> Order:
+@unit_of_work
+def update_order(company_id: int, user_id: int | None, order_id: int, data: OrderData) -> Order:
     """Save changes and print a new PDF (the earlier PDF stays in the attachments)."""
+    order = require_document(Order, order_id)
     if order.status not in EDITABLE:
         raise DomainError(_l("A finished or cancelled order cannot be changed."))
-    header = _clean_header(order.company_id, data)
-    lines = clean_items(order.company_id, data.items, header["currency"])
-    with transaction():
-        for key, value in header.items():
-            setattr(order, key, value)
-        apply_items(order, OrderItem, lines)
-        _store_pdf(order, user_id)
+    header = _clean_header(company_id, data)
+    lines = clean_items(data.items, header["currency"])
+    for key, value in header.items():
+        setattr(order, key, value)
+    apply_items(order, lines)
+    _store_pdf(order, user_id)
     return order
 
 
-def set_status(order: Order, status: str) -> Order:
+@unit_of_work
+def set_status(company_id: int, order_id: int, status: str) -> Order:
     """Move an order to another status as TRANSITIONS allows."""
+    order = require_document(Order, order_id)
     if status not in TRANSITIONS.get(order.status, ()):
         raise DomainError(_l("The order cannot change from %(old)s to %(new)s.",
                              old=STATUS_LABELS.get(order.status, order.status),
                              new=STATUS_LABELS.get(status, status)))
-    with transaction():
-        order.status = status
+    order.status = status
     return order
 
 
 def get_order(company_id: int, order_id: int) -> Order | None:
     """One live order of the company, or None."""
-    return db.session.execute(
-        select(Order).where(Order.company_id == company_id, Order.id == order_id)
-    ).scalar_one_or_none()
+    return get_document(Order, order_id)
 
 
 def list_orders(company_id: int, q: str = "", status: str = "", limit: int = 200) -> list[Order]:
     """Orders of the company, newest first; ``q`` matches the number or the client's name."""
-    return list_documents(Order, ORDER_STATUSES, company_id, q, status, limit)
+    return list_documents(Order, ORDER_STATUSES, q, status, limit)
 
 
 def orders_of_binder(company_id: int, binder_id: int) -> list[Order]:
     """Orders filed in a binder, and orders of the binder's client not filed in any binder."""
-    return documents_of_binder(Order, company_id, binder_id)
+    return documents_of_binder(Order, binder_id)
 
 
-def binder_items(company_id: int, binder_id: int) -> list[Any]:
+def binder_items(company_id: int, binder_id: int) -> list[BinderItem]:
     """The "Zlecenia" section of a binder page: number, status and gross total of each order."""
     return binder_entries(orders_of_binder(company_id, binder_id), STATUS_LABELS, "/orders")
 
 
-def orders_of_offer(offer: Offer) -> list[Order]:
+def orders_of_offer(company_id: int, offer_id: int) -> list[Order]:
     """Orders made from an offer."""
-    return list(db.session.execute(
-        select(Order).where(Order.company_id == offer.company_id, Order.offer_id == offer.id)
-    ).scalars())
+    return list(db.session.execute(select(Order).where(Order.offer_id == offer_id)).scalars())
 
 
-def order_pdf(order: Order) -> tuple[str, bytes] | None:
+def order_pdf(company_id: int, order_id: int) -> tuple[str, bytes] | None:
     """(file name, bytes) of the order's latest PDF, or None."""
-    return stored_pdf(order.company_id, order.attachment_id)
+    order = get_order(company_id, order_id)
+    return stored_pdf(company_id, order.attachment_id) if order is not None else None
 
 
-def delete_order(order: Order, user_id: int | None) -> str:
+@unit_of_work
+def delete_order(company_id: int, user_id: int | None, order_id: int) -> str:
     """Move an order, its lines and PDFs to the trash in one operation."""
-    return delete_with_attachments(order, "sales_order", user_id)
+    return delete_with_attachments(require_document(Order, order_id), "sales_order", user_id)

@@ -24,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from num2words import num2words
 
 from app.models.sales import VAT_RATES
 from app.services import DomainError
@@ -174,8 +175,6 @@ def _pl_form(n: int, forms: tuple[str, str, str]) -> str:
 
 def _pl_number(n: int, gender: str = "m") -> str:
     """A number in Polish words agreeing with the noun: "jedna korona", "dwie korony", "jedno euro"."""
-    from num2words import num2words
-
     words = num2words(n, lang="pl")
     if gender == "f":
         if n == 1:
@@ -189,8 +188,6 @@ def _pl_number(n: int, gender: str = "m") -> str:
 
 def amount_in_words(amount: Decimal, currency: str = "PLN", lang: str = "pl") -> str:
     """The amount in words ("sto dwadzieścia trzy złote, czterdzieści pięć groszy"; English for "en")."""
-    from num2words import num2words
-
     amount = round_money(amount)
     cur = currency if currency in _PL_FORMS else "PLN"
     whole = int(amount)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.models.sales import CURRENCIES, Product
-from app.services import DomainError, inputs, transaction, trash
+from app.services import DomainError, inputs, trash, unit_of_work
 from app.services import validators as v
 from app.services.sales import pricing
 
@@ -31,7 +31,7 @@ class ProductData:
     code: Any = None
 
 
-def _clean(company_id: int, data: ProductData, exclude_id: int | None = None) -> dict:
+def _clean(data: ProductData, exclude_id: int | None = None) -> dict[str, Any]:
     name = v.clean_text(data.name, "name", _l("Name"), 200, required=True)
     unit = v.clean_text(data.unit, "unit", _l("Unit"), 12, required=True)
     price = pricing.parse_decimal(data.net_price, "net_price", _l("Net price"), 2)
@@ -41,7 +41,7 @@ def _clean(company_id: int, data: ProductData, exclude_id: int | None = None) ->
     rate = pricing.clean_vat_rate(data.vat_rate)
     code = v.clean_text(data.code, "code", _l("Code"), 40) or None
     if code:
-        stmt = select(Product.id).where(Product.company_id == company_id, Product.code == code)
+        stmt = select(Product.id).where(Product.code == code)
         if exclude_id:
             stmt = stmt.where(Product.id != exclude_id)
         if db.session.execute(stmt).first():
@@ -49,34 +49,38 @@ def _clean(company_id: int, data: ProductData, exclude_id: int | None = None) ->
     return {"name": name, "unit": unit, "net_price": price, "currency": currency, "vat_rate": rate, "code": code}
 
 
+@unit_of_work
 def create_product(company_id: int, data: ProductData) -> Product:
     """Add a product or service to the price list."""
-    clean = _clean(company_id, data)
-    with transaction() as session:
-        product = Product(company_id=company_id, **clean)
-        session.add(product)
+    product = Product(company_id=company_id, **_clean(data))
+    db.session.add(product)
     return product
 
 
-def update_product(product: Product, data: ProductData) -> Product:
+@unit_of_work
+def update_product(company_id: int, product_id: int, data: ProductData) -> Product:
     """Change a product; offers already made keep their own copy of name and price."""
-    clean = _clean(product.company_id, data, exclude_id=product.id)
-    with transaction():
-        for key, value in clean.items():
-            setattr(product, key, value)
+    product = _require(company_id, product_id)
+    for key, value in _clean(data, exclude_id=product.id).items():
+        setattr(product, key, value)
     return product
 
 
 def get_product(company_id: int, product_id: int) -> Product | None:
     """One live product of the company, or None."""
-    return db.session.execute(
-        select(Product).where(Product.company_id == company_id, Product.id == product_id)
-    ).scalar_one_or_none()
+    return db.session.execute(select(Product).where(Product.id == product_id)).scalar_one_or_none()
+
+
+def _require(company_id: int, product_id: int) -> Product:
+    product = get_product(company_id, product_id)
+    if product is None:
+        raise DomainError(_l("This record does not exist."))
+    return product
 
 
 def list_products(company_id: int, q: str = "", limit: int | None = None) -> list[Product]:
     """Products of the company, by name; ``q`` filters by name or code (case-insensitive)."""
-    stmt = select(Product).where(Product.company_id == company_id)
+    stmt = select(Product)
     q = (q or "").strip()
     if q:
         like = f"%{q.lower()}%"
@@ -87,7 +91,7 @@ def list_products(company_id: int, q: str = "", limit: int | None = None) -> lis
     return list(db.session.execute(stmt).scalars())
 
 
-def search_json(company_id: int, q: str, limit: int = 20) -> list[dict]:
+def search_json(company_id: int, q: str, limit: int = 20) -> list[dict[str, Any]]:
     """Search-as-you-type results for the offer form."""
     return [
         {
@@ -98,9 +102,10 @@ def search_json(company_id: int, q: str, limit: int = 20) -> list[dict]:
     ]
 
 
-def delete_product(product: Product, user_id: int | None) -> str:
+@unit_of_work
+def delete_product(company_id: int, user_id: int | None, product_id: int) -> str:
     """Move a product to the trash (lines of existing offers keep their copy)."""
-    return trash.soft_delete(product, user_id)
+    return trash.soft_delete(_require(company_id, product_id), user_id)
 
 
 _HEADERS = {
@@ -119,11 +124,7 @@ class ImportResult:
 
     added: int = 0
     updated: int = 0
-    errors: list[tuple[int, str]] = None  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        if self.errors is None:
-            self.errors = []
+    errors: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _decode(raw: bytes) -> str:
@@ -135,6 +136,7 @@ def _decode(raw: bytes) -> str:
     raise DomainError(_l("The file is not a text CSV file (UTF-8 or Windows-1250)."), "file")
 
 
+@unit_of_work
 def import_csv(company_id: int, raw: bytes) -> ImportResult:
     """Import products from CSV (";" or ","; Polish or English headers); a row with a known code updates it.
 
@@ -171,35 +173,34 @@ def import_csv(company_id: int, raw: bytes) -> ImportResult:
     result = ImportResult()
     existing = {p.code: p for p in list_products(company_id) if p.code}
     seen_codes: set[str] = set()
-    with transaction() as session:
-        for line_no, row in enumerate(rows[1:], start=2):
-            if not any(cell.strip() for cell in row):
-                continue
-            values = {key: (row[i] if i < len(row) else None) for key, i in columns.items()}
-            data = ProductData(
-                name=values.get("name"), unit=values.get("unit") or "szt.", net_price=values.get("net_price"),
-                currency=values.get("currency") or "PLN", vat_rate=values.get("vat_rate") or "23",
-                code=values.get("code"),
-            )
-            code = (data.code or "").strip() or None
-            try:
-                if code in seen_codes:
-                    raise DomainError(_l("The code %(code)s appears twice in the file.", code=code), "code")
-                target = existing.get(code) if code else None
-                clean = _clean(company_id, ProductData(**{**data.__dict__, "code": None}))
-                clean["code"] = v.clean_text(code, "code", _l("Code"), 40) or None
-            except DomainError as err:
-                result.errors.append((line_no, str(err)))
-                continue
-            if code:
-                seen_codes.add(code)
-            if target is not None:
-                for key, value in clean.items():
-                    setattr(target, key, value)
-                result.updated += 1
-            else:
-                session.add(Product(company_id=company_id, **clean))
-                result.added += 1
+    for line_no, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        values = {key: (row[i] if i < len(row) else None) for key, i in columns.items()}
+        data = ProductData(
+            name=values.get("name"), unit=values.get("unit") or "szt.", net_price=values.get("net_price"),
+            currency=values.get("currency") or "PLN", vat_rate=values.get("vat_rate") or "23",
+            code=values.get("code"),
+        )
+        code = (data.code or "").strip() or None
+        try:
+            if code in seen_codes:
+                raise DomainError(_l("The code %(code)s appears twice in the file.", code=code), "code")
+            target = existing.get(code) if code else None
+            clean = _clean(ProductData(**{**data.__dict__, "code": None}))
+            clean["code"] = v.clean_text(code, "code", _l("Code"), 40) or None
+        except DomainError as err:
+            result.errors.append((line_no, str(err)))
+            continue
+        if code:
+            seen_codes.add(code)
+        if target is not None:
+            for key, value in clean.items():
+                setattr(target, key, value)
+            result.updated += 1
+        else:
+            db.session.add(Product(company_id=company_id, **clean))
+            result.added += 1
     return result
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import Any
+from typing import Union
 
 from flask import render_template
 from flask_babel import force_locale
@@ -12,13 +12,18 @@ from flask_babel import force_locale
 from app.extensions import db
 from app.integrations.pdf import render_pdf
 from app.models.company import Company
+from app.models.sales import Offer, Order
 from app.services.sales import pricing
 
 ACCENT = {"offer": "#2e9e4f", "order": "#00897b"}
+#: an offer or an order
+Document = Union[Offer, Order]
+
 TEMPLATES = {"full": "pdf/offer_full.html", "compact": "pdf/offer_compact.html", "order": "pdf/order.html"}
 
 
 def _date(value: dt.date | None) -> str:
+    """A date as Polish documents print it, "—" for none."""
     return value.strftime("%d.%m.%Y") if value else "—"
 
 
@@ -34,18 +39,19 @@ def _iban(value: str | None) -> str:
 
 
 def _logo_uri(company: Company) -> str | None:
+    """The company logo as a data: URI for the PDF engine, or None."""
     if not company.logo:
         return None
     mime = company.logo_mime or "image/png"
     return f"data:{mime};base64,{base64.b64encode(company.logo).decode()}"
 
 
-def document_totals(doc: Any) -> pricing.Totals:
+def document_totals(doc: Document) -> pricing.Totals:
     """Totals of an offer or order from its stored line nets."""
     return pricing.compute_totals((it.net, it.vat_rate) for it in doc.items)
 
 
-def render_html(doc: Any, template: str, kind: str = "offer") -> str:
+def render_html(doc: Document, template: str, kind: str = "offer") -> str:
     """The HTML of a document in its own language (pl or en), as the PDF engine gets it."""
     company = db.session.get(Company, doc.company_id)
     totals = document_totals(doc)
@@ -70,12 +76,12 @@ def render_html(doc: Any, template: str, kind: str = "offer") -> str:
         )
 
 
-def render_document_pdf(doc: Any, template: str, kind: str = "offer") -> bytes:
+def render_document_pdf(doc: Document, template: str, kind: str = "offer") -> bytes:
     """The PDF of an offer (template "full"/"compact") or an order (template "order")."""
     return render_pdf(render_html(doc, template, kind))
 
 
-def pdf_filename(doc: Any, version: int | None = None) -> str:
+def pdf_filename(doc: Document, version: int | None = None) -> str:
     """A safe file name: "OF_12_2026_v2.pdf"."""
     base = doc.number.replace("/", "_")
     return f"{base}_v{version}.pdf" if version else f"{base}.pdf"

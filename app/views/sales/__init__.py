@@ -1,4 +1,4 @@
 """Sales (views): price list, offers, orders, totals, document numbers and their PDFs.
 
-Modules: offers, orders, products, sales_forms. Import them as ``from app.views.sales import <module>``.
+Modules: documents, offers, orders, products, sales_forms. Import them as ``from app.views.sales import <module>``.
 """

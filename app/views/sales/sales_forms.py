@@ -7,18 +7,22 @@ lines of the builder come as parallel lists (item_name, item_quantity, ...) read
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 from wtforms.validators import Optional as Opt
 
+from app.models.binders import Binder
 from app.models.sales import CURRENCIES, VAT_RATES
 from app.services import DomainError
-from app.services.sales.offers import LANGUAGE_LABELS, TEMPLATE_LABELS, ItemData
+from app.services.sales.documents import Document, ItemData
+from app.services.sales.offers import LANGUAGE_LABELS, TEMPLATE_LABELS
 from app.services.sales.pricing import format_quantity, vat_label
 
 ITEM_FIELDS = ("product_id", "name", "code", "unit", "quantity", "unit_price", "discount", "vat_rate")
@@ -62,7 +66,7 @@ class _DocumentForm(FlaskForm):
     payment_terms = StringField(_l("Payment terms"), validators=[Opt(), Length(max=200)])
     notes = TextAreaField(_l("Notes"), validators=[Opt(), Length(max=4000)])
 
-    def __init__(self, *args: Any, binders: list | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, binders: list[Binder] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.language.choices = [(k, str(v)) for k, v in LANGUAGE_LABELS.items()]
         self.binder_id.choices = [("", "—")] + [(str(b.id), b.name) for b in (binders or [])]
@@ -107,7 +111,7 @@ def parse_date(raw: Any, field: str) -> dt.date | None:
     raise DomainError(_l("Enter a date as DD.MM.YYYY."), field)
 
 
-def read_items(form_data: Any) -> list[ItemData]:
+def read_items(form_data: MultiDict[str, str]) -> list[ItemData]:
     """The builder's lines from the posted parallel lists."""
     columns = {f: form_data.getlist(f"item_{f}") for f in ITEM_FIELDS}
     count = max((len(v) for v in columns.values()), default=0)
@@ -118,17 +122,17 @@ def read_items(form_data: Any) -> list[ItemData]:
     return items
 
 
-def items_for_form(items: list[ItemData]) -> list[dict]:
+def items_for_form(items: list[ItemData]) -> list[dict[str, str]]:
     """Lines to pre-fill the builder (after a refused save, or when editing)."""
     return [{f: ("" if getattr(it, f) is None else str(getattr(it, f))) for f in ITEM_FIELDS} for it in items]
 
 
-def _plain(value: Any) -> str:
+def _plain(value: Decimal) -> str:
     """A number as a Polish user types it: "1,5", "4500,00" (the builder and the server read both)."""
     return format_quantity(value)
 
 
-def items_of(doc: Any) -> list[ItemData]:
+def items_of(doc: Document) -> list[ItemData]:
     """The saved lines of an offer or order as form data."""
     return [
         ItemData(product_id=it.product_id or "", name=it.name, code=it.code or "", unit=it.unit,
