@@ -18,7 +18,7 @@ from app.scheduler import install_in_process_start
 from app.security.inputs import install_id_converter, install_input_guard
 from app.security.tenancy import install_tenancy_hooks
 from app.security.web import install_two_factor_gate, install_web_security
-from app.services.accounts.security import needs_2fa_setup
+from app.services.accounts.security_policy import needs_2fa_setup
 from app.views import register_views
 from app.views.context import register_context
 from app.views.errors import register_error_handlers

@@ -6,7 +6,7 @@ Generates (bench/gen_contacts.py, seeded) 1,000,000 contacts across 50 companies
 migrated with Alembic: a SQLite file under bench/out/ (git-ignored) or a throwaway PostgreSQL
 cluster (tests/pg.py). Then, signed in as the owner of the company with the mailing base, times
 full HTTP requests through ``app.test_client()`` (server-side: routing, security, the queries,
-the template) and the service call ``contacts.list_contacts`` alone, ``--requests`` times per kind
+the template) and the service call ``search.list_contacts`` alone, ``--requests`` times per kind
 after a short warm-up, and prints p50/p95/max per kind with the targets (list 60 ms, search 80 ms).
 
 --keep keeps the generated database (the SQLite file, or the stopped PostgreSQL cluster under
@@ -126,7 +126,7 @@ def make_terms(app: Any, meta: dict, n: int, seed: int) -> dict[str, list[str]]:
     from app.extensions import db
     from app.models.contacts import Contact
     from app.security.tenancy import tenant_scope
-    from app.services.contacts.contacts import normalize
+    from app.services.contacts.search import normalize
 
     rnd = random.Random(seed)
     with app.app_context(), tenant_scope(meta["company_id"]):
@@ -167,7 +167,7 @@ def make_cursors(app: Any, meta: dict, n: int, seed: int, base_id: int | None) -
     from app.extensions import db
     from app.models.contacts import Contact
     from app.security.tenancy import tenant_scope
-    from app.services.contacts.contacts import encode_cursor
+    from app.services.contacts.search import encode_cursor
 
     rnd = random.Random(seed)
     with app.app_context(), tenant_scope(meta["company_id"]):
@@ -231,7 +231,7 @@ def measure(app: Any, meta: dict, kinds: list, log: Callable[[str], None]) -> li
     """Time each request through the test client and each service call alone."""
     from app.extensions import db
     from app.security.tenancy import tenant_scope
-    from app.services.contacts import contacts as svc
+    from app.services.contacts import search as svc
     from tests.helpers import login
 
     client = app.test_client()

@@ -78,7 +78,7 @@ def run_once(url: str, content: bytes, label: str) -> dict:
     from app.security.sync import sync_roles
     from app.security.tenancy import tenant_scope
     from app.services.contacts import contact_import as ci
-    from app.services.contacts import contacts
+    from app.services.contacts import bases
     from app.services.accounts import companies as tenancy
 
     app = create_app(Config)
@@ -90,7 +90,7 @@ def run_once(url: str, content: bytes, label: str) -> dict:
             email=f"bench-{abs(hash(label)) % 10**8}@example.pl", password="Zielony-Słoń-Tańczy-42!"))
         cid = owner.company_id
         with tenant_scope(cid):
-            base = contacts.create_base(cid, f"Import {label}", "contacts")
+            base = bases.create_base(cid, f"Import {label}", "contacts")
             t0 = time.perf_counter()
             job = ci.create_draft(cid, owner.id, base.id, content, "bench.csv")
             ci.queue(cid, job.id, job.mapping, ci.ImportOptions(duplicates="skip"))

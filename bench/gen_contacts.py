@@ -259,7 +259,8 @@ def generate(app: Any, total: int = 1_000_000, companies: int = 50, seed: int = 
     from app.models.company import Company
     from app.models.contacts import ClientBase, Contact, Tag, contact_tag
     from app.services.accounts import companies as tenancy
-    from app.services.contacts.contacts import normalize, sort_key
+    from app.services.contacts.contacts import sort_key
+    from app.services.contacts.search import normalize
 
     rnd = random.Random(seed)
     fk = Faker(rnd)

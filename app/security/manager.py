@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from flask import flash, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
@@ -14,9 +15,25 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, logout_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
 
 from app.models.users import CrmUser
+from app.security import web_session
+from app.services import DomainError
+from app.services.accounts import signin
+from app.services.accounts.lockout import AccountLocked
+from app.services.accounts.signups import SignupNotConfirmed
+
+
+class TwoFactorLoginForm(FlaskForm):
+    """Second step of sign-in."""
+
+    code = StringField(
+        _l("Verification code"), validators=[DataRequired(_l("This field is required.")), Length(max=20)]
+    )
 
 
 class CrmAuthDBView(AuthDBView):
@@ -27,68 +44,58 @@ class CrmAuthDBView(AuthDBView):
     invalid_login_message = _l("Wrong e-mail or password.")
 
     @expose("/login/", methods=["GET", "POST"])
-    def login(self) -> Any:
+    def login(self) -> ResponseReturnValue:
         """Show the login form; check the password (with lockout), then the second step if on."""
-        from app.services import DomainError
-        from app.services.accounts import security as sec
-        from app.services.accounts.signups import SIGNUP_EMAIL_KEY, SignupNotConfirmed
-
         if g.user is not None and g.user.is_authenticated:
             return redirect(self._get_safe_next_url())
         form = LoginForm_db()
         if form.validate_on_submit():
             next_url = get_safe_redirect(request.args.get("next", ""))
             try:
-                user = sec.authenticate(form.username.data, form.password.data)
+                user = signin.authenticate(form.username.data, form.password.data)
             except SignupNotConfirmed as err:
                 flash(str(err), "warning")
-                session[SIGNUP_EMAIL_KEY] = err.email
+                session[web_session.SIGNUP_EMAIL_KEY] = err.email
                 return redirect(url_for("SignupView.sent"))
             except DomainError as err:
                 flash(str(err), "warning")
                 return redirect(self.appbuilder.get_url_for_login_with(next_url))
             if user.two_factor_enabled:
-                sec.start_second_step(user, next_url)
+                web_session.start_second_step(user, next_url)
                 return redirect(url_for(".second_step"))
-            sec.complete_login(user, "password")
+            web_session.sign_in(user, "password")
             return redirect(next_url)
         return self.render_template(self.login_template, title=self.title, form=form, appbuilder=self.appbuilder)
 
     @expose("/login/code/", methods=["GET", "POST"])
-    def second_step(self) -> Any:
+    def second_step(self) -> ResponseReturnValue:
         """Second step of sign-in: a code from the authenticator app or a recovery code."""
-        from app.services import DomainError
-        from app.services.accounts import security as sec
-        from app.views.accounts.security_forms import TwoFactorLoginForm
-
-        user = sec.pending_user()
+        user = web_session.pending_user()
         if user is None:
             flash(str(_l("Please sign in to continue.")), "info")
             return redirect(self.appbuilder.get_url_for_login)
         form = TwoFactorLoginForm()
         if form.validate_on_submit():
-            next_url = sec.pending_next()
+            next_url = web_session.pending_next()
             try:
-                sec.finish_second_step(user, form.code.data)
+                method = signin.finish_second_step(user, form.code.data)
+            except AccountLocked as err:
+                web_session.drop_pending()
+                flash(str(err), "warning")
+                return redirect(self.appbuilder.get_url_for_login)
             except DomainError as err:
-                if session.get(sec.PENDING_KEY) is None:
-                    flash(str(err), "warning")
-                    return redirect(self.appbuilder.get_url_for_login)
                 form.code.errors = list(form.code.errors) + [str(err)]
             else:
+                web_session.sign_in(user, method)
                 return redirect(get_safe_redirect(next_url))
         return self.render_template("security/login_code.html", title=_l("Verification code"), form=form,
                                     appbuilder=self.appbuilder)
 
     @expose("/logout/", methods=["POST"])
-    def logout(self) -> Any:
+    def logout(self) -> ResponseReturnValue:
         """End the current session on the server and in the browser (POST only, CSRF-checked)."""
-        from app.services.accounts import sessions
-
-        user = g.user if g.user is not None and g.user.is_authenticated else None
-        if user is not None and hasattr(user, "_get_current_object"):
-            user = user._get_current_object()  # g.user is current_user's proxy: keep the real row
-        sessions.end_current()
+        user = web_session.current_user_row()  # the real row, not current_user's proxy
+        web_session.end_current()
         logout_user()
         if user is not None:
             self.appbuilder.sm.on_user_logout(user)
@@ -109,13 +116,12 @@ class CrmSecurityManager(SecurityManager):
         lm.login_message = _l("Please sign in to continue.")
         lm.login_message_category = "info"
         lm.user_loader(self.load_user_by_token)
+        web_session.install(app)
         return lm
 
     def load_user_by_token(self, token: str) -> Optional[CrmUser]:
         """The active user of the open browser session whose cookie token is ``token``."""
-        from app.services.accounts import sessions
-
-        return sessions.load(token)
+        return web_session.load_user(token)
 
     def load_user_by_uniquifier(self, token: str) -> Optional[CrmUser]:
         """The active user whose current session token (``fs_uniquifier``) is ``token``."""
@@ -143,9 +149,7 @@ class CrmSecurityManager(SecurityManager):
 
     def on_user_logout(self, user: CrmUser) -> None:
         """Record the sign-out in the audit log."""
-        from app.services.accounts import security as sec
-
-        sec.record_logout(user)
+        signin.record_logout(user)
 
     def load_user(self, pk: Any) -> Optional[CrmUser]:
         """JWT callers: the token's identity is the user's session token (``fs_uniquifier``)."""
@@ -160,6 +164,4 @@ class CrmSecurityManager(SecurityManager):
 
     def login(self, user: CrmUser) -> None:
         """Start a browser session for ``user`` (used after sign-up)."""
-        from app.services.accounts import sessions
-
-        sessions.sign_in(user)
+        web_session.sign_in(user)

@@ -6,7 +6,7 @@ from typing import Any
 
 from app.models.users import CrmUser
 from app.services.accounts import employees
-from app.services.contacts import contacts
+from app.services.contacts import search as contact_search
 from app.services.sales import offers
 from app.services.work import tasks
 
@@ -16,7 +16,7 @@ def summary(company_id: int, user: CrmUser) -> dict[str, Any]:
     company = user.company
     if company is None:  # the view passes the signed-in user's company; a user without one has no dashboard
         raise LookupError("the user belongs to no company")
-    contact_count, capped = contacts.count_contacts(company_id)
+    contact_count, capped = contact_search.count_contacts(company_id)
     upcoming = tasks.list_tasks(user, tasks.TaskFilter(mine=True, status="open"), limit=5)
     return {
         "company": company,

@@ -6,7 +6,8 @@ from typing import Any
 
 from app.extensions import db
 from app.security.tenancy import tenant_scope
-from app.services.contacts import contacts, tags
+from app.services.contacts import bases, contacts, tags
+from app.services.contacts.search import normalize
 
 CONSENT = {"consent_given_at": "2026-01-15", "consent_source": "Formularz zapisu na stronie",
                "consent_text": "Zgadzam się na otrzymywanie informacji handlowych e-mailem."}
@@ -15,7 +16,7 @@ CONSENT = {"consent_given_at": "2026-01-15", "consent_source": "Formularz zapisu
 def make_base(app: Any, company_id: int, name: str = "Klienci", kind: str = "contacts") -> int:
     """A client base; returns its id."""
     with app.app_context(), tenant_scope(company_id):
-        base_id = contacts.create_base(company_id, name, kind).id
+        base_id = bases.create_base(company_id, name, kind).id
         db.session.remove()
     return base_id
 
@@ -44,7 +45,7 @@ def bulk_contacts(app: Any, company_id: int, base_id: int, n: int, prefix: str =
     with app.app_context(), tenant_scope(company_id):
         db.session.add_all([
             Contact(company_id=company_id, base_id=base_id, kind="company", name=f"{prefix} {i:04d}",
-                    name_sort=contacts.normalize(f"{prefix} {i:04d}"))
+                    name_sort=normalize(f"{prefix} {i:04d}"))
             for i in range(n)
         ])
         db.session.commit()

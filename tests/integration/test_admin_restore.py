@@ -20,7 +20,7 @@ from app.security.tenancy import all_tenants, tenant_scope
 from app.services import clock, trash
 from app.services.accounts import companies as tenancy
 from app.services.accounts import employees
-from app.services.contacts import contacts
+from app.services.contacts import bases
 from tests.helpers import STRONG_PASSWORD, csrf_token, login, make_nip
 from tests.integration.contacts_data import assert_polish_page, make_base, make_contact
 
@@ -40,7 +40,7 @@ def deleted(app, make_company):
     make_contact(app, a["company_id"], base, kind="company", name="Żółta Łódka", nip=NIP_YELLOW)
     make_contact(app, a["company_id"], base, kind="company", name="Zielony Dom")
     with app.app_context(), tenant_scope(a["company_id"]):
-        a["deletion_id"] = contacts.delete_base(a["company_id"], base, a["owner_id"])
+        a["deletion_id"] = bases.delete_base(a["company_id"], base, a["owner_id"])
         db.session.remove()
     with app.app_context():
         from app.cli import ensure_platform_admin
@@ -348,7 +348,7 @@ def test_foreign_and_forged_links_are_refused_and_change_nothing(app, deleted, m
     a, b = deleted
     base_b = make_base(app, b["company_id"], "Beta klienci")
     with app.app_context(), tenant_scope(b["company_id"]):
-        b_deletion = contacts.delete_base(b["company_id"], base_b, b["owner_id"])
+        b_deletion = bases.delete_base(b["company_id"], base_b, b["owner_id"])
         db.session.remove()
     owner_a = signed_in(app, a["email"])
     owner_b = signed_in(app, b["email"])

@@ -1,11 +1,12 @@
 """Contacts: add a company or a person, validation in Polish, mailing consent, search, paging, picker."""
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.extensions import db
 from app.models.contacts import Contact
 from app.security.tenancy import tenant_scope
 from app.services.contacts import contacts as svc
+from app.services.contacts import search as search_svc
 from tests.helpers import find, link, make_nip, make_regon9, texts
 from tests.integration.contacts_data import (
     CONSENT,
@@ -228,9 +229,9 @@ def test_count_is_capped(app, make_company):
     b = make_base(app, cid)
     bulk_contacts(app, cid, b, 30)
     with app.app_context(), tenant_scope(cid):
-        assert svc.count_contacts(cid, b, cap=100) == (30, False)
-        assert svc.count_contacts(cid, b, cap=10) == (10, True)
-        page = svc.list_contacts(cid, base_id=b, limit=10)
+        assert search_svc.count_contacts(cid, b, cap=100) == (30, False)
+        assert search_svc.count_contacts(cid, b, cap=10) == (10, True)
+        page = search_svc.list_contacts(cid, base_id=b, limit=10)
         assert len(page.items) == 10 and page.has_next and not page.has_prev
         db.session.remove()
 
@@ -297,3 +298,48 @@ def test_search_finds_substrings_from_three_characters_on_every_database(owner_c
         svc.delete_contacts(cid, [zolw], c.crm["owner_id"])
         db.session.remove()
     assert everywhere("elony") == []
+
+
+def test_saving_a_contact_reads_it_from_the_database_once(owner_client, app):
+    c = owner_client
+    cid = c.crm["company_id"]
+    b = make_base(app, cid)
+    firm = make_contact(app, cid, b, kind="company", name="Alfa")
+    loads: list[str] = []
+
+    def count(_conn, _cur, statement, _params, _ctx, _many):
+        if "FROM contact" in statement and "WHERE contact.id = " in statement:
+            loads.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        resp = c.post(f"/contacts/{firm}/edit", data={"name": "Beta"})
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert resp.status_code == 302
+    assert len(loads) == 1, loads
+    with app.app_context(), tenant_scope(cid):
+        assert db.session.get(Contact, firm).name == "Beta"
+        db.session.remove()
+
+
+def test_the_list_parses_the_search_text_once_per_request(owner_client, app, monkeypatch):
+    c = owner_client
+    cid = c.crm["company_id"]
+    b = make_base(app, cid)
+    make_contact(app, cid, b, kind="company", name="Zielony Dom", city="Gdańsk")
+    calls: list[str | None] = []
+    parse = search_svc.parse_query
+
+    def counting(q):
+        calls.append(q)
+        return parse(q)
+
+    monkeypatch.setattr(search_svc, "parse_query", counting)
+    for url in (f"/bases/{b}?q=ziel", "/contacts/?q=gd", "/contacts/?q=58"):
+        calls.clear()
+        assert c.get(url).status_code == 200
+        assert len(calls) == 1, (url, calls)
+    assert "Zielony Dom" in c.get("/contacts/?q=ziel").get_data(as_text=True)

@@ -7,7 +7,9 @@ from app.extensions import db
 from app.models.contacts import Contact, contact_tag
 from app.security.tenancy import tenant_scope
 from app.services import DomainError
+from app.services.contacts import bases as bases_svc
 from app.services.contacts import contacts as svc
+from app.services.contacts import search as search_svc
 from app.services.contacts import tags as tags_svc
 from tests.helpers import login
 from tests.integration.contacts_data import make_base, make_contact, make_tag
@@ -96,12 +98,12 @@ def test_services_refuse_foreign_ids(two, app):
     a, b, _c = two
     with app.app_context(), tenant_scope(b["company_id"]):
         bid = b["company_id"]
-        assert svc.get_base(bid, a["base"]) is None and svc.get_contact(bid, a["firm"]) is None
+        assert bases_svc.get_base(bid, a["base"]) is None and svc.get_contact(bid, a["firm"]) is None
         for call in (
             lambda: svc.pickable_contact(bid, a["firm"]),
             lambda: svc.create_contact(bid, a["base"], svc.ContactData(kind="company", name="X")),
-            lambda: svc.rename_base(bid, a["base"], "X"),
-            lambda: svc.delete_base(bid, a["base"], None),
+            lambda: bases_svc.rename_base(bid, a["base"], "X"),
+            lambda: bases_svc.delete_base(bid, a["base"], None),
             lambda: svc.delete_contacts(bid, [a["firm"]], None),
             lambda: tags_svc.update_tag(bid, a["tag"], "X", "#000000"),
             lambda: tags_svc.tag_contacts(bid, [b["firm"]], a["tag"]),
@@ -109,10 +111,10 @@ def test_services_refuse_foreign_ids(two, app):
             with pytest.raises(DomainError):
                 call()
             db.session.rollback()
-        page = svc.list_contacts(bid, base_id=a["base"])
+        page = search_svc.list_contacts(bid, base_id=a["base"])
         assert page.items == [] and page.total == 0
-        assert [x.name for x in svc.list_contacts(bid, q="tajna").items] == []
-        assert svc.search_pickable("tajna", company_id=bid) == []
+        assert [x.name for x in search_svc.list_contacts(bid, q="tajna").items] == []
+        assert svc.search_pickable(bid, "tajna") == []
         db.session.remove()
 
 

@@ -775,7 +775,7 @@ def test_pending_second_step_expires_and_ends_with_logout_everywhere(app, make_c
     d = app.test_client()
     login(d, info["email"])
     later = _time.time() + app.config["TWO_FACTOR_PENDING_SECONDS"] + 5
-    monkeypatch.setattr("app.services.accounts.security.time.time", lambda: later)
+    monkeypatch.setattr("app.services.accounts.signin.time.time", lambda: later)
     resp = d.post("/login/code/", data={"code": pyotp.TOTP(secret).at(later)})
     assert resp.status_code == 302 and "/login/" in resp.headers["Location"]
     assert _is_signed_out(d)

@@ -476,7 +476,7 @@ def test_reset_request_does_the_same_work_whether_or_not_the_account_exists(app,
                                                                            mail_outbox, monkeypatch):
     """Known, unknown and deactivated addresses run the same steps (signing, message, audit, sender)."""
     from app.integrations import mail
-    from app.services.accounts import security as sec
+    from app.services.accounts import password_reset as sec
 
     info = make_company()
     gone = add_employee(info["owner_id"], "byly@firma.pl")
@@ -493,8 +493,8 @@ def test_reset_request_does_the_same_work_whether_or_not_the_account_exists(app,
             return fn(*a, **k)
         return wrapper
 
-    monkeypatch.setattr(sec, "_find_login_user", spy("find", sec._find_login_user))
-    monkeypatch.setattr(sec, "reset_link", spy("sign link", sec.reset_link))
+    monkeypatch.setattr(sec, "find_login_user", spy("find", sec.find_login_user))
+    monkeypatch.setattr(sec, "reset_token", spy("sign link", sec.reset_token))
     monkeypatch.setattr(sec.audit, "record_now", spy("audit", sec.audit.record_now, lambda e, *a, **k: e))
     monkeypatch.setattr(sec, "send_later", spy("background send", sec.send_later, lambda to, *a: to))
 

@@ -5,18 +5,20 @@ import datetime as dt
 import pytest
 
 from app.extensions import db
-from app.security.tenancy import tenant_scope
+from app.security.tenancy import current_company_id, tenant_scope
 from app.services import DomainError
+from app.services.contacts import bases as bases_svc
 from app.services.contacts import contacts as svc
+from app.services.contacts import search as search_svc
 from tests.helpers import make_nip, make_regon9
 
 PESEL_OK = "44051401359"
 
 
 def test_normalize_strips_polish_diacritics_case_and_punctuation():
-    assert svc.normalize("  Łódzka  Spółdzielnia „Żółw” ") == "lodzka spoldzielnia zolw"
-    assert svc.normalize("P.H.U. Źdźbło") == "p h u zdzblo"
-    assert svc.normalize(None) == ""
+    assert search_svc.normalize("  Łódzka  Spółdzielnia „Żółw” ") == "lodzka spoldzielnia zolw"
+    assert search_svc.normalize("P.H.U. Źdźbło") == "p h u zdzblo"
+    assert search_svc.normalize(None) == ""
 
 
 def test_persons_sort_by_last_name_companies_by_name():
@@ -29,18 +31,18 @@ def test_cursor_round_trip_and_broken_cursor_is_ignored():
         id = 42
         name_sort = "zolw: sp z o o"
 
-    token = svc.encode_cursor(Row())
-    assert svc.decode_cursor(token) == ("zolw: sp z o o", 42)
-    assert svc.decode_cursor("!!!not-a-cursor") is None
-    assert svc.decode_cursor("") is None
+    token = search_svc.encode_cursor(Row())
+    assert search_svc.decode_cursor(token) == ("zolw: sp z o o", 42)
+    assert search_svc.decode_cursor("!!!not-a-cursor") is None
+    assert search_svc.decode_cursor("") is None
 
 
 @pytest.fixture()
 def co(app, make_company):
     info = make_company("Reguły")
     with app.app_context(), tenant_scope(info["company_id"]):
-        info["base"] = svc.create_base(info["company_id"], "Klienci", "contacts").id
-        info["mailing"] = svc.create_base(info["company_id"], "Newsletter", "mailing").id
+        info["base"] = bases_svc.create_base(info["company_id"], "Klienci", "contacts").id
+        info["mailing"] = bases_svc.create_base(info["company_id"], "Newsletter", "mailing").id
         db.session.remove()
     return info
 
@@ -140,20 +142,20 @@ def test_mailing_contact_is_never_pickable(app, co):
         for bad in (999999, "abc", None):
             with pytest.raises(DomainError):
                 svc.pickable_contact(co["company_id"], bad)
-        assert [c.id for c in svc.search_pickable("ala", company_id=co["company_id"])] == [k.id]
-        assert [c.id for c in svc.search_pickable("ala")] == [k.id]  # company from tenant_scope
+        assert [c.id for c in svc.search_pickable(co["company_id"], "ala")] == [k.id]
+        assert [c.id for c in svc.search_pickable(current_company_id(), "ala")] == [k.id]  # company from tenant_scope
         db.session.remove()
 
 
 def test_base_kind_and_name_are_checked(app, co):
     with app.app_context(), tenant_scope(co["company_id"]):
         with pytest.raises(DomainError) as err:
-            svc.create_base(co["company_id"], "Inna", "other")
+            bases_svc.create_base(co["company_id"], "Inna", "other")
         assert err.value.field == "kind"
         with pytest.raises(DomainError) as err:
-            svc.create_base(co["company_id"], "Klienci", "contacts")
+            bases_svc.create_base(co["company_id"], "Klienci", "contacts")
         assert err.value.field == "name"
         with pytest.raises(DomainError) as err:
-            svc.create_base(co["company_id"], "   ", "contacts")
+            bases_svc.create_base(co["company_id"], "   ", "contacts")
         assert err.value.field == "name"
         db.session.remove()

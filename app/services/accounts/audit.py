@@ -1,16 +1,23 @@
 """Security audit log: record events (who, whose account, when, IP), list them for the owner, purge.
 
 AuditEvent has a nullable company_id and no TenantMixin, so every query here filters by company
-explicitly. Callers add events inside their own ``transaction()``; ``record_now`` commits alone.
+explicitly. Callers add events inside their own unit of work; ``record_now`` commits alone.
+
+The client's IP and device come in as a ``Client``: passed to ``record`` or, for the events of a web
+request, put in scope once per request by the security layer (``client_scope``), so no service
+reads the request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
+from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
@@ -18,7 +25,8 @@ from app.extensions import db
 from app.models.mixins import utcnow
 from app.models.security import AuditEvent
 from app.models.users import CrmUser
-from app.services import transaction
+from app.security.roles import ROLE_LABELS
+from app.services import transaction, unit_of_work
 
 LOGIN = "login"
 LOGIN_FAILED = "login_failed"
@@ -108,8 +116,6 @@ _METHODS = {
 
 def describe(row: AuditEvent) -> str:
     """The event's detail in the user's language ("—" when there is none)."""
-    from app.security.roles import ROLE_LABELS
-
     d = row.details or ""
     if not d:
         return "—"
@@ -134,11 +140,37 @@ def describe(row: AuditEvent) -> str:
     return d
 
 
-def _client() -> tuple[str | None, str | None]:
-    if not has_request_context():
-        return None, None
-    agent = (request.user_agent.string or "")[:200] or None
-    return (request.remote_addr or None), agent
+@dataclass(frozen=True)
+class Client:
+    """Where an action came from: the client's IP address and User-Agent (either may be unknown)."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+_NO_CLIENT = Client()
+#: the client of the current web request (set by the security layer; jobs and the CLI have none)
+_CLIENT: ContextVar[Client] = ContextVar("crm_audit_client", default=_NO_CLIENT)
+
+
+@contextlib.contextmanager
+def client_scope(client: Client) -> Iterator[None]:
+    """Record the events of a block (one web request) with this client's IP and device."""
+    token = _CLIENT.set(client)
+    try:
+        yield
+    finally:
+        _CLIENT.reset(token)
+
+
+def set_client(client: Client | None) -> None:
+    """Set (or with None clear) the client of the current request; the security layer calls it."""
+    _CLIENT.set(client or _NO_CLIENT)
+
+
+def current_client() -> Client:
+    """The client in scope (an empty ``Client`` outside a web request)."""
+    return _CLIENT.get()
 
 
 def record(
@@ -147,9 +179,11 @@ def record(
     actor: CrmUser | None = None,
     details: str | None = None,
     company_id: int | None = None,
+    client: Client | None = None,
 ) -> AuditEvent:
-    """Add one event to the session (the caller's transaction commits it)."""
-    ip, agent = _client()
+    """Add one event to the session (the caller's unit of work commits it)."""
+    client = client or current_client()
+    ip, agent = client.ip, (client.user_agent or "")[:200] or None
     if company_id is None:
         company_id = (user.company_id if user is not None else None) or (
             actor.company_id if actor is not None else None
@@ -186,6 +220,7 @@ class AuditFilter:
 
 
 def _filtered(company_id: int, flt: AuditFilter) -> Any:
+    # AuditEvent is no tenant table (platform events have no company): the hook does not filter it
     stmt = select(AuditEvent).where(AuditEvent.company_id == company_id)
     if flt.user_id:
         stmt = stmt.where((AuditEvent.user_id == flt.user_id) | (AuditEvent.actor_id == flt.user_id))
@@ -200,8 +235,6 @@ def _filtered(company_id: int, flt: AuditFilter) -> Any:
 
 def _utc_midnight(day: dt.date) -> dt.datetime:
     """Local (company time zone) midnight of ``day`` as naive UTC."""
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Warsaw"))
     local = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
     return local.astimezone(dt.UTC).replace(tzinfo=None)
@@ -221,13 +254,13 @@ def list_events(company_id: int, flt: AuditFilter) -> tuple[list[AuditEvent], in
     return list(rows), pages
 
 
+@unit_of_work
 def purge_old(now: dt.datetime | None = None) -> int:
     """Delete events older than AUDIT_RETENTION_DAYS (every company); return how many."""
     now = now or utcnow()
     days = int(current_app.config.get("AUDIT_RETENTION_DAYS", 365))
     cutoff = now - dt.timedelta(days=days)
-    with transaction() as session:
-        result = session.execute(
-            delete(AuditEvent).where(AuditEvent.created_at < cutoff).execution_options(synchronize_session=False)
-        )
+    result = db.session.execute(
+        delete(AuditEvent).where(AuditEvent.created_at < cutoff).execution_options(synchronize_session=False)
+    )
     return int(result.rowcount or 0)

@@ -9,12 +9,13 @@ from typing import Any, Optional
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
 from app.extensions import appbuilder, db
 from app.models.company import Company
 from app.models.users import CrmUser
 from app.security import roles
-from app.services import DomainError, clock, transaction
+from app.services import DomainError, clock, unit_of_work
 from app.services import validators as v
 from app.services.accounts.passwords import check_password
 from app.services.images import process_image
@@ -66,6 +67,7 @@ class NipTaken(DomainError):
         self.nip = nip
 
 
+@unit_of_work
 def register_company(data: SignupData, today: Optional[dt.date] = None, *, confirmed: bool = True) -> CrmUser:
     """Create a company with a free trial licence and its owner; return the owner.
 
@@ -74,30 +76,35 @@ def register_company(data: SignupData, today: Optional[dt.date] = None, *, confi
     e-mailed link (app/services/accounts/signups.py), and its trial starts then.
     """
     name, nip, first, last, email = validate_signup(data)
-    with transaction() as session:
-        company = Company(
-            name=name,
-            nip=nip,
-            email=email,
-            signup_email=email,
-            plan="trial",
-            confirmed_at=clock.utc_now() if confirmed else None,
-        )
-        start_trial(company, today)
-        session.add(company)
-        session.flush()
-        owner = new_user(company, first, last, email, data.password, roles.OWNER)
-        session.add(owner)
+    company = Company(
+        name=name,
+        nip=nip,
+        email=email,
+        signup_email=email,
+        plan="trial",
+        confirmed_at=clock.utc_now() if confirmed else None,
+    )
+    start_trial(company, today)
+    db.session.add(company)
+    db.session.flush()
+    owner = new_user(company, first, last, email, data.password, roles.OWNER)
+    db.session.add(owner)
+    db.session.flush()
     return owner
+
+
+def _required(value: Optional[str]) -> str:
+    """A value a validator was told is required (so it is never None)."""
+    return value or ""
 
 
 def validate_signup(data: SignupData) -> tuple[str, str, str, str, str]:
     """Check a sign-up (DomainError on the first problem); return name, NIP, first and last name, e-mail."""
-    name = v.clean_text(data.company_name, "company_name", _l("Company name"), 200, required=True)
+    name = _required(v.clean_text(data.company_name, "company_name", _l("Company name"), 200, required=True))
     nip = v.clean_nip(data.nip)
-    first = v.clean_text(data.first_name, "first_name", _l("First name"), 64, required=True)
-    last = v.clean_text(data.last_name, "last_name", _l("Last name"), 64, required=True)
-    email = v.clean_email(data.email, required=True)
+    first = _required(v.clean_text(data.first_name, "first_name", _l("First name"), 64, required=True))
+    last = _required(v.clean_text(data.last_name, "last_name", _l("Last name"), 64, required=True))
+    email = _required(v.clean_email(data.email, required=True))
     check_password(data.password, [first, last, email, name])
     if nip_taken(nip):
         raise NipTaken(nip)
@@ -130,11 +137,14 @@ def new_user(company: Company, first: str, last: str, email: str, password: Opti
 
 def hash_password(password: str) -> str:
     """Salted one-way hash (FAB's configured method, scrypt by default)."""
-    from werkzeug.security import generate_password_hash
-
     return generate_password_hash(
         password, method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"), salt_length=16
     )
+
+
+def get_company(company_id: int) -> Optional[Company]:
+    """One company account by id, or None."""
+    return db.session.get(Company, company_id)
 
 
 @dataclass
@@ -152,11 +162,12 @@ class CompanyData:
     phone: Optional[str] = None
 
 
+@unit_of_work
 def update_company(
     company: Company, data: CompanyData, logo: Optional[bytes] = None, remove_logo: bool = False
 ) -> Company:
     """Validate and save company data (and logo); nothing changes when any field is wrong."""
-    clean = dict(
+    clean: dict[str, Any] = dict(
         name=v.clean_text(data.name, "name", _l("Company name"), 200, required=True),
         nip=v.clean_nip(data.nip),
         regon=v.clean_regon(data.regon),
@@ -175,8 +186,7 @@ def update_company(
         clean["logo"] = clean["logo_mime"] = None
     if nip_taken(clean["nip"], exclude_company_id=company.id):
         raise DomainError(_l("A company with this NIP already has an account."), "nip")
-    with transaction():
-        for key, value in clean.items():
-            setattr(company, key, value)
-        company.nip_lost_at = None  # a NIP moved away on a claim is fixed once a new one is saved
+    for key, value in clean.items():
+        setattr(company, key, value)
+    company.nip_lost_at = None  # a NIP moved away on a claim is fixed once a new one is saved
     return company

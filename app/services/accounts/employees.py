@@ -7,7 +7,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Optional
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -15,15 +15,15 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.integrations.mail import mail_configured, send_mail
+from app.models.company import Company
 from app.models.mixins import utcnow
 from app.models.users import CrmUser, new_uniquifier
 from app.security import roles
-from app.services import DomainError, transaction
+from app.services import DomainError, unit_of_work
 from app.services import validators as v
 from app.services.accounts import audit
 from app.services.accounts.companies import company_role, email_taken, hash_password
-from app.services.accounts.passwords import check_password
-from app.services.accounts.security import user_inputs
+from app.services.accounts.passwords import check_password, user_inputs
 from app.services.images import process_image
 
 INVITE_MAX_AGE = 7 * 24 * 3600
@@ -42,13 +42,13 @@ class EmployeeData:
     password: Optional[str] = None
 
 
-def _clean(data: EmployeeData, company_name: str, user_id: Optional[int] = None) -> dict:
+def _clean(data: EmployeeData, user_id: Optional[int] = None) -> dict:
     first = v.clean_text(data.first_name, "first_name", _l("First name"), 64, required=True)
     last = v.clean_text(data.last_name, "last_name", _l("Last name"), 64, required=True)
     email = v.clean_email(data.email, required=True)
     if data.role not in roles.COMPANY_ROLES:
         raise DomainError(_l("Choose a role."), "role")
-    if email_taken(email, exclude_user_id=user_id):
+    if email_taken(email or "", exclude_user_id=user_id):
         raise DomainError(_l("This e-mail address is already used by another account."), "email")
     return dict(
         first_name=first,
@@ -60,8 +60,17 @@ def _clean(data: EmployeeData, company_name: str, user_id: Optional[int] = None)
     )
 
 
+def _company(user: CrmUser) -> Company:
+    """The company of a company user (owners and employees always have one)."""
+    company = user.company
+    if company is None:
+        raise DomainError(_l("You cannot manage this account."))
+    return company
+
+
 def company_users(company_id: int) -> list[CrmUser]:
     """People of one company, ordered by name."""
+    # CrmUser is FAB's user table, no tenant table: the tenancy hook does not filter it
     return list(
         db.session.execute(
             select(CrmUser)
@@ -83,54 +92,55 @@ def active_people(company_id: int) -> list[CrmUser]:
 
 def get_employee(company_id: int, user_id: int) -> Optional[CrmUser]:
     """A person of this company by id, or None (another company's id gives None)."""
+    # CrmUser is no tenant table: the company filter is this query's own
     return db.session.execute(
         select(CrmUser).where(CrmUser.id == user_id, CrmUser.company_id == company_id)
     ).scalar_one_or_none()
 
 
+@unit_of_work
 def add_employee(owner: CrmUser, data: EmployeeData, invite: bool = False) -> CrmUser:
     """Add a person to the owner's company, with a password or an invitation link."""
-    company = owner.company
-    clean = _clean(data, company.name)
+    company = _company(owner)
+    clean = _clean(data)
     if not invite:
         check_password(data.password or "", [clean["first_name"], clean["last_name"], clean["email"], company.name])
-    with transaction() as session:
-        user = CrmUser(
-            first_name=clean["first_name"],
-            last_name=clean["last_name"],
-            username=clean["email"],
-            email=clean["email"],
-            phone=clean["phone"],
-            position=clean["position"],
-            active=True,
-            company_id=company.id,
-            created_by_fk=owner.id,
-            changed_by_fk=owner.id,
-        )
-        user.roles = [company_role(clean["role"])]
-        user.password = None if invite else hash_password(data.password or "")
-        session.add(user)
-        session.flush()
-        audit.record(audit.EMPLOYEE_ADDED, user, actor=owner, details=clean["role"])
+    user = CrmUser(
+        first_name=clean["first_name"],
+        last_name=clean["last_name"],
+        username=clean["email"],
+        email=clean["email"],
+        phone=clean["phone"],
+        position=clean["position"],
+        active=True,
+        company_id=company.id,
+        created_by_fk=owner.id,
+        changed_by_fk=owner.id,
+    )
+    user.roles = [company_role(clean["role"])]
+    user.password = None if invite else hash_password(data.password or "")
+    db.session.add(user)
+    db.session.flush()
+    audit.record(audit.EMPLOYEE_ADDED, user, actor=owner, details=clean["role"])
     return user
 
 
+@unit_of_work
 def update_employee(owner: CrmUser, user: CrmUser, data: EmployeeData) -> CrmUser:
     """Change a person's data and role; the last owner cannot be demoted."""
-    clean = _clean(data, owner.company.name, user_id=user.id)
-    if user.is_owner and clean["role"] != roles.OWNER and _owner_count(user.company_id) <= 1:
+    clean = _clean(data, user_id=user.id)
+    if user.is_owner and clean["role"] != roles.OWNER and _owner_count(_company(user).id) <= 1:
         raise DomainError(_l("The company must keep at least one owner."), "role")
     old_roles = sorted(user.role_names)
-    with transaction():
-        if old_roles != [clean["role"]]:
-            audit.record(audit.ROLE_CHANGED, user, actor=owner, details=f"{', '.join(old_roles)} -> {clean['role']}")
-        user.first_name = clean["first_name"]
-        user.last_name = clean["last_name"]
-        user.email = user.username = clean["email"]
-        user.phone = clean["phone"]
-        user.position = clean["position"]
-        user.roles = [company_role(clean["role"])]
-        user.changed_by_fk = owner.id
+    if old_roles != [clean["role"]]:
+        audit.record(audit.ROLE_CHANGED, user, actor=owner, details=f"{', '.join(old_roles)} -> {clean['role']}")
+    user.first_name = clean["first_name"]
+    user.last_name = clean["last_name"]
+    user.email = user.username = clean["email"]
+    user.phone = clean["phone"]
+    user.position = clean["position"]
+    user.roles = [company_role(clean["role"])]
+    user.changed_by_fk = owner.id
     return user
 
 
@@ -138,18 +148,18 @@ def _owner_count(company_id: int) -> int:
     return sum(1 for u in company_users(company_id) if u.is_owner and u.active)
 
 
+@unit_of_work
 def set_active(owner: CrmUser, user: CrmUser, active: bool) -> None:
     """Deactivate (ends every session at once) or reactivate a person."""
     if not active and user.id == owner.id:
         raise DomainError(_l("You cannot deactivate your own account."))
-    if not active and user.is_owner and _owner_count(user.company_id) <= 1:
+    if not active and user.is_owner and _owner_count(_company(user).id) <= 1:
         raise DomainError(_l("The company must keep at least one owner."))
-    with transaction():
-        if user.active != active:
-            audit.record(audit.EMPLOYEE_REACTIVATED if active else audit.EMPLOYEE_DEACTIVATED, user, actor=owner)
-        user.active = active
-        if not active:
-            user.fs_uniquifier = new_uniquifier()
+    if user.active != active:
+        audit.record(audit.EMPLOYEE_REACTIVATED if active else audit.EMPLOYEE_DEACTIVATED, user, actor=owner)
+    user.active = active
+    if not active:
+        user.fs_uniquifier = new_uniquifier()
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -161,23 +171,21 @@ def _token_digest(user: CrmUser) -> str:
     return hashlib.sha256(f"invite:{user.fs_uniquifier}".encode()).hexdigest()[:32]
 
 
-def invitation_link(user: CrmUser) -> str:
-    """A signed link that lets ``user`` set a password once (single use: tied to the session token)."""
-    token = _serializer().dumps({"u": user.id, "t": _token_digest(user)})
-    return url_for("InvitationView.accept", token=token, _external=True)
+def invitation_token(user: CrmUser) -> str:
+    """A signed token that lets ``user`` set a password once (single use: tied to the session token)."""
+    return _serializer().dumps({"u": user.id, "t": _token_digest(user)})
 
 
-def send_invitation(user: CrmUser) -> bool:
-    """E-mail the invitation when SMTP is configured; return True when sent."""
+def send_invitation(user: CrmUser, link: str) -> bool:
+    """E-mail the invitation ``link`` when SMTP is configured; return True when sent."""
     if not mail_configured():
         return False
-    link = invitation_link(user)
     send_mail(
         user.email,
         gettext("Invitation to Klientela"),
         gettext(
             "%(company)s invites you to Klientela.\nSet your password here (the link is valid for 7 days):\n%(link)s",
-            company=user.company.name,
+            company=_company(user).name,
             link=link,
         ),
     )
@@ -198,27 +206,26 @@ def user_from_invitation(token: str) -> CrmUser:
     return user
 
 
+@unit_of_work
 def accept_invitation(token: str, password: str) -> CrmUser:
     """Set the invited user's password; the link stops working."""
     user = user_from_invitation(token)
     check_password(password, user_inputs(user))
-    with transaction():
-        user.password = hash_password(password)
-        user.password_changed_at = utcnow()
-        user.fs_uniquifier = new_uniquifier()
-        audit.record(audit.PASSWORD_CHANGED, user)
+    user.password = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.fs_uniquifier = new_uniquifier()
+    audit.record(audit.PASSWORD_CHANGED, user)
     return user
 
 
+@unit_of_work
 def set_avatar(user: CrmUser, data: bytes) -> None:
     """Store the user's avatar (type checked from the bytes, resized)."""
     cfg = current_app.config
-    image, mime = process_image(data, cfg["AVATAR_MAX_BYTES"], cfg["AVATAR_SIZE"], field="avatar")
-    with transaction():
-        user.avatar, user.avatar_mime = image, mime
+    user.avatar, user.avatar_mime = process_image(data, cfg["AVATAR_MAX_BYTES"], cfg["AVATAR_SIZE"], field="avatar")
 
 
+@unit_of_work
 def remove_avatar(user: CrmUser) -> None:
     """Remove the user's avatar."""
-    with transaction():
-        user.avatar = user.avatar_mime = None
+    user.avatar = user.avatar_mime = None

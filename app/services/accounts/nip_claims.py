@@ -17,9 +17,9 @@ import datetime as dt
 import hmac
 import logging
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature
@@ -32,7 +32,7 @@ from app.models.signups import NipClaim
 from app.models.users import CrmUser
 from app.security import roles
 from app.security.tenancy import all_tenants
-from app.services import DomainError, clock, transaction
+from app.services import DomainError, clock, unit_of_work
 from app.services import validators as v
 from app.services.accounts import audit, employees, signups
 from app.services.accounts import companies as tenancy
@@ -99,14 +99,16 @@ def holder_of(nip: str) -> Optional[Company]:
 # ---------------------------------------------------------------- the claimant
 
 
-def submit(data: ClaimData) -> NipClaim:
-    """Record a claim of a NIP that has an account and e-mail the claimant a confirmation link."""
+@unit_of_work
+def submit(data: ClaimData, link_for: Callable[[str], str]) -> NipClaim:
+    """Record a claim of a NIP that has an account and e-mail the claimant a confirmation link
+    (``link_for(token)``); nothing is kept when the message cannot be sent."""
     if not mail_configured():
         raise DomainError(
             _l("Sign-up is not available right now: the platform cannot send e-mail. Please contact the administrator.")
         )
     nip = v.clean_nip(data.nip)
-    clean = dict(
+    clean: dict[str, Any] = dict(
         company_name=v.clean_text(data.company_name, "company_name", _l("Company name"), 200, required=True),
         first_name=v.clean_text(data.first_name, "first_name", _l("First name"), 64, required=True),
         last_name=v.clean_text(data.last_name, "last_name", _l("Last name"), 64, required=True),
@@ -119,7 +121,7 @@ def submit(data: ClaimData) -> NipClaim:
     holder = holder_of(nip)
     if holder is None:
         raise DomainError(_l("No account uses this NIP: you can simply create an account."), "nip")
-    if tenancy.email_taken(clean["email"]):
+    if tenancy.email_taken(clean["email"] or ""):
         raise DomainError(
             _l("This e-mail address is already used by another account. Give the address the new account should use."),
             "email",
@@ -131,9 +133,9 @@ def submit(data: ClaimData) -> NipClaim:
     ).first()
     if open_claim:
         raise DomainError(_l("You have already reported this NIP. Check your mailbox or wait for our answer."), "nip")
-    with transaction() as session:
-        claim = NipClaim(nip=nip, company_id=holder.id, status="unconfirmed", **clean)
-        session.add(claim)
+    claim = NipClaim(nip=nip, company_id=holder.id, status="unconfirmed", **clean)
+    db.session.add(claim)
+    db.session.flush()
     try:
         _send(
             claim.email,
@@ -142,21 +144,18 @@ def submit(data: ClaimData) -> NipClaim:
                 "Hello %(name)s,\n\nyou reported that NIP %(nip)s belongs to %(company)s and that another Klientela "
                 "account uses it. Confirm your e-mail address so that the administrator can check your claim:\n"
                 "%(link)s\n\nThe link is valid for %(hours)s hours. If you did not send this claim, ignore this message.",
-                name=claim.first_name, nip=nip, company=claim.company_name, link=_link(claim),
+                name=claim.first_name, nip=nip, company=claim.company_name, link=link_for(_token(claim)),
                 hours=signups.confirm_hours(),
             ),
             strict=True,
         )
     except OSError:
-        with transaction() as session:
-            session.delete(claim)
         raise DomainError(_l("We could not send the confirmation e-mail. Please try again in a few minutes.")) from None
     return claim
 
 
-def _link(claim: NipClaim) -> str:
-    token = signups.serializer(_SALT).dumps({"c": claim.id, "t": signups.link_digest("claim", _secret(claim))})
-    return url_for("SignupView.claim_confirm", token=token, _external=True)
+def _token(claim: NipClaim) -> str:
+    return signups.serializer(_SALT).dumps({"c": claim.id, "t": signups.link_digest("claim", _secret(claim))})
 
 
 def _secret(claim: NipClaim) -> str:
@@ -164,8 +163,10 @@ def _secret(claim: NipClaim) -> str:
     return f"{claim.id}:{claim.email.lower()}:{claim.created_at.isoformat()}"
 
 
-def confirm(token: str) -> NipClaim:
-    """Confirm the claimant's e-mail address through the link; the claim goes to the platform admin."""
+@unit_of_work
+def confirm(token: str, admin_link: Callable[[int], str]) -> NipClaim:
+    """Confirm the claimant's e-mail address through the link; the claim goes to the platform admin
+    (told by e-mail with ``admin_link(claim_id)``, the claim's page in the administration panel)."""
     invalid = DomainError(_l("This confirmation link is not valid or the claim has expired."))
     try:
         data = signups.serializer(_SALT).loads(token, max_age=signups.confirm_hours() * 3600)
@@ -180,14 +181,13 @@ def confirm(token: str) -> NipClaim:
         return claim
     if claim.created_at < clock.utc_now() - dt.timedelta(hours=signups.confirm_hours()):
         raise invalid
-    with transaction():
-        claim.status = "pending"
-        claim.email_confirmed_at = clock.utc_now()
-    _tell_platform_admins(claim)
+    claim.status = "pending"
+    claim.email_confirmed_at = clock.utc_now()
+    _tell_platform_admins(claim, admin_link(claim.id))
     return claim
 
 
-def _tell_platform_admins(claim: NipClaim) -> None:
+def _tell_platform_admins(claim: NipClaim, link: str) -> None:
     for email in _platform_admin_emails():
         _send(
             email,
@@ -196,7 +196,7 @@ def _tell_platform_admins(claim: NipClaim) -> None:
                 "%(name)s (%(email)s, %(phone)s) claims NIP %(nip)s for %(company)s. Check the claim in the "
                 "administration panel:\n%(link)s",
                 name=claim.claimant_name, email=claim.email, phone=claim.phone, nip=claim.nip,
-                company=claim.company_name, link=url_for("AdminNipClaimsView.show", claim_id=claim.id, _external=True),
+                company=claim.company_name, link=link,
             ),
         )
 
@@ -260,8 +260,12 @@ def company_owners(company_id: int) -> list[CrmUser]:
         return [u for u in employees.company_users(company_id) if u.is_owner and u.active]
 
 
-def approve(admin: CrmUser, claim_id: int, proof: OwnershipProof) -> Company:
-    """Move the NIP to the claimant: a new account for them, the old one loses the NIP; both told."""
+@unit_of_work
+def approve(admin: CrmUser, claim_id: int, proof: OwnershipProof, invite_link: Callable[[str], str]) -> Company:
+    """Move the NIP to the claimant: a new account for them, the old one loses the NIP; both told.
+
+    The claimant sets a password through ``invite_link(token)`` (the invitation page).
+    """
     claim = _pending(claim_id)
     check = PROOF_CHECKS.get(proof.kind)
     if check is None:
@@ -271,7 +275,8 @@ def approve(admin: CrmUser, claim_id: int, proof: OwnershipProof) -> Company:
         raise DomainError(_l("The claimant's e-mail address is now used by another account; reject the claim."))
     holder = holder_of(claim.nip)
     now = clock.utc_now()
-    with all_tenants(), transaction() as session:
+    with all_tenants():  # the admin acts on two companies: each row below names its own
+        session = db.session
         if holder is not None:
             holder.nip = None
             holder.nip_lost_at = now
@@ -290,6 +295,7 @@ def approve(admin: CrmUser, claim_id: int, proof: OwnershipProof) -> Company:
         audit.record(audit.NIP_TAKEN_OVER, owner, actor=admin, company_id=company.id, details=f"NIP {claim.nip}")
         claim.status, claim.handled_at, claim.handled_by_id = "approved", now, admin.id
         claim.proof, claim.decision_note, claim.new_company_id = proof.kind, proof.note.strip()[:2000], company.id
+        session.flush()
     _send(
         claim.email,
         gettext("Your claim of NIP %(nip)s was approved", nip=claim.nip),
@@ -298,7 +304,7 @@ def approve(admin: CrmUser, claim_id: int, proof: OwnershipProof) -> Company:
             "%(company)s, with a free %(days)s-day licence. Set your password here (the link is valid for 7 days):\n"
             "%(link)s",
             name=claim.first_name, nip=claim.nip, company=company.name, days=current_app.config["TRIAL_DAYS"],
-            link=employees.invitation_link(owner),
+            link=invite_link(employees.invitation_token(owner)),
         ),
     )
     if holder is not None:
@@ -317,18 +323,20 @@ def approve(admin: CrmUser, claim_id: int, proof: OwnershipProof) -> Company:
     return company
 
 
+@unit_of_work
 def reject(admin: CrmUser, claim_id: int, reason: str) -> NipClaim:
     """Refuse a claim with a reason; the claimant is told, the holder's audit log records it."""
     claim = _pending(claim_id)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Give the reason for the rejection; the claimant will read it."), "reason")
-    with all_tenants(), transaction():
+    with all_tenants():  # the audit event goes to the holder's company, not the admin's
         claim.status, claim.handled_at, claim.handled_by_id = "rejected", clock.utc_now(), admin.id
         claim.decision_note = reason[:2000]
         if claim.company_id is not None:
             audit.record(audit.NIP_CLAIM_REJECTED, None, actor=admin, company_id=claim.company_id,
                          details=f"NIP {claim.nip}")
+        db.session.flush()
     _send(
         claim.email,
         gettext("Your claim of NIP %(nip)s was rejected", nip=claim.nip),
@@ -341,11 +349,11 @@ def reject(admin: CrmUser, claim_id: int, reason: str) -> NipClaim:
     return claim
 
 
+@unit_of_work
 def purge_unconfirmed(now: Optional[dt.datetime] = None) -> int:
     """Delete claims whose e-mail was not confirmed within SIGNUP_CONFIRM_HOURS."""
     cutoff = (now or clock.utc_now()) - dt.timedelta(hours=signups.confirm_hours())
-    with transaction() as session:
-        result = session.execute(
-            delete(NipClaim).where(NipClaim.status == "unconfirmed", NipClaim.created_at < cutoff)
-        )
-    return int(result.rowcount or 0)
+    result = db.session.execute(
+        delete(NipClaim).where(NipClaim.status == "unconfirmed", NipClaim.created_at < cutoff)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from typing import Iterable
 
 import zxcvbn
 import zxcvbn_pl
 from flask_babel import lazy_gettext as _l
 
+from app.models.users import CrmUser
 from app.services import DomainError
 
 MIN_LENGTH = 10
@@ -31,10 +33,16 @@ def _ensure_polish() -> None:
 
 def _fold(text: str) -> str:
     """Lower-case without Polish diacritics, so "Wiśniewska" matches "wisniewska"."""
-    import unicodedata
-
     text = text.lower().replace("ł", "l")
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def user_inputs(user: CrmUser) -> list[str]:
+    """What a password must not contain: the user's name, login, e-mail and company name."""
+    values = [user.first_name, user.last_name, user.username, user.email]
+    if user.company is not None:
+        values.append(user.company.name)
+    return [v for v in values if v]
 
 
 def _input_parts(user_inputs: Iterable[str]) -> list[str]:

@@ -6,6 +6,9 @@ session on the server, so a copied cookie stops working while other devices stay
 Every session also carries a stamp of the user's session token (``CrmUser.fs_uniquifier``):
 rotating that token ("Wyloguj ze wszystkich miejsc", a password change or reset, deactivation)
 ends every session of the user at once. API tokens (JWT) keep using ``fs_uniquifier`` directly.
+
+The cookie, Flask-Login and the request's client are the security layer's part
+(``app/security/web_session.py``); it passes the token, the client and the current session id in.
 """
 
 from __future__ import annotations
@@ -17,25 +20,22 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, g, has_request_context, request, session
+from flask import current_app
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
-from flask_login import login_user
 from sqlalchemy import delete, or_, select, update
 
 from app.extensions import db
 from app.models.mixins import utcnow
 from app.models.security import UserSession
-from app.models.users import CrmUser
-from app.services import DomainError, transaction
+from app.models.users import CrmUser, new_uniquifier
+from app.services import DomainError, transaction, unit_of_work
 from app.services.accounts import audit
+from app.services.accounts.lockout import NOT_YOURS, same_company
 
 #: last activity is written at most this often (seconds), not on every request
 TOUCH_SECONDS = 60
 #: ended sessions are kept this long for the record, then the nightly cleanup removes them
 ENDED_KEEP_DAYS = 1
-
-NOT_FOUND = _l("This session does not exist or has already ended.")
 
 
 def _digest(token: str) -> str:
@@ -51,44 +51,38 @@ def _idle_limit() -> dt.timedelta:
     return dt.timedelta(days=int(current_app.config.get("SESSION_IDLE_DAYS", 14)))
 
 
-def _client() -> tuple[str | None, str | None]:
-    if not has_request_context():
-        return None, None
-    agent = (request.user_agent.string or "")[:255] or None
-    return (request.remote_addr or None), agent
-
-
-def _real(user: Any) -> CrmUser:
+def real_user(user: Any) -> CrmUser:
+    """The user row behind Flask-Login's ``current_user`` proxy (or the row itself)."""
     return user._get_current_object() if hasattr(user, "_get_current_object") else user
 
 
 # ---------------------------------------------------------------- start, load, end
 
 
-def start(user: CrmUser) -> str:
-    """Record a new session of ``user`` (own transaction) and return its cookie token."""
+@unit_of_work
+def start(user: CrmUser, client: audit.Client) -> tuple[str, int]:
+    """Record a new session of ``user`` from ``client``; return its cookie token and its id."""
     token = secrets.token_urlsafe(32)
-    ip, agent = _client()
     now = utcnow()
-    with transaction() as s:
-        row = UserSession(
-            token_hash=_digest(token), user_id=user.id, stamp=stamp_of(user),
-            created_at=now, last_seen_at=now, ip=ip, user_agent=agent,
-        )
-        s.add(row)
-    g.crm_session_id = row.id
-    return token
+    row = UserSession(
+        token_hash=_digest(token), user_id=user.id, stamp=stamp_of(user), created_at=now, last_seen_at=now,
+        ip=client.ip, user_agent=(client.user_agent or "")[:255] or None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return token, row.id
 
 
-def sign_in(user: CrmUser) -> None:
-    """Start a server-side session and put its token into the browser's session cookie."""
-    user = _real(user)
-    user.session_token = start(user)
-    login_user(user, remember=False)
+@dataclass(frozen=True)
+class OpenSession:
+    """A loaded browser session: whose it is and its id."""
+
+    user: CrmUser
+    id: int
 
 
-def load(token: str | None, now: dt.datetime | None = None) -> CrmUser | None:
-    """The active user of the open session ``token``; None when it ended, expired or was revoked.
+def load(token: str | None, ip: str | None = None, now: dt.datetime | None = None) -> OpenSession | None:
+    """The open session ``token`` and its active user; None when it ended, expired or was revoked.
 
     Updates the session's last activity and IP at most once every TOUCH_SECONDS.
     """
@@ -104,63 +98,60 @@ def load(token: str | None, now: dt.datetime | None = None) -> CrmUser | None:
     if user is None or not user.is_active or row.stamp != stamp_of(user):
         return None
     if now - row.last_seen_at >= dt.timedelta(seconds=TOUCH_SECONDS):
-        ip, _ = _client()
         with transaction() as s:
             s.execute(
                 update(UserSession).where(UserSession.id == row.id)
                 .values(last_seen_at=now, ip=ip or row.ip).execution_options(synchronize_session=False)
             )
-    g.crm_session_id = row.id
-    user.session_token = token
-    return user
+    return OpenSession(user, row.id)
 
 
-def current_session_id() -> int | None:
-    """The id of the session of this request (None for API tokens and anonymous requests)."""
-    return g.get("crm_session_id") if has_request_context() else None
+@unit_of_work
+def end_token(token: str) -> None:
+    """End the session of cookie token ``token`` on the server (a plain sign-out)."""
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == _digest(str(token)), UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow()).execution_options(synchronize_session=False)
+    )
 
 
-def end_current() -> None:
-    """End the session of this request on the server (a plain sign-out); no-op without one."""
-    token = session.get("_user_id") if has_request_context() else None
-    if not token:
-        return
-    with transaction() as s:
-        s.execute(
-            update(UserSession)
-            .where(UserSession.token_hash == _digest(str(token)), UserSession.ended_at.is_(None))
-            .values(ended_at=utcnow()).execution_options(synchronize_session=False)
-        )
-
-
-def keep_current(user: CrmUser) -> None:
-    """After the user's session token was rotated, the session of this request stays open."""
-    session_id = current_session_id()
+@unit_of_work
+def keep_open(user: CrmUser, session_id: int | None) -> None:
+    """After the user's session token was rotated, session ``session_id`` of that user stays open."""
     if session_id is None:
         return
-    with transaction() as s:
-        s.execute(
-            update(UserSession)
-            .where(UserSession.id == session_id, UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-            .values(stamp=stamp_of(user)).execution_options(synchronize_session=False)
-        )
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(stamp=stamp_of(user)).execution_options(synchronize_session=False)
+    )
 
 
-def end(user: CrmUser, session_id: int) -> bool:
-    """End one of the user's own sessions ("Wyloguj" in the list); True when it was this one.
+@unit_of_work
+def logout_everywhere(user: CrmUser, actor: CrmUser) -> None:
+    """End every session and API token of ``user`` at once (rotates the session token)."""
+    if actor.id != user.id and not same_company(actor, user):
+        raise DomainError(NOT_YOURS)
+    user.fs_uniquifier = new_uniquifier()
+    audit.record(audit.LOGOUT_EVERYWHERE, user, actor=actor)
 
-    DomainError when the session is not an open session of ``user`` (the view answers 404).
+
+@unit_of_work
+def end(user: CrmUser, session_id: int, current_session_id: int | None) -> bool | None:
+    """End one of the user's own sessions ("Wyloguj" in the list); True when it was ``current_session_id``.
+
+    None when the session is not an open session of ``user`` (the view answers 404).
     """
-    user = _real(user)
+    user = real_user(user)
     row = db.session.execute(
         select(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id)
     ).scalar_one_or_none()
     if row is None or not _is_open(row, user, utcnow()):
-        raise DomainError(NOT_FOUND)
-    with transaction():
-        row.ended_at = utcnow()
-        audit.record(audit.SESSION_ENDED, user, details=describe_device(row.user_agent))
-    return row.id == current_session_id()
+        return None
+    row.ended_at = utcnow()
+    audit.record(audit.SESSION_ENDED, user, details=describe_device(row.user_agent))
+    return row.id == current_session_id
 
 
 def _is_open(row: UserSession, user: CrmUser, now: dt.datetime) -> bool:
@@ -182,9 +173,11 @@ class SessionInfo:
     current: bool
 
 
-def active_sessions(user: CrmUser, now: dt.datetime | None = None) -> list[SessionInfo]:
+def active_sessions(
+    user: CrmUser, current_session_id: int | None, now: dt.datetime | None = None
+) -> list[SessionInfo]:
     """The user's open sessions, the current one first, then by last activity (newest first)."""
-    user = _real(user)
+    user = real_user(user)
     now = now or utcnow()
     rows = db.session.execute(
         select(UserSession)
@@ -192,7 +185,7 @@ def active_sessions(user: CrmUser, now: dt.datetime | None = None) -> list[Sessi
                UserSession.last_seen_at >= now - _idle_limit())
         .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
     ).scalars()
-    current = current_session_id()
+    current = current_session_id
     infos = [
         SessionInfo(
             id=r.id, device=describe_device(r.user_agent), ip=r.ip or "—", created_at=r.created_at,
@@ -245,16 +238,16 @@ def describe_device(user_agent: str | None) -> str:
 # ---------------------------------------------------------------- cleanup
 
 
+@unit_of_work
 def purge_old(now: dt.datetime | None = None) -> int:
     """Delete sessions ended over a day ago or idle past SESSION_IDLE_DAYS (every user)."""
     now = now or utcnow()
-    with transaction() as s:
-        result = s.execute(
-            delete(UserSession)
-            .where(or_(
-                UserSession.ended_at < now - dt.timedelta(days=ENDED_KEEP_DAYS),
-                UserSession.last_seen_at < now - _idle_limit(),
-            ))
-            .execution_options(synchronize_session=False)
-        )
+    result = db.session.execute(
+        delete(UserSession)
+        .where(or_(
+            UserSession.ended_at < now - dt.timedelta(days=ENDED_KEEP_DAYS),
+            UserSession.last_seen_at < now - _idle_limit(),
+        ))
+        .execution_options(synchronize_session=False)
+    )
     return int(result.rowcount or 0)

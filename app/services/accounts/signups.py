@@ -16,9 +16,9 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-from typing import Optional
+from typing import Callable, Optional
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_appbuilder.security.sqla.models import assoc_user_role
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -32,15 +32,13 @@ from app.models.security import AuditEvent, CompanySecurity
 from app.models.signups import NipClaim
 from app.models.users import CrmUser
 from app.security.tenancy import all_tenants
-from app.services import DomainError, clock, transaction
+from app.services import DomainError, clock, unit_of_work
 from app.services.accounts import audit
 from app.services.accounts import companies as tenancy
 
 log = logging.getLogger(__name__)
 
 _SALT = "crm-signup-confirm"
-#: session key: the e-mail address of the sign-up waiting for its link (pre-fills "send again")
-SIGNUP_EMAIL_KEY = "crm_signup_email"
 
 
 class SignupNotConfirmed(DomainError):
@@ -86,28 +84,29 @@ def serializer(salt: str) -> URLSafeTimedSerializer:
 # ---------------------------------------------------------------- sign-up and confirmation
 
 
-def sign_up(data: tenancy.SignupData) -> CrmUser:
-    """Create an unconfirmed company account and e-mail its owner the confirmation link."""
+@unit_of_work
+def sign_up(data: tenancy.SignupData, link_for: Callable[[str], str]) -> CrmUser:
+    """Create an unconfirmed company account and e-mail its owner the confirmation link
+    (``link_for(token)``); nothing is kept when the message cannot be sent."""
     tenancy.validate_signup(data)  # the form's own mistakes come first
     _require_mail()
     owner = tenancy.register_company(data, confirmed=False)
     try:
-        send_confirmation(owner)
+        send_confirmation(owner, link_for)
     except OSError:
         log.warning("could not send the sign-up confirmation e-mail")
-        remove_companies([owner.company_id])
         raise DomainError(_l("We could not send the confirmation e-mail. Please try again in a few minutes.")) from None
     return owner
 
 
-def confirmation_link(owner: CrmUser) -> str:
-    """The signed link that confirms ``owner``'s sign-up (tied to this very account)."""
-    token = serializer(_SALT).dumps({"u": owner.id, "t": link_digest("signup", owner.fs_uniquifier)})
-    return url_for("SignupView.confirm", token=token, _external=True)
+def confirmation_token(owner: CrmUser) -> str:
+    """The signed token that confirms ``owner``'s sign-up (tied to this very account)."""
+    return serializer(_SALT).dumps({"u": owner.id, "t": link_digest("signup", owner.fs_uniquifier)})
 
 
-def send_confirmation(owner: CrmUser) -> None:
+def send_confirmation(owner: CrmUser, link_for: Callable[[str], str]) -> None:
     """E-mail the owner of an unconfirmed sign-up the confirmation link."""
+    company = _company_of(owner)
     send_mail(
         owner.email,
         gettext("Confirm your Klientela account"),
@@ -117,10 +116,10 @@ def send_confirmation(owner: CrmUser) -> None:
             "The link is valid for %(hours)s hours; after that the sign-up is removed. If you did not sign up, "
             "ignore this message.",
             name=owner.first_name,
-            company=owner.company.name,
-            nip=owner.company.nip,
+            company=company.name,
+            nip=company.nip,
             days=current_app.config["TRIAL_DAYS"],
-            link=confirmation_link(owner),
+            link=link_for(confirmation_token(owner)),
             hours=confirm_hours(),
         ),
     )
@@ -143,18 +142,25 @@ def owner_from_link(token: str) -> CrmUser:
     return owner
 
 
+def _company_of(owner: CrmUser) -> Company:
+    """The company of a sign-up's owner (every owner has one)."""
+    company = owner.company
+    assert company is not None, "a sign-up owner always has a company"
+    return company
+
+
+@unit_of_work
 def confirm(token: str, today: Optional[dt.date] = None) -> CrmUser:
     """Confirm a sign-up through its link: the account becomes usable and its free trial starts now."""
     owner = owner_from_link(token)
-    company = owner.company
+    company = _company_of(owner)
     if company.is_confirmed:
         raise DomainError(_l("This account is already confirmed. Sign in with your e-mail and password."))
     if company.created_at < _cutoff():
         raise DomainError(_l("This confirmation link is not valid or the sign-up has expired. Please sign up again."))
-    with transaction():
-        company.confirmed_at = clock.utc_now()
-        tenancy.start_trial(company, today)
-        audit.record(audit.SIGNUP_CONFIRMED, owner)
+    company.confirmed_at = clock.utc_now()
+    tenancy.start_trial(company, today)
+    audit.record(audit.SIGNUP_CONFIRMED, owner)
     return owner
 
 
@@ -164,7 +170,7 @@ def check_confirmed(user: CrmUser) -> None:
         raise SignupNotConfirmed(user.email)
 
 
-def resend(email: str) -> None:
+def resend(email: str, link_for: Callable[[str], str]) -> None:
     """E-mail the confirmation link again when ``email`` belongs to a waiting sign-up.
 
     The answer is the same either way, so it does not reveal which addresses have an account.
@@ -181,7 +187,7 @@ def resend(email: str) -> None:
     if owner is None:
         return
     try:
-        send_confirmation(owner)
+        send_confirmation(owner, link_for)
     except OSError:
         log.warning("could not resend the sign-up confirmation e-mail")
         raise DomainError(_l("We could not send the confirmation e-mail. Please try again in a few minutes.")) from None
@@ -190,11 +196,14 @@ def resend(email: str) -> None:
 # ---------------------------------------------------------------- expiry (scheduler job)
 
 
+@unit_of_work
 def remove_companies(company_ids: list[int]) -> None:
     """Delete never-used company accounts with their people and audit events (for good)."""
     if not company_ids:
         return
-    with all_tenants(), transaction() as session:
+    # a platform job across companies: every statement names the companies it removes
+    with all_tenants():
+        session = db.session
         user_ids = list(session.execute(select(CrmUser.id).where(CrmUser.company_id.in_(company_ids))).scalars())
         if user_ids:
             session.execute(delete(assoc_user_role).where(assoc_user_role.c.user_id.in_(user_ids)))
@@ -212,9 +221,10 @@ def remove_companies(company_ids: list[int]) -> None:
     db.session.expire_all()
 
 
+@unit_of_work
 def purge_unconfirmed(now: Optional[dt.datetime] = None) -> int:
     """Remove sign-ups not confirmed within SIGNUP_CONFIRM_HOURS (their NIP and e-mail become free)."""
-    with all_tenants():
+    with all_tenants():  # every company's waiting sign-ups
         ids = list(
             db.session.execute(
                 select(Company.id).where(Company.confirmed_at.is_(None), Company.created_at < _cutoff(now))

@@ -1,4 +1,5 @@
 """Client bases and contacts: bases, contact rules, search, tags, CSV import/export, duplicates.
 
-Modules: contact_export, contact_import, contacts, duplicates, tags. Import them as ``from app.services.contacts.contacts import <module>``.
+Modules: bases, contacts, search, tags, contact_import, contact_export, duplicates. Import them as
+``from app.services.contacts import <module>``.
 """

@@ -18,13 +18,14 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.contacts import Contact
-from app.services.contacts import contacts as contacts_svc
+from app.services.contacts.contacts import CONTACT_KIND_LABELS
+from app.services.contacts.search import SearchQuery, as_query, contact_filters, normalize
 
 CHUNK = 1000
 
 #: (header, value getter) of each exported column, in order
 COLUMNS: list[tuple[Any, Any]] = [
-    (_l("Type"), lambda c: contacts_svc.CONTACT_KIND_LABELS.get(c.kind, c.kind)),
+    (_l("Type"), lambda c: CONTACT_KIND_LABELS.get(c.kind, c.kind)),
     (_l("Name"), lambda c: c.name),
     (_l("First name"), lambda c: c.first_name),
     (_l("Last name"), lambda c: c.last_name),
@@ -49,14 +50,14 @@ COLUMNS: list[tuple[Any, Any]] = [
 _NUMBER = re.compile(r"^[+-]?\d[\d ]*$")
 
 
-def filtered_query(company_id: int, base_id: int | None = None, q: str | None = None,
+def filtered_query(company_id: int, base_id: int | None = None, q: SearchQuery | str | None = None,
                    tag_id: int | None = None) -> Select:
     """The contacts of the list with its filters (base, search text, tag), in list order.
 
-    Reuses the contact list's own filter (``contacts.contact_filters``) so the export always
+    Reuses the contact list's own filter (``search.contact_filters``) so the export always
     matches what the list shows.
     """
-    where = contacts_svc.contact_filters(company_id, base_id, (q or "").strip() or None, tag_id)
+    where = contact_filters(company_id, base_id, as_query(q), tag_id)
     return (
         select(Contact)
         .where(*where)
@@ -65,12 +66,13 @@ def filtered_query(company_id: int, base_id: int | None = None, q: str | None = 
     )
 
 
-def iter_contacts(company_id: int, base_id: int | None = None, q: str | None = None,
+def iter_contacts(company_id: int, base_id: int | None = None, q: SearchQuery | str | None = None,
                   tag_id: int | None = None) -> Iterator[Contact]:
     """Every contact of the filtered list, read in chunks (keyset) so memory stays flat."""
+    query = as_query(q)
     after: tuple[str, int] | None = None
     while True:
-        stmt = filtered_query(company_id, base_id, q, tag_id)
+        stmt = filtered_query(company_id, base_id, query, tag_id)
         if after is not None:
             stmt = stmt.where(
                 (Contact.name_sort > after[0]) | ((Contact.name_sort == after[0]) & (Contact.id > after[1]))
@@ -104,7 +106,7 @@ def headers() -> list[str]:
     return [str(h) for h, _get in COLUMNS]
 
 
-def csv_chunks(company_id: int, base_id: int | None = None, q: str | None = None,
+def csv_chunks(company_id: int, base_id: int | None = None, q: SearchQuery | str | None = None,
                tag_id: int | None = None) -> Iterator[bytes]:
     """The CSV file in pieces: UTF-8 with BOM, semicolons, CRLF (opens correctly in Excel)."""
     buf = io.StringIO()
@@ -123,7 +125,7 @@ def csv_chunks(company_id: int, base_id: int | None = None, q: str | None = None
         yield buf.getvalue().encode("utf-8")
 
 
-def export_xlsx(company_id: int, base_id: int | None = None, q: str | None = None,
+def export_xlsx(company_id: int, base_id: int | None = None, q: SearchQuery | str | None = None,
                 tag_id: int | None = None) -> bytes:
     """An XLSX workbook with one sheet "Kontakty" (write-only, so large lists fit in memory)."""
     wb = Workbook(write_only=True)
@@ -150,5 +152,5 @@ def export_xlsx(company_id: int, base_id: int | None = None, q: str | None = Non
 
 def filename(base_name: str | None, ext: str) -> str:
     """A download name such as kontakty-klienci-2026-11-28.csv (ASCII only)."""
-    stem = contacts_svc.normalize(base_name or "").replace(" ", "-") or "wszystkie"
+    stem = normalize(base_name or "").replace(" ", "-") or "wszystkie"
     return f"kontakty-{stem[:40]}-{dt.date.today().isoformat()}.{ext}"

@@ -28,9 +28,11 @@ from app.models.contact_io import DUPLICATE_MODES, ImportJob
 from app.models.contacts import CONTACT_KINDS, ClientBase, Contact
 from app.models.mixins import utcnow
 from app.security.tenancy import all_tenants, tenant_scope
-from app.services import DomainError, inputs, transaction
+from app.services import DomainError, inputs, unit_of_work
 from app.services import validators as v
+from app.services.contacts import bases
 from app.services.contacts import contacts as contacts_svc
+from app.services.contacts.search import normalize
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +123,7 @@ def _reader(text: str, delimiter: str) -> Iterator[list[str]]:
 
 def normalize_header(header: str) -> str:
     """Lower-case a header, strip diacritics and punctuation (for guessing the mapping)."""
-    return contacts_svc.normalize(header.replace("-", " ").replace("_", " "))
+    return normalize(header.replace("-", " ").replace("_", " "))
 
 
 def guess_mapping(headers: list[str]) -> dict[str, str]:
@@ -193,28 +195,28 @@ def preview(job: ImportJob) -> Preview:
 
 def get_job(company_id: int, job_id: int) -> ImportJob | None:
     """A job of this company by id, or None (another company's id gives None)."""
-    return db.session.execute(
-        select(ImportJob).where(ImportJob.id == job_id, ImportJob.company_id == company_id)
-    ).scalar_one_or_none()
+    return db.session.execute(select(ImportJob).where(ImportJob.id == job_id)).scalar_one_or_none()
 
 
 def recent_jobs(company_id: int, limit: int = 10) -> list[ImportJob]:
     """The company's latest started imports, newest first."""
     return list(db.session.execute(
         select(ImportJob)
-        .where(ImportJob.company_id == company_id, ImportJob.status != "draft")
+        .where(ImportJob.status != "draft")
         .order_by(ImportJob.created_at.desc(), ImportJob.id.desc())
         .limit(limit)
     ).scalars())
 
 
 def _require_base(company_id: int, base_id: Any) -> ClientBase:
+    """The import's target base, or DomainError "Choose a client base." on ``base_id``."""
     try:
-        return contacts_svc.require_base(company_id, base_id)
+        return bases.require_base(company_id, base_id)
     except DomainError:
         raise DomainError(_l("Choose a client base."), "base_id") from None
 
 
+@unit_of_work
 def create_draft(company_id: int, user_id: int | None, base_id: Any, content: bytes | None,
                  filename: str, encoding: str = "auto", delimiter: str = "auto") -> ImportJob:
     """Store an uploaded file as a draft import after checking that it can be read."""
@@ -230,13 +232,13 @@ def create_draft(company_id: int, user_id: int | None, base_id: Any, content: by
         raise DomainError(_l("The file is not a valid CSV file."), "file") from None
     if total == 0:
         raise DomainError(_l("The file has no data rows under the header."), "file")
-    with transaction() as session:
-        job = ImportJob(
-            company_id=company_id, base_id=base.id, user_id=user_id, status="draft",
-            filename=(filename or "import.csv")[-200:], encoding=enc, delimiter=delim,
-            content=content, total=total, mapping=guess_mapping(headers), options={},
-        )
-        session.add(job)
+    job = ImportJob(
+        company_id=company_id, base_id=base.id, user_id=user_id, status="draft",
+        filename=(filename or "import.csv")[-200:], encoding=enc, delimiter=delim,
+        content=content, total=total, mapping=guess_mapping(headers), options={},
+    )
+    db.session.add(job)
+    db.session.flush()
     return job
 
 
@@ -250,6 +252,7 @@ class ImportOptions:
     consent_text: str | None = None
 
 
+@unit_of_work
 def queue(company_id: int, job_id: int, mapping: dict[str, str], options: ImportOptions) -> ImportJob:
     """Save the column mapping and options of a draft and mark it queued for the runner."""
     job = get_job(company_id, job_id)
@@ -282,11 +285,10 @@ def queue(company_id: int, job_id: int, mapping: dict[str, str], options: Import
             raise DomainError(_l("A mailing base needs e-mail addresses: map the e-mail column."), "mapping")
         opts["consent_source"] = v.clean_text(options.consent_source, "consent_source", _l("Consent source"), 200, required=True)
         opts["consent_text"] = v.clean_text(options.consent_text, "consent_text", _l("Consent text"), 5000, required=True)
-    with transaction():
-        job.mapping = clean
-        job.options = opts
-        job.status = "queued"
-        job.processed = job.inserted = job.updated = job.skipped = job.refused = 0
+    job.mapping = clean
+    job.options = opts
+    job.status = "queued"
+    job.processed = job.inserted = job.updated = job.skipped = job.refused = 0
     return job
 
 
@@ -321,9 +323,10 @@ def clean_row(values: dict[str, str], default_kind: str, mailing: bool) -> dict[
         raw_kind = (values.get("kind") or "").strip()
         kind = default_kind
         if raw_kind:
-            kind = _KIND_VALUES.get(contacts_svc.normalize(raw_kind))
-            if kind is None:
+            known = _KIND_VALUES.get(normalize(raw_kind))
+            if known is None:
                 raise RowRefused(_l("Unknown contact type \"%(value)s\" (use Firma or Osoba).", value=raw_kind))
+            kind = known
         out: dict[str, Any] = {"kind": kind}
         for key, limit in contacts_svc.TEXT_LIMITS.items():
             out[key] = v.clean_text(values.get(key), key, FIELDS[key], limit)
@@ -348,7 +351,7 @@ def clean_row(values: dict[str, str], default_kind: str, mailing: bool) -> dict[
         raise RowRefused(_l("A contact of a mailing base needs an e-mail address."))
     out["consent_given_at"] = _parse_date(values.get("consent_given_at") or "") if mailing else None
     out["name_sort"] = contacts_svc.sort_key(kind, out["name"], out["first_name"], out["last_name"])
-    out["city_norm"] = (contacts_svc.normalize(out["city"])[:100] or None) if out["city"] else None
+    out["city_norm"] = (normalize(out["city"])[:100] or None) if out["city"] else None
     return out
 
 
@@ -357,7 +360,7 @@ def _existing_keys(company_id: int, base: ClientBase) -> tuple[dict[str, int], d
     rows = db.session.execute(
         select(Contact.id, Contact.nip, Contact.email)
         .join(ClientBase, ClientBase.id == Contact.base_id)
-        .where(Contact.company_id == company_id, ClientBase.kind == base.kind)
+        .where(ClientBase.kind == base.kind)
         .where((Contact.nip.is_not(None)) | (Contact.email.is_not(None)))
         .order_by(Contact.id)
     ).all()
@@ -449,6 +452,8 @@ def _run(company_id: int, job_id: int) -> None:
         if inserts:
             session.execute(insert(Contact), inserts)
         for row in updates.values():
+            # a Core UPDATE of the table (fast per-row updates): the tenancy hook filters ORM
+            # statements only, so the company is named here
             session.execute(
                 update(Contact.__table__).where(
                     Contact.__table__.c.id == row.pop("id"), Contact.__table__.c.company_id == company_id
@@ -527,11 +532,13 @@ def _run(company_id: int, job_id: int) -> None:
 DRAFT_MAX_AGE = dt.timedelta(days=1)
 
 
+@unit_of_work
 def purge_drafts(max_age: dt.timedelta = DRAFT_MAX_AGE, now: dt.datetime | None = None) -> int:
     """Remove abandoned draft imports (and their stored files) of every company; return how many."""
     cutoff = (now or utcnow()) - max_age
-    with all_tenants(), transaction() as session:
-        result = session.execute(
+    with all_tenants():
+        # every company's drafts: a platform job, hence the opt-out
+        result = db.session.execute(
             delete(ImportJob)
             .where(ImportJob.status == "draft", ImportJob.created_at < cutoff)
             .execution_options(synchronize_session=False, all_tenants=True)

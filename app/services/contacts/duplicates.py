@@ -26,8 +26,8 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.contacts import ClientBase, Contact
-from app.services import DomainError, inputs, trash
-from app.services.contacts import contacts as contacts_svc
+from app.services import DomainError, inputs, trash, unit_of_work
+from app.services.contacts.search import normalize
 
 #: legal-form words that do not make two company names different
 LEGAL_FORMS = (
@@ -53,7 +53,7 @@ class ContactNotFound(DomainError):
 
 def name_key(name: str | None) -> str:
     """A company or person name reduced for comparison: no diacritics, legal forms or word order."""
-    text = f" {contacts_svc.normalize(name)} "
+    text = f" {normalize(name)} "
     for form in _FORMS:
         text = text.replace(f" {form} ", " ")
     return " ".join(sorted(text.split()))
@@ -79,7 +79,7 @@ def find_groups(company_id: int, kind: str = "contacts", base_id: int | None = N
     stmt = (
         select(Contact.id, Contact.nip, Contact.email, Contact.name)
         .join(ClientBase, ClientBase.id == Contact.base_id)
-        .where(Contact.company_id == company_id, ClientBase.kind == kind)
+        .where(ClientBase.kind == kind)
         .order_by(Contact.id)
     )
     if base_id is not None:
@@ -106,7 +106,7 @@ def find_groups(company_id: int, kind: str = "contacts", base_id: int | None = N
     all_ids = {i for _r, _k, ids in chosen for i in ids}
     contacts = {
         c.id: c for c in db.session.execute(
-            select(Contact).where(Contact.id.in_(all_ids), Contact.company_id == company_id)
+            select(Contact).where(Contact.id.in_(all_ids))
             .options(selectinload(Contact.tags), selectinload(Contact.base))
         ).scalars()
     } if all_ids else {}
@@ -139,6 +139,7 @@ def _unique_sets(table: Table, col: Column) -> list[list[Column]]:
 
 
 def _repoint(table: Table, col: Column, keep_id: int, merge_ids: list[int]) -> None:
+    """Point ``col`` of ``table`` from the merged contacts to the kept one, keeping unique rules."""
     session = db.session
     if table is Contact.__table__:
         session.execute(update(table).where(table.c.id == keep_id, col.in_(merge_ids)).values({col.name: None}))
@@ -165,6 +166,7 @@ def _repoint(table: Table, col: Column, keep_id: int, merge_ids: list[int]) -> N
         # otherwise the row stays with the merged contact (it would break a unique rule)
 
 
+@unit_of_work
 def merge(company_id: int, keep_id: Any, merge_ids: list[Any], user_id: int | None) -> Contact:
     """Merge contacts into ``keep_id``: fill blanks, move every reference, trash the others."""
     keep = inputs.to_id(keep_id)
@@ -180,7 +182,7 @@ def merge(company_id: int, keep_id: Any, merge_ids: list[Any], user_id: int | No
         raise DomainError(_l("Choose at least one contact to merge into the kept one."))
     rows = {
         c.id: c for c in db.session.execute(
-            select(Contact).where(Contact.company_id == company_id, Contact.id.in_([keep_id, *ids]))
+            select(Contact).where(Contact.id.in_([keep_id, *ids]))
             .options(selectinload(Contact.base))
         ).scalars()
     }
@@ -190,21 +192,17 @@ def merge(company_id: int, keep_id: Any, merge_ids: list[Any], user_id: int | No
     others = [rows[i] for i in ids]
     if any(o.base.kind != keep.base.kind for o in others):
         raise DomainError(_l("Contacts of a mailing base cannot be merged with contacts of a standard base."))
-    try:
-        for other in others:
-            for name in FILL_FIELDS:
-                if getattr(keep, name) in (None, "") and getattr(other, name) not in (None, "") and not (
-                    name == "employer_id" and getattr(other, name) in (keep_id, *ids)
-                ):
-                    setattr(keep, name, getattr(other, name))
-            if other.notes and other.notes not in (keep.notes or ""):
-                keep.notes = f"{keep.notes}\n\n{other.notes}" if keep.notes else other.notes
-        db.session.flush()
-        for table, col in contact_references():
-            _repoint(table, col, keep_id, ids)
-        db.session.expire(keep)
-        trash.soft_delete(others, user_id)
-    except Exception:
-        db.session.rollback()
-        raise
+    for other in others:
+        for name in FILL_FIELDS:
+            if getattr(keep, name) in (None, "") and getattr(other, name) not in (None, "") and not (
+                name == "employer_id" and getattr(other, name) in (keep_id, *ids)
+            ):
+                setattr(keep, name, getattr(other, name))
+        if other.notes and other.notes not in (keep.notes or ""):
+            keep.notes = f"{keep.notes}\n\n{other.notes}" if keep.notes else other.notes
+    db.session.flush()
+    for table, col in contact_references():
+        _repoint(table, col, keep_id, ids)
+    db.session.expire(keep)
+    trash.soft_delete(others, user_id)
     return keep

@@ -7,8 +7,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select
 
+from app.extensions import db
 from app.models.contacts import Contact, Tag, contact_tag
-from app.services import dictionaries, inputs, transaction
+from app.services import dictionaries, inputs, unit_of_work
 from app.services.contacts import contacts as contacts_svc
 from app.services.dictionaries import Dictionary
 
@@ -51,35 +52,32 @@ def delete_tag(company_id: int, tag_id: Any, user_id: int | None) -> str:
     return dictionaries.delete_entry(TAGS, company_id, tag_id, user_id)
 
 
+@unit_of_work
 def set_contact_tags(company_id: int, contact_id: Any, tag_ids: list[Any]) -> Contact:
     """Give one contact exactly these tags (all must be this company's)."""
     contact = contacts_svc.require_contact(company_id, contact_id)
     tags = [require_tag(company_id, t) for t in inputs.parse_ids(tag_ids, "tag_id", _l("This tag does not exist."))]
-    with transaction():
-        contact.tags = tags
+    contact.tags = tags
     return contact
 
 
+@unit_of_work
 def tag_contacts(company_id: int, contact_ids: list[Any], tag_id: Any, add: bool = True) -> int:
     """Add (or remove) one tag on many selected contacts in one transaction; return how many changed."""
     tag = require_tag(company_id, tag_id)
     contacts = contacts_svc.require_contacts(company_id, contact_ids)
     ids = [c.id for c in contacts]
-    with transaction() as session:
-        have = set(
-            session.execute(
-                select(contact_tag.c.contact_id).where(
-                    contact_tag.c.tag_id == tag.id, contact_tag.c.contact_id.in_(ids)
-                )
-            ).scalars()
-        )
-        if add:
-            new = [{"contact_id": i, "tag_id": tag.id} for i in ids if i not in have]
-            if new:
-                session.execute(insert(contact_tag), new)
-            return len(new)
-        if have:
-            session.execute(
-                delete(contact_tag).where(contact_tag.c.tag_id == tag.id, contact_tag.c.contact_id.in_(have))
-            )
-        return len(have)
+    session = db.session
+    have = set(
+        session.execute(
+            select(contact_tag.c.contact_id).where(contact_tag.c.tag_id == tag.id, contact_tag.c.contact_id.in_(ids))
+        ).scalars()
+    )
+    if add:
+        new = [{"contact_id": i, "tag_id": tag.id} for i in ids if i not in have]
+        if new:
+            session.execute(insert(contact_tag), new)
+        return len(new)
+    if have:
+        session.execute(delete(contact_tag).where(contact_tag.c.tag_id == tag.id, contact_tag.c.contact_id.in_(have)))
+    return len(have)

@@ -18,7 +18,7 @@ from app.security import roles
 from app.security.tenancy import tenant_scope
 from app.services.accounts import companies as tenancy
 from app.services.accounts import employees
-from app.services.contacts import contacts, tags
+from app.services.contacts import bases, contacts, tags
 from app.services.sales import products
 
 DEMO_NIP = "5260250274"
@@ -81,7 +81,7 @@ def add_demo_contacts(company_id: int) -> None:
             return
         vip = tags.create_tag(company_id, "VIP", "#d9342b")
         hurt = tags.create_tag(company_id, "Hurtownia", "#1f6fd1")
-        base = contacts.create_base(company_id, "Klienci", "contacts")
+        base = bases.create_base(company_id, "Klienci", "contacts")
         firms = [
             ("Hurtownia Żółw Sp. z o.o.", "4857083934", "938570837", "ul. Piotrkowska 100", "90-001", "Łódź",
              "biuro@zolw.pl", "426301234", "www.zolw.pl"),
@@ -106,7 +106,7 @@ def add_demo_contacts(company_id: int) -> None:
                 email=person_email, phone=person_phone))
         tags.tag_contacts(company_id, [ids[0], ids[1]], vip.id)
         tags.tag_contacts(company_id, [ids[0]], hurt.id)
-        mailing = contacts.create_base(company_id, "Newsletter", "mailing")
+        mailing = bases.create_base(company_id, "Newsletter", "mailing")
         for first, last, email in [("Ewa", "Zielińska", "ewa.zielinska@example.pl"),
                                    ("Paweł", "Lewandowski", "pawel.l@example.pl"),
                                    ("Zofia", "Kamińska", "zofia.kaminska@example.pl")]:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext
 
-from app.extensions import db
-from app.security import roles
-from app.services import DomainError
+from app.models.users import CrmUser
+from app.security import roles, web_session
 from app.services.accounts import employees as svc
 from app.services.accounts import sessions
-from app.views.base import CrmView, current_company_id, show_domain_error
+from app.views.accounts.links import invitation_link
+from app.views.base import CrmView, current_company_id, form_action, found, post_action
 from app.views.forms import ConfirmForm, EmployeeForm
 
 
@@ -29,12 +30,22 @@ def _data(form: EmployeeForm) -> svc.EmployeeData:
     )
 
 
-def employee_or_404(user_id: int) -> Any:
+def employee_or_404(user_id: int) -> CrmUser:
     """A person of the signed-in user's company by id; 404 for anyone else's."""
-    user = svc.get_employee(current_company_id(), user_id)
-    if user is None:
-        abort(404)
-    return user
+    return found(svc.get_employee(current_company_id(), user_id))
+
+
+def _deliver_invitation(user: CrmUser) -> None:
+    """E-mail the invitation, or show the link to hand over when mail is off or fails."""
+    link = invitation_link(svc.invitation_token(user))
+    try:
+        sent = svc.send_invitation(user, link)
+    except OSError:
+        sent = False
+    if sent:
+        flash(gettext("The invitation was sent to %(email)s.", email=user.email), "info")
+    else:
+        flash(gettext("Give this invitation link to the employee: %(link)s", link=link), "info")
 
 
 class EmployeesView(CrmView):
@@ -43,7 +54,7 @@ class EmployeesView(CrmView):
     route_base = "/settings/employees"
     crm_section = "settings"
     class_permission_name = "Employees"
-    method_permission_name = {
+    method_permission_name: ClassVar[dict[str, str]] = {
         "index": "list",
         "show": "list",
         "add": "add",
@@ -53,7 +64,7 @@ class EmployeesView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """All people of the company."""
         return self.render_template(
             "crm/employees.html",
@@ -63,46 +74,29 @@ class EmployeesView(CrmView):
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
-    def add(self) -> Any:
+    def add(self) -> ResponseReturnValue:
         """Add a person with a password or an invitation link."""
         form = EmployeeForm()
         if request.method == "GET":
             form.role.data = roles.EMPLOYEE
         if form.validate_on_submit():
             invite = form.access.data == "invite"
-            try:
-                user = svc.add_employee(g.user, _data(form), invite=invite)
-            except DomainError as err:
-                db.session.rollback()
-                show_domain_error(form, err)
-            else:
+            done = form_action(form, lambda: svc.add_employee(g.user, _data(form), invite=invite))
+            if done.ok and done.value is not None:
+                user = done.value
                 flash(gettext("Employee %(name)s added.", name=str(user)), "success")
                 if invite:
-                    self._deliver_invitation(user)
+                    _deliver_invitation(user)
                 return redirect(url_for(".show", user_id=user.id))
         return self.render_template("crm/employee_form.html", form=form, employee=None)
 
-    def _deliver_invitation(self, user: Any) -> None:
-        try:
-            sent = svc.send_invitation(user)
-        except OSError:
-            sent = False
-        if sent:
-            flash(gettext("The invitation was sent to %(email)s.", email=user.email), "info")
-        else:
-            flash(
-                gettext("Give this invitation link to the employee: %(link)s", link=svc.invitation_link(user)),
-                "info",
-            )
-
     @expose("/<int:user_id>")
     @has_access
-    def show(self, user_id: int) -> Any:
+    def show(self, user_id: int) -> ResponseReturnValue:
         """An employee's profile page."""
-        user = employee_or_404(user_id)
         return self.render_template(
             "crm/profile.html",
-            employee=user,
+            employee=employee_or_404(user_id),
             role_labels=roles.ROLE_LABELS,
             manage=True,
             confirm=ConfirmForm(),
@@ -110,41 +104,28 @@ class EmployeesView(CrmView):
 
     @expose("/<int:user_id>/edit", methods=["GET", "POST"])
     @has_access
-    def edit(self, user_id: int) -> Any:
+    def edit(self, user_id: int) -> ResponseReturnValue:
         """Edit an employee's data and role."""
         user = employee_or_404(user_id)
         form = EmployeeForm(obj=user)
         if request.method == "GET":
             form.role.data = next((r for r in roles.COMPANY_ROLES if r in user.role_names), roles.EMPLOYEE)
         if form.validate_on_submit():
-            try:
-                svc.update_employee(g.user, user, _data(form))
-            except DomainError as err:
-                db.session.rollback()
-                show_domain_error(form, err)
-            else:
-                flash(gettext("Changes saved."), "success")
+            if form_action(form, lambda: svc.update_employee(g.user, user, _data(form)), gettext("Changes saved.")).ok:
                 return redirect(url_for(".show", user_id=user.id))
         return self.render_template("crm/employee_form.html", form=form, employee=user)
 
     @expose("/<int:user_id>/active", methods=["POST"])
     @has_access
-    def set_active(self, user_id: int) -> Any:
+    def set_active(self, user_id: int) -> ResponseReturnValue:
         """Deactivate or reactivate an employee (POST with CSRF)."""
         user = employee_or_404(user_id)
-        form = ConfirmForm()
-        if form.validate_on_submit():
+        if ConfirmForm().validate_on_submit():
             active = request.form.get("active") == "1"
-            try:
-                svc.set_active(g.user, user, active)
-            except DomainError as err:
-                db.session.rollback()
-                flash(str(err), "danger")
-            else:
-                flash(
-                    gettext("Employee reactivated.") if active else gettext("Employee deactivated."),
-                    "success",
-                )
+            post_action(
+                lambda: svc.set_active(g.user, user, active),
+                gettext("Employee reactivated.") if active else gettext("Employee deactivated."),
+            )
         return redirect(url_for(".show", user_id=user.id))
 
 
@@ -157,7 +138,7 @@ class ProfileView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Show the user's own data and their active sessions."""
         return self.render_template(
             "crm/profile.html",
@@ -165,5 +146,5 @@ class ProfileView(CrmView):
             role_labels=roles.ROLE_LABELS,
             manage=False,
             confirm=ConfirmForm(),
-            active_sessions=sessions.active_sessions(g.user),
+            active_sessions=sessions.active_sessions(g.user, web_session.current_session_id()),
         )

@@ -17,12 +17,6 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from app.views.forms import REQUIRED
 
 
-class TwoFactorLoginForm(FlaskForm):
-    """Second step of sign-in."""
-
-    code = StringField(_l("Verification code"), validators=[DataRequired(REQUIRED), Length(max=20)])
-
-
 class NewPasswordMixin:
     """New password twice."""
 

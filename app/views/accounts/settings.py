@@ -5,16 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from flask import flash, g, redirect, request, url_for
+from flask import g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext
 
-from app.extensions import appbuilder, db
-from app.models.company import Company
-from app.services import DomainError
+from app.extensions import appbuilder
 from app.services.accounts import companies as tenancy
 from app.services.accounts import employees as employees_svc
-from app.views.base import CrmView, current_company_id, file_bytes, show_domain_error
+from app.views.base import CrmView, current_company_id, file_bytes, form_action, found
 from app.views.forms import AvatarForm, CompanyForm
 
 
@@ -25,7 +24,7 @@ class SettingsTab:
     label: Any
     icon: str
     order: int
-    view: type
+    view: type[CrmView]
     endpoint: str = "index"
     permission: str = "can_index"
 
@@ -46,7 +45,7 @@ class SettingsTab:
 SETTINGS_TABS: list[SettingsTab] = []
 
 
-def add_settings_tab(view: type, label: Any, icon: str, order: int, **kw: Any) -> None:
+def add_settings_tab(view: type[CrmView], label: Any, icon: str, order: int, **kw: Any) -> None:
     """Register a view as a settings tab: this one declaration adds the tab."""
     appbuilder.add_view_no_menu(view)
     SETTINGS_TABS.append(SettingsTab(label=label, icon=icon, order=order, view=view, **kw))
@@ -75,7 +74,7 @@ class SettingsView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Redirect to the first visible tab."""
         tabs = visible_tabs()
         if not tabs:
@@ -92,22 +91,20 @@ class CompanySettingsView(CrmView):
 
     @expose("/", methods=["GET", "POST"])
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Show and save the company data form."""
-        company = db.session.get(Company, current_company_id())
+        company = found(tenancy.get_company(current_company_id()))
         form = CompanyForm(obj=company)
         if form.validate_on_submit():
             data = tenancy.CompanyData(**{k: getattr(form, k).data for k in (
                 "name", "nip", "regon", "street", "postal_code", "city", "iban", "email", "phone")})
-            try:
-                tenancy.update_company(
-                    company, data, logo=file_bytes(form.logo), remove_logo=form.remove_logo.data
-                )
-            except DomainError as err:
-                db.session.rollback()
-                show_domain_error(form, err)
-            else:
-                flash(gettext("Company data saved."), "success")
+            done = form_action(
+                form,
+                lambda: tenancy.update_company(company, data, logo=file_bytes(form.logo),
+                                               remove_logo=form.remove_logo.data),
+                gettext("Company data saved."),
+            )
+            if done.ok:
                 return redirect(url_for(".index"))
         return self.render_template("crm/settings_company.html", form=form, company=company)
 
@@ -121,22 +118,16 @@ class AvatarView(CrmView):
 
     @expose("/", methods=["GET", "POST"])
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Upload, replace or remove the avatar."""
         form = AvatarForm()
         user = g.user
         if form.validate_on_submit():
             data = file_bytes(form.avatar)
-            try:
-                if form.remove.data and not data:
-                    employees_svc.remove_avatar(user)
-                    flash(gettext("Avatar removed."), "success")
-                else:
-                    employees_svc.set_avatar(user, data or b"")
-                    flash(gettext("Avatar saved."), "success")
-            except DomainError as err:
-                db.session.rollback()
-                show_domain_error(form, err)
+            if form.remove.data and not data:
+                done = form_action(form, lambda: employees_svc.remove_avatar(user), gettext("Avatar removed."))
             else:
+                done = form_action(form, lambda: employees_svc.set_avatar(user, data or b""), gettext("Avatar saved."))
+            if done.ok:
                 return redirect(url_for(".index"))
         return self.render_template("crm/settings_avatar.html", form=form, user=user)

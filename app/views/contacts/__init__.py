@@ -1,4 +1,4 @@
-"""Client bases and contacts (views): bases, contact rules, search, tags, CSV import/export, duplicates.
+"""Client bases and contacts (views): bases, contacts, search, tags, CSV import/export, duplicates.
 
-Modules: contact_io, contacts, contacts_forms, tags. Import them as ``from app.views.contacts.contacts import <module>``.
+Modules: contacts, contacts_forms, contact_io, tags. Import them as ``from app.views.contacts import <module>``.
 """

@@ -15,23 +15,26 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 from wtforms.validators import Optional as OptionalV
 
-from app.extensions import db
-from app.services import DomainError, inputs
+from app.models.contact_io import ImportJob
+from app.models.contacts import Contact
+from app.services import inputs
+from app.services.contacts import bases as bases_svc
 from app.services.contacts import contact_export as export_svc
 from app.services.contacts import contact_import as import_svc
-from app.services.contacts import contacts as contacts_svc
 from app.services.contacts import duplicates as dup_svc
 from app.services.contacts import tags as tags_svc
-from app.views.base import CrmView, current_company_id, file_bytes, show_domain_error
+from app.services.contacts.search import SearchQuery, parse_query
+from app.views.base import CrmView, current_company_id, file_bytes, form_action, found, post_action
 from app.views.forms import ConfirmForm
 
 ENCODING_CHOICES = [("auto", _l("Detect automatically")), ("utf-8", "UTF-8"), ("cp1250", "Windows-1250")]
@@ -60,13 +63,17 @@ class MappingForm(FlaskForm):
     default_kind = RadioField(_l("Rows without a type column are"), choices=KIND_CHOICES, default="company")
     consent_source = StringField(_l("Consent source"), validators=[OptionalV(), Length(max=200)])
     consent_text = TextAreaField(_l("Consent text"), validators=[OptionalV(), Length(max=5000)])
+    #: holds a refused column mapping (the columns are ``col_<i>`` inputs of the page)
+    mapping = HiddenField()
 
 
 def _field_choices() -> list[tuple[str, Any]]:
+    """The choices of every column's dropdown: "do not import" and each contact field."""
     return [("", _l("— do not import —"))] + [(k, label) for k, label in import_svc.FIELDS.items()]
 
 
 def _int_arg(*names: str) -> int | None:
+    """The first of ``names`` given in the query string as an id; 404 when it is not a valid id."""
     for name in names:
         value = (request.args.get(name) or "").strip()
         if value:
@@ -87,33 +94,28 @@ class ContactImportView(CrmView):
         "index": "import", "mapping": "import", "show": "import", "progress": "import", "report": "import",
     }
 
-    def _job(self, job_id: int) -> Any:
-        job = import_svc.get_job(current_company_id(), job_id)
-        if job is None:
-            abort(404)
-        return job
+    @staticmethod
+    def _job(job_id: int) -> ImportJob:
+        """An import of the signed-in company, or 404."""
+        return found(import_svc.get_job(current_company_id(), job_id))
 
     @expose("/", methods=["GET", "POST"])
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Upload a CSV file into a base (and list the latest imports)."""
         company_id = current_company_id()
         form = UploadForm()
-        bases = contacts_svc.company_bases(company_id)
+        bases = bases_svc.company_bases(company_id)
         form.base_id.choices = [(str(b.id), b.name) for b in bases]
         if request.method == "GET" and request.args.get("base_id"):
             form.base_id.data = request.args["base_id"]
         if form.validate_on_submit():
-            try:
-                job = import_svc.create_draft(
-                    company_id, g.user.id, form.base_id.data, file_bytes(form.file),
-                    getattr(form.file.data, "filename", "") or "", form.encoding.data, form.delimiter.data,
-                )
-            except DomainError as err:
-                db.session.rollback()
-                show_domain_error(form, err)
-            else:
-                return redirect(url_for(".mapping", job_id=job.id))
+            done = form_action(form, lambda: import_svc.create_draft(
+                company_id, g.user.id, form.base_id.data, file_bytes(form.file),
+                getattr(form.file.data, "filename", "") or "", form.encoding.data, form.delimiter.data,
+            ))
+            if done.ok and done.value is not None:
+                return redirect(url_for(".mapping", job_id=done.value.id))
         return self.render_template(
             "contacts_io/upload.html", form=form, bases=bases, jobs=import_svc.recent_jobs(company_id),
             title=gettext("Import contacts from CSV"),
@@ -121,59 +123,47 @@ class ContactImportView(CrmView):
 
     @expose("/<int:job_id>/mapping", methods=["GET", "POST"])
     @has_access
-    def mapping(self, job_id: int) -> Any:
+    def mapping(self, job_id: int) -> ResponseReturnValue:
         """Preview the first rows, map the columns to contact fields, start the import."""
         job = self._job(job_id)
         if job.status != "draft":
             return redirect(url_for(".show", job_id=job.id))
-        base = contacts_svc.get_base(current_company_id(), job.base_id)
-        if base is None:
-            abort(404)
-        try:
-            pre = import_svc.preview(job)
-        except DomainError as err:
-            flash(str(err), "danger")
+        base = found(bases_svc.get_base(current_company_id(), job.base_id))
+        pre = post_action(lambda: import_svc.preview(job))
+        if not pre.ok or pre.value is None:
             return redirect(url_for(".index"))
+        preview = pre.value
         form = MappingForm()
-        mapping = dict(pre.mapping)
-        error: str | None = None
+        mapping = dict(preview.mapping)
         if request.method == "POST":
-            mapping = {str(i): request.form.get(f"col_{i}", "") for i in range(len(pre.headers))}
+            mapping = {str(i): request.form.get(f"col_{i}", "") for i in range(len(preview.headers))}
         if form.validate_on_submit():
             options = import_svc.ImportOptions(
                 duplicates=form.duplicates.data, default_kind=form.default_kind.data,
                 consent_source=form.consent_source.data, consent_text=form.consent_text.data,
             )
-            try:
-                import_svc.queue(current_company_id(), job.id, mapping, options)
-            except DomainError as err:
-                db.session.rollback()
-                if err.field in ("consent_source", "consent_text", "duplicates", "default_kind"):
-                    show_domain_error(form, err)
-                else:
-                    error = str(err)
-            else:
+            if form_action(form, lambda: import_svc.queue(current_company_id(), job.id, mapping, options)).ok:
                 import_svc.start_in_background(job.id)
                 return redirect(url_for(".show", job_id=job.id))
         return self.render_template(
-            "contacts_io/mapping.html", job=job, base=base, preview=pre, form=form, mapping=mapping,
-            choices=_field_choices(), error=error, encodings=import_svc.ENCODINGS,
+            "contacts_io/mapping.html", job=job, base=base, preview=preview, form=form, mapping=mapping,
+            choices=_field_choices(), error=next(iter(form.mapping.errors), None), encodings=import_svc.ENCODINGS,
             title=gettext("Import contacts from CSV"),
         )
 
     @expose("/<int:job_id>")
     @has_access
-    def show(self, job_id: int) -> Any:
+    def show(self, job_id: int) -> ResponseReturnValue:
         """The import's progress bar and, when finished, its results and report."""
         job = self._job(job_id)
         if job.status == "draft":
             return redirect(url_for(".mapping", job_id=job.id))
-        base = contacts_svc.get_base(current_company_id(), job.base_id)
+        base = bases_svc.get_base(current_company_id(), job.base_id)
         return self.render_template("contacts_io/job.html", job=job, base=base, title=gettext("Import contacts from CSV"))
 
     @expose("/<int:job_id>/progress")
     @has_access
-    def progress(self, job_id: int) -> Any:
+    def progress(self, job_id: int) -> ResponseReturnValue:
         """Progress of the import as JSON (polled by the page's progress bar)."""
         job = self._job(job_id)
         return jsonify(
@@ -185,7 +175,7 @@ class ContactImportView(CrmView):
 
     @expose("/<int:job_id>/report.csv")
     @has_access
-    def report(self, job_id: int) -> Any:
+    def report(self, job_id: int) -> ResponseReturnValue:
         """Download the refused and skipped rows with the reasons (CSV for Excel)."""
         job = self._job(job_id)
         if not job.report:
@@ -203,24 +193,21 @@ class ContactExportView(CrmView):
     class_permission_name = "ContactExport"
     method_permission_name: ClassVar[dict[str, str]] = {"csv": "export", "xlsx": "export"}
 
-    def _filters(self) -> tuple[int, int | None, str | None, int | None, str | None]:
+    @staticmethod
+    def _filters() -> tuple[int, int | None, SearchQuery | None, int | None, str | None]:
+        """The list's filters from the query string (parsed once); 404 for a foreign base or tag."""
         company_id = current_company_id()
         base_id = _int_arg("base_id", "base")
         tag_id = _int_arg("tag_id", "tag")
-        base_name = None
-        if base_id is not None:
-            base = contacts_svc.get_base(company_id, base_id)
-            if base is None:
-                abort(404)
-            base_name = base.name
-        if tag_id is not None and tags_svc.get_tag(company_id, tag_id) is None:
-            abort(404)
-        q = (request.args.get("q") or "").strip()[:100] or None
-        return company_id, base_id, q, tag_id, base_name
+        base_name = found(bases_svc.get_base(company_id, base_id)).name if base_id is not None else None
+        if tag_id is not None:
+            found(tags_svc.get_tag(company_id, tag_id))
+        query = parse_query((request.args.get("q") or "").strip()[:100])
+        return company_id, base_id, query, tag_id, base_name
 
     @expose("/csv")
     @has_access
-    def csv(self) -> Any:
+    def csv(self) -> ResponseReturnValue:
         """The filtered list as CSV: UTF-8 with BOM and semicolons (Excel opens it directly)."""
         company_id, base_id, q, tag_id, base_name = self._filters()
         body = stream_with_context(export_svc.csv_chunks(company_id, base_id, q, tag_id))
@@ -230,7 +217,7 @@ class ContactExportView(CrmView):
 
     @expose("/xlsx")
     @has_access
-    def xlsx(self) -> Any:
+    def xlsx(self) -> ResponseReturnValue:
         """The filtered list as an Excel workbook."""
         company_id, base_id, q, tag_id, base_name = self._filters()
         data = export_svc.export_xlsx(company_id, base_id, q, tag_id)
@@ -249,41 +236,40 @@ class DuplicatesView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Groups of contacts with the same NIP, the same e-mail or a similar name."""
         company_id = current_company_id()
-        kind = request.args.get("kind") if request.args.get("kind") in ("contacts", "mailing") else "contacts"
+        kind = request.args.get("kind") or "contacts"
+        if kind not in ("contacts", "mailing"):
+            kind = "contacts"
         base_id = _int_arg("base_id", "base")
         if base_id is not None:
-            base = contacts_svc.get_base(company_id, base_id)
-            if base is None:
-                abort(404)
-            kind = base.kind
+            kind = found(bases_svc.get_base(company_id, base_id)).kind
         groups = dup_svc.find_groups(company_id, kind=kind, base_id=base_id)
         return self.render_template(
             "contacts_io/duplicates.html", groups=groups, kind=kind, base_id=base_id, confirm=ConfirmForm(),
-            kind_labels=contacts_svc.BASE_KIND_LABELS, title=gettext("Duplicate contacts"),
+            kind_labels=bases_svc.BASE_KIND_LABELS, title=gettext("Duplicate contacts"),
         )
 
     @expose("/merge", methods=["POST"])
     @has_access
-    def merge(self) -> Any:
+    def merge(self) -> ResponseReturnValue:
         """Merge the chosen contacts into the kept one (POST with CSRF)."""
         form = ConfirmForm()
         back = url_for(".index", kind=request.form.get("kind") or None)
         if not form.validate_on_submit():
             flash(gettext("The form has expired or was sent from elsewhere. Please try again."), "danger")
             return redirect(back)
-        try:
-            keep = dup_svc.merge(
-                current_company_id(), request.form.get("keep"), request.form.getlist("merge"), g.user.id
-            )
-        except dup_svc.ContactNotFound:
-            db.session.rollback()
-            abort(404)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "danger")
-        else:
-            flash(gettext("Contacts merged into %(name)s.", name=keep.name), "success")
+        done = post_action(lambda: _merge_or_404(current_company_id(), request.form.get("keep"),
+                                                 request.form.getlist("merge"), g.user.id))
+        if done.ok and done.value is not None:
+            flash(gettext("Contacts merged into %(name)s.", name=done.value.name), "success")
         return redirect(back)
+
+
+def _merge_or_404(company_id: int, keep_id: Any, merge_ids: list[Any], user_id: int) -> Contact:
+    """Run the merge; an id that is not a live contact of the company answers 404 (not a message)."""
+    try:
+        return dup_svc.merge(company_id, keep_id, merge_ids, user_id)
+    except dup_svc.ContactNotFound:
+        abort(404)

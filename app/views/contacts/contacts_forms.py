@@ -7,15 +7,14 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.services.contacts.contacts import BASE_KIND_LABELS
-
-REQUIRED = _l("This field is required.")
+from app.services.contacts.bases import BASE_KIND_LABELS, NAME_MAX
+from app.views.forms import REQUIRED
 
 
 class BaseForm(FlaskForm):
     """"Dodaj nową bazę": name and kind."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=NAME_MAX)])
     kind = RadioField(
         _l("Kind"),
         choices=[(k, label) for k, label in BASE_KIND_LABELS.items()],
@@ -27,7 +26,7 @@ class BaseForm(FlaskForm):
 class RenameBaseForm(FlaskForm):
     """Rename a base."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=NAME_MAX)])
 
 
 class ContactForm(FlaskForm):

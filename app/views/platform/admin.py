@@ -14,6 +14,7 @@ from app.models.company import Company
 from app.models.signups import NipClaim
 from app.services.accounts import nip_claims
 from app.services.platform import restores
+from app.views.accounts.links import invitation_link
 from app.views.accounts.signup_forms import ClaimApproveForm, ClaimRejectForm
 from app.views.base import CrmView, cell_formatters, form_action, found
 
@@ -103,7 +104,7 @@ class AdminNipClaimsView(CrmView):
         if not form.validate_on_submit():
             return self._show(claim_id, form, ClaimRejectForm(formdata=None))
         proof = nip_claims.OwnershipProof(nip_claims.PROOF_ADMIN_CHECK, form.note.data or "")
-        company = form_action(form, lambda: nip_claims.approve(g.user, claim_id, proof)).value
+        company = form_action(form, lambda: nip_claims.approve(g.user, claim_id, proof, invitation_link)).value
         if company is None:
             return self._show(claim_id, form, ClaimRejectForm(formdata=None))
         flash(gettext("The NIP now belongs to the new account %(company)s; both parties have been e-mailed.",
