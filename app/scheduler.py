@@ -63,6 +63,7 @@ JOBS: list[JobSpec] = [
     JobSpec("restore_request_expiry", "app.scheduler:expire_restore_requests", "interval", {"minutes": 15}),
     JobSpec("restore_drill", "app.scheduler:restore_drill", "cron", {"day": 1, "hour": 4, "minute": 0}),
     JobSpec("signup_expiry", "app.scheduler:expire_signups", "interval", {"minutes": 30}),
+    JobSpec("overdue_invoices", "app.scheduler:remind_overdue_invoices", "cron", {"hour": 7, "minute": 30}),
 ]
 
 _APP: Flask | None = None
@@ -284,3 +285,15 @@ def install_in_process_start(app: Flask) -> None:
     def _start_scheduler_once() -> None:
         if not _IN_PROCESS:
             start_in_process(app)
+
+
+def remind_overdue_invoices() -> int:
+    """E-mail each company's owners the list of their overdue invoices (daily)."""
+    from app.extensions import db
+    from app.services.invoicing import payments
+
+    with _app().app_context():
+        try:
+            return payments.send_overdue_reminders()
+        finally:
+            db.session.remove()

@@ -40,12 +40,13 @@ TENANT_COMMON = frozenset(
         "Offers",
         "Orders",
         "Products",
+        "Invoices",
     }
 )
-#: views of the Owner and Managers: company-wide work settings (task categories)
-MANAGEMENT = frozenset({"TaskCategories"})
+#: views of the Owner and Managers: company-wide work settings (task categories), issuing invoices
+MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue"})
 #: views only the owner may use: company data and the people of the company
-OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings", "Trash"})
+OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings", "Trash", "InvoiceSeries"})
 #: the platform admin's own panel; no tenant business view
 PLATFORM = frozenset({"AdminCompanies", "AdminRestore", "AdminBackups", "AdminNipClaims", "Profile", "AccountSecurity"})
 

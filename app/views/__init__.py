@@ -35,6 +35,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.contacts.contacts import ClientBasesView, ContactsView
     from app.views.contacts.tags import TagsView
     from app.views.dashboard import LicenceView
+    from app.views.invoicing.invoices import InvoiceEditView, InvoicesView
+    from app.views.invoicing.series import InvoiceSeriesView
     from app.views.media import MediaView
     from app.views.platform.admin import AdminCompaniesView, AdminNipClaimsView
     from app.views.platform.backups import AdminBackupsView
@@ -57,6 +59,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     menu(BindersView, "Binders", _l("Binders"))
     menu(OffersView, "Offers", _l("Offers"))
     menu(OrdersView, "Orders", _l("Orders"))
+    menu(InvoicesView, "Invoices", _l("Invoices"))
     for cls_name, route, name, section, title, lead in PENDING_SECTIONS:
         menu(section_view(cls_name, route, section, title, lead), name, title)
     menu(AdminCompaniesView, "AdminCompanies", _l("Company accounts"))
@@ -83,16 +86,26 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(AuthTokenApi)
     appbuilder.add_api(MeApi)
     _limit_security_endpoints(appbuilder, PasswordResetView, PasswordStrengthView, AuthTokenApi, RestoreConfirmView)
+    appbuilder.add_view_no_menu(InvoiceEditView)  # write side of the purple "Faktury" section
     appbuilder.add_view_no_menu(ContactsView)
     appbuilder.add_view_no_menu(ContactImportView)
     appbuilder.add_view_no_menu(ContactExportView)
     appbuilder.add_view_no_menu(DuplicatesView)
+
+    # The client's unpaid invoices on the contact page (invoices/_contact_balance.html).
+    from flask import current_app
+
+    from app.services.sales import pricing
+    from app.views.invoicing.invoices import contact_balance
+
+    current_app.jinja_env.globals.update(contact_invoice_balance=contact_balance, balance_money=pricing.format_money)
 
     # Settings panel tabs (the gear icon), one declaration each.
     add_settings_tab(CompanySettingsView, _l("Company data"), "fa-building", 10)
     add_settings_tab(AvatarView, _l("Avatar"), "fa-user-circle", 20)
     add_settings_tab(EmployeesView, _l("Employees"), "fa-user-tie", 30, permission="can_list")
     add_settings_tab(SecuritySettingsView, _l("Security"), "fa-shield-halved", 35, permission="can_list")
+    add_settings_tab(InvoiceSeriesView, _l("Numbering series"), "fa-file-invoice", 45, permission="can_list")
     add_settings_tab(TaskCategoriesView, _l("Task categories"), "fa-list-check", 50, permission="can_list")
     add_settings_tab(TrashView, _l("Trash"), "fa-trash-can", 80, permission="can_list")
     add_settings_tab(TagsView, _l("Tags"), "fa-tags", 90, permission="can_list")

@@ -33,6 +33,5 @@ def section_view(name: str, route: str, section: str, title: Any, lead: Any) -> 
 
 
 PENDING_SECTIONS = [
-    ("InvoicesSectionView", "/invoices", "Invoices", "invoices", _l("Invoices"), _l("VAT invoices with KSeF FA(3) XML.")),
     ("EmailingSectionView", "/emailing", "Emailing", "emailing", _l("Emailing"), _l("Mass mailing from your verified company mailboxes.")),
 ]
