@@ -32,6 +32,7 @@ from app.extensions import db
 from app.services import trash
 from app.services.accounts import audit, nip_claims, sessions, signups
 from app.services.contacts import contact_import
+from app.services.invoicing import payments
 from app.services.platform import backups, licences, restores
 from app.services.sales import offers
 from app.services.work import attachments, reminders
@@ -155,6 +156,11 @@ def restore_drill() -> bool:
 def expire_restore_requests() -> int:
     """Mark restore requests not confirmed by e-mail in time as expired (every company)."""
     return _run(restores.expire_unconfirmed)
+
+
+def remind_overdue_invoices() -> int:
+    """E-mail each company's owners the list of their overdue invoices (daily)."""
+    return _run(payments.send_overdue_reminders)
 
 
 def expire_signups() -> int:
@@ -285,15 +291,3 @@ def install_in_process_start(app: Flask) -> None:
     def _start_scheduler_once() -> None:
         if not _IN_PROCESS:
             start_in_process(app)
-
-
-def remind_overdue_invoices() -> int:
-    """E-mail each company's owners the list of their overdue invoices (daily)."""
-    from app.extensions import db
-    from app.services.invoicing import payments
-
-    with _app().app_context():
-        try:
-            return payments.send_overdue_reminders()
-        finally:
-            db.session.remove()
