@@ -13,7 +13,7 @@ from flask_migrate import upgrade
 
 from app import models  # noqa: F401  (registers every table)
 from app.cli import register_cli
-from app.extensions import appbuilder, csrf, db, migrate
+from app.extensions import appbuilder, csrf, db, install_sqlite_settings, migrate
 from app.scheduler import install_in_process_start
 from app.security.inputs import install_id_converter, install_input_guard
 from app.security.tenancy import install_tenancy_hooks
@@ -41,6 +41,7 @@ def create_app(config: Optional[Any] = None) -> Flask:
 
     install_id_converter(app)
     install_tenancy_hooks()
+    install_sqlite_settings()
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
