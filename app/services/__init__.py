@@ -81,7 +81,13 @@ def _take_write_lock_on_sqlite() -> None:
     if session.new or session.dirty or session.deleted:
         return  # the caller already changed rows in its transaction: keep it as it is
     if session.in_transaction():
-        session.commit()  # ends the request's read-only transaction; nothing is pending
+        # end the request's read-only transaction (nothing is pending); rows already loaded stay
+        # loaded, so a unit does not read again what its view has just read
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
     session.execute(text("BEGIN IMMEDIATE"))
 
 
