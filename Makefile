@@ -16,7 +16,7 @@ TEST_DEB := $(RUN_DEB) chromium postgresql poppler-utils
 run: setup
 	HOST=$(HOST) PORT=$(PORT) KSEF_FAKE_PORT=$(KSEF_FAKE_PORT) bash scripts/run-dev.sh
 
-test: setup-test
+test: setup-test lint
 	$(BIN)/python -m pytest tests
 	CRM_TEST_DB=postgresql $(BIN)/python -m pytest tests/integration
 
@@ -48,8 +48,9 @@ translations/pl/LC_MESSAGES/messages.mo: translations/pl/LC_MESSAGES/messages.po
 i18n:
 	$(BIN)/python scripts/i18n.py extract
 
-lint:
-	$(BIN)/ruff check app config.py tests scripts bench
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check app config.py run.py tests scripts bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) instance

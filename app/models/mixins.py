@@ -28,6 +28,7 @@ class TenantMixin:
 
     @declared_attr
     def company_id(cls) -> Mapped[int]:  # noqa: N805
+        """The owning company (indexed; deleting the company deletes its rows)."""
         return mapped_column(
             Integer, ForeignKey("company.id", ondelete="CASCADE"), nullable=False, index=True
         )
@@ -41,6 +42,7 @@ class SoftDeleteMixin:
 
     @declared_attr
     def deleted_by_id(cls) -> Mapped[Optional[int]]:  # noqa: N805
+        """Who moved the row to the trash."""
         return mapped_column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"), nullable=True)
 
     #: relationship names whose rows are soft-deleted (and restored) together with this row

@@ -150,8 +150,8 @@ def _add_criteria(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(*options)
 
 
-def _owner_company(session: Session, target_cls: type, pk: Any) -> Optional[int]:
-    pk_col = inspect(target_cls).primary_key[0]
+def _owner_company(session: Session, target_cls: Any, pk: Any) -> Optional[int]:
+    pk_col: Any = inspect(target_cls).primary_key[0]
     stmt = (
         select(target_cls.company_id)
         .where(pk_col == pk)
@@ -161,48 +161,57 @@ def _owner_company(session: Session, target_cls: type, pk: Any) -> Optional[int]
         return session.execute(stmt).scalar_one_or_none()
 
 
+def _check_own_company(obj: Any, scope: Optional[int], everywhere: bool) -> None:
+    """A tenant row is written for the company in scope (stamped when it names none)."""
+    name = type(obj).__name__
+    if scope is None and not everywhere:
+        raise TenantViolation(f"{name} written with no company in scope")
+    if obj.company_id is None:
+        if scope is None:
+            raise TenantViolation(f"{name} has no company")
+        obj.company_id = scope
+    elif scope is not None and obj.company_id != scope:
+        raise TenantViolation(f"{name} belongs to another company")
+    elif scope is not None and inspect(obj).attrs.company_id.history.deleted:
+        old = inspect(obj).attrs.company_id.history.deleted[0]
+        if old is not None and old != scope:
+            raise TenantViolation(f"{name} moved from another company")
+
+
+def _check_many_to_one(session: Session, obj: Any, state: Any, rel: Any, own: int) -> None:
+    """A foreign key that was set or changed points at a row of the same company."""
+    for local, _remote in rel.local_remote_pairs:
+        attr = state.mapper.get_property_by_column(local)
+        value = getattr(obj, attr.key)
+        hist = state.attrs[attr.key].history
+        if value is None or (not state.pending and not hist.has_changes()):
+            continue
+        loaded = state.attrs[rel.key].loaded_value
+        if loaded is not None and hasattr(loaded, "company_id") and loaded.company_id:
+            other = loaded.company_id
+        else:
+            other = _owner_company(session, rel.mapper.class_, value)
+        if other is not None and other != own:
+            raise TenantViolation(f"{type(obj).__name__}.{rel.key} points at another company")
+
+
 def _check_row(session: Session, obj: Any, scope: Optional[int], everywhere: bool) -> None:
     if isinstance(obj, TenantMixin):
-        if scope is None and not everywhere:
-            raise TenantViolation(f"{type(obj).__name__} written with no company in scope")
-        if obj.company_id is None:
-            if scope is None:
-                raise TenantViolation(f"{type(obj).__name__} has no company")
-            obj.company_id = scope
-        elif scope is not None and obj.company_id != scope:
-            raise TenantViolation(f"{type(obj).__name__} belongs to another company")
-        elif scope is not None and inspect(obj).attrs.company_id.history.deleted:
-            old = inspect(obj).attrs.company_id.history.deleted[0]
-            if old is not None and old != scope:
-                raise TenantViolation(f"{type(obj).__name__} moved from another company")
+        _check_own_company(obj, scope, everywhere)
     own = getattr(obj, "company_id", None)
     if own is None:
         return
     state = inspect(obj)
     for rel in state.mapper.relationships:
-        target_cls = rel.mapper.class_
-        if not hasattr(target_cls, "company_id") or rel.viewonly:
+        if not hasattr(rel.mapper.class_, "company_id") or rel.viewonly:
             continue
         if rel.direction is RelationshipDirection.MANYTOONE:
-            for local, _remote in rel.local_remote_pairs:
-                attr = state.mapper.get_property_by_column(local)
-                value = getattr(obj, attr.key)
-                hist = state.attrs[attr.key].history
-                if value is None or (not state.pending and not hist.has_changes()):
-                    continue
-                loaded = state.attrs[rel.key].loaded_value
-                if loaded is not None and hasattr(loaded, "company_id") and loaded.company_id:
-                    other = loaded.company_id
-                else:
-                    other = _owner_company(session, target_cls, value)
-                if other is not None and other != own:
-                    raise TenantViolation(f"{type(obj).__name__}.{rel.key} points at another company")
-        else:
-            hist = state.attrs[rel.key].history
-            for item in hist.added or ():
-                other = getattr(item, "company_id", None)
-                if other is not None and other != own:
-                    raise TenantViolation(f"{type(obj).__name__}.{rel.key} holds another company's row")
+            _check_many_to_one(session, obj, state, rel, own)
+            continue
+        for item in state.attrs[rel.key].history.added or ():
+            other = getattr(item, "company_id", None)
+            if other is not None and other != own:
+                raise TenantViolation(f"{type(obj).__name__}.{rel.key} holds another company's row")
 
 
 def _check_delete(obj: Any, scope: Optional[int], everywhere: bool) -> None:

@@ -85,7 +85,7 @@ def _check_unique(spec: Dictionary, company_id: int, name: str, exclude_id: int 
 
 
 def _clean(spec: Dictionary, company_id: int, name: str, color: str | None, exclude_id: int | None) -> tuple[str, str]:
-    clean = v.clean_text(name, "name", _l("Name"), spec.name_max, required=True)
+    clean = v.clean_text(name, "name", _l("Name"), spec.name_max, required=True) or ""
     col = clean_color(color, spec.default_color)
     _check_unique(spec, company_id, clean, exclude_id)
     return clean, col

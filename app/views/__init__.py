@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
@@ -134,9 +136,8 @@ def _limit_security_endpoints(
     appbuilder: AppBuilder, *views: type, config_key: str = "SECURITY_RATE_LIMIT"
 ) -> None:
     """Rate-limit POSTs of public endpoints (the limit in ``config_key``, per client IP)."""
-
     for view in views:
-        instance = next(v for v in appbuilder.baseviews if isinstance(v, view))
+        instance: Any = next(v for v in appbuilder.baseviews if isinstance(v, view))
         appbuilder.sm.limiter.limit(
             lambda: current_app.config[config_key], methods=["POST"]
         )(instance.blueprint)

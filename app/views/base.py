@@ -56,6 +56,12 @@ class Outcome(Generic[T]):
     ok: bool
     value: Optional[T] = None
 
+    @property
+    def result(self) -> T:
+        """The value of a call that succeeded (a service that returns something)."""
+        assert self.ok and self.value is not None
+        return self.value
+
 
 def found(obj: Optional[T]) -> T:
     """The object a service looked up, or a 404 (missing, deleted or another company's)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import Any, Callable
 
 from flask import Flask, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
@@ -60,72 +61,89 @@ def _rollback() -> None:
         log.exception("Rollback after an error failed")
 
 
+def _csrf(_err: CSRFError) -> ResponseReturnValue:
+    flash(gettext("The form has expired or was sent from elsewhere. Please try again."), "danger")
+    return redirect(request.referrer or request.path if request.method == "GET" else request.url)
+
+
+def _404(_err: Exception) -> ResponseReturnValue:
+    return error_page(404, gettext("Page not found"), gettext("The page does not exist or you have no access to it."))
+
+
+def _403(_err: Exception) -> ResponseReturnValue:
+    return error_page(403, gettext("Access denied"), gettext("You have no access to this page."))
+
+
+def _405(_err: Exception) -> ResponseReturnValue:
+    return error_page(405, gettext("Action not allowed"), gettext("This action is not available this way."))
+
+
+def _refused(err: InputRefused) -> ResponseReturnValue:
+    return error_page(400, gettext("Invalid data"), str(err.message))
+
+
+def _400(_err: Exception) -> ResponseReturnValue:
+    return error_page(400, gettext("Invalid data"), gettext("The request could not be read. Check the data and try again."))
+
+
+def _data_error(err: DataError) -> ResponseReturnValue:
+    _rollback()
+    log.warning("Value refused by the database on %s %s: %s", request.method, request.path, err.orig)
+    return error_page(400, gettext("Invalid data"), gettext("Invalid value. Check the data and try again."))
+
+
+def _413(_err: Exception) -> ResponseReturnValue:
+    return error_page(413, gettext("File too large"), gettext("The file you sent is too large."))
+
+
+def _429(_err: Exception) -> ResponseReturnValue:
+    """Too many attempts (the rate limiter): JSON for the API, the Polish page otherwise."""
+    text = gettext("Too many attempts. Wait a minute and try again.")
+    if request.path.startswith("/api/"):
+        return {"message": text}, 429
+    return error_page(429, gettext("Too many attempts"), text)
+
+
+def _tenant_violation(err: TenantViolation) -> ResponseReturnValue:
+    """A request that reached another company's data: 404 for reads, 403 for writes."""
+    _rollback()
+    log.warning("Tenancy violation refused: %s %s: %s", request.method, request.path, err)
+    if request.path.startswith("/api/"):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return {"message": gettext("Not found.")}, 404
+        return {"message": gettext("You have no access to this page.")}, 403
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return _404(err)
+    return _403(err)
+
+
+def _500(err: Exception) -> ResponseReturnValue:
+    if isinstance(err, HTTPException):
+        return err
+    reference = error_reference()
+    log.error("Unhandled error, reference %s, on %s %s", reference, request.method, request.path, exc_info=err)
+    _rollback()
+    return error_page(
+        500, gettext("Something went wrong"), gettext("The error has been logged. Please try again."), reference
+    )
+
+
+_HANDLERS: tuple[tuple[Any, Callable[..., ResponseReturnValue]], ...] = (
+    (CSRFError, _csrf),
+    (404, _404),
+    (403, _403),
+    (405, _405),
+    (InputRefused, _refused),
+    (400, _400),
+    (DataError, _data_error),
+    (413, _413),
+    (429, _429),
+    (TenantViolation, _tenant_violation),
+    (Exception, _500),
+)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install handlers for CSRF, 400, 403, 404, 405, 413, 429, refused tenancy and unexpected errors."""
-
-    @app.errorhandler(CSRFError)
-    def _csrf(_err: CSRFError) -> ResponseReturnValue:
-        flash(gettext("The form has expired or was sent from elsewhere. Please try again."), "danger")
-        return redirect(request.referrer or request.path if request.method == "GET" else request.url)
-
-    @app.errorhandler(404)
-    def _404(_err: Exception) -> ResponseReturnValue:
-        return error_page(404, gettext("Page not found"), gettext("The page does not exist or you have no access to it."))
-
-    @app.errorhandler(403)
-    def _403(_err: Exception) -> ResponseReturnValue:
-        return error_page(403, gettext("Access denied"), gettext("You have no access to this page."))
-
-    @app.errorhandler(405)
-    def _405(_err: Exception) -> ResponseReturnValue:
-        return error_page(405, gettext("Action not allowed"), gettext("This action is not available this way."))
-
-    @app.errorhandler(InputRefused)
-    def _refused(err: InputRefused) -> ResponseReturnValue:
-        return error_page(400, gettext("Invalid data"), str(err.message))
-
-    @app.errorhandler(400)
-    def _400(_err: Exception) -> ResponseReturnValue:
-        return error_page(400, gettext("Invalid data"), gettext("The request could not be read. Check the data and try again."))
-
-    @app.errorhandler(DataError)
-    def _data_error(err: DataError) -> ResponseReturnValue:
-        _rollback()
-        log.warning("Value refused by the database on %s %s: %s", request.method, request.path, err.orig)
-        return error_page(400, gettext("Invalid data"), gettext("Invalid value. Check the data and try again."))
-
-    @app.errorhandler(413)
-    def _413(_err: Exception) -> ResponseReturnValue:
-        return error_page(413, gettext("File too large"), gettext("The file you sent is too large."))
-
-    @app.errorhandler(429)
-    def _429(_err: Exception) -> ResponseReturnValue:
-        """Too many attempts (the rate limiter): JSON for the API, the Polish page otherwise."""
-        text = gettext("Too many attempts. Wait a minute and try again.")
-        if request.path.startswith("/api/"):
-            return {"message": text}, 429
-        return error_page(429, gettext("Too many attempts"), text)
-
-    @app.errorhandler(TenantViolation)
-    def _tenant_violation(err: TenantViolation) -> ResponseReturnValue:
-        """A request that reached another company's data: 404 for reads, 403 for writes."""
-        _rollback()
-        log.warning("Tenancy violation refused: %s %s: %s", request.method, request.path, err)
-        if request.path.startswith("/api/"):
-            if request.method in ("GET", "HEAD", "OPTIONS"):
-                return {"message": gettext("Not found.")}, 404
-            return {"message": gettext("You have no access to this page.")}, 403
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return _404(err)
-        return _403(err)
-
-    @app.errorhandler(Exception)
-    def _500(err: Exception) -> ResponseReturnValue:
-        if isinstance(err, HTTPException):
-            return err
-        reference = error_reference()
-        log.error("Unhandled error, reference %s, on %s %s", reference, request.method, request.path, exc_info=err)
-        _rollback()
-        return error_page(
-            500, gettext("Something went wrong"), gettext("The error has been logged. Please try again."), reference
-        )
+    for key, handler in _HANDLERS:
+        app.register_error_handler(key, handler)

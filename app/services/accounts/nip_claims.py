@@ -102,7 +102,8 @@ def holder_of(nip: str) -> Optional[Company]:
 @unit_of_work
 def submit(data: ClaimData, link_for: Callable[[str], str]) -> NipClaim:
     """Record a claim of a NIP that has an account and e-mail the claimant a confirmation link
-    (``link_for(token)``); nothing is kept when the message cannot be sent."""
+    (``link_for(token)``); nothing is kept when the message cannot be sent.
+    """
     if not mail_configured():
         raise DomainError(
             _l("Sign-up is not available right now: the platform cannot send e-mail. Please contact the administrator.")
@@ -166,7 +167,8 @@ def _secret(claim: NipClaim) -> str:
 @unit_of_work
 def confirm(token: str, admin_link: Callable[[int], str]) -> NipClaim:
     """Confirm the claimant's e-mail address through the link; the claim goes to the platform admin
-    (told by e-mail with ``admin_link(claim_id)``, the claim's page in the administration panel)."""
+    (told by e-mail with ``admin_link(claim_id)``, the claim's page in the administration panel).
+    """
     invalid = DomainError(_l("This confirmation link is not valid or the claim has expired."))
     try:
         data = signups.serializer(_SALT).loads(token, max_age=signups.confirm_hours() * 3600)

@@ -109,7 +109,7 @@ def check_password(password: str, user_inputs: Iterable[str] = ()) -> None:
 
 
 def strength_score(password: str, user_inputs: Iterable[str] = ()) -> int:
-    """zxcvbn score 0-4 (Polish words too) for the strength meter."""
+    """Zxcvbn score 0-4 (Polish words too) for the strength meter."""
     if not password:
         return 0
     _ensure_polish()

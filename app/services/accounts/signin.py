@@ -58,7 +58,8 @@ def _fake_hash_check(password: str) -> None:
 
 def typed_login(login: str | None) -> str | None:
     """The login typed for an unknown account, kept only when it looks like an e-mail address
-    (people sometimes type their password into the login field; it must never be stored)."""
+    (people sometimes type their password into the login field; it must never be stored).
+    """
     value = (login or "").strip()[:100]
     return value if _EMAIL_SHAPE.fullmatch(value) else None
 

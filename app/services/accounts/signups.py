@@ -87,7 +87,8 @@ def serializer(salt: str) -> URLSafeTimedSerializer:
 @unit_of_work
 def sign_up(data: tenancy.SignupData, link_for: Callable[[str], str]) -> CrmUser:
     """Create an unconfirmed company account and e-mail its owner the confirmation link
-    (``link_for(token)``); nothing is kept when the message cannot be sent."""
+    (``link_for(token)``); nothing is kept when the message cannot be sent.
+    """
     tenancy.validate_signup(data)  # the form's own mistakes come first
     _require_mail()
     owner = tenancy.register_company(data, confirmed=False)

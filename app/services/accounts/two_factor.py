@@ -1,5 +1,6 @@
 """Two-step sign-in (TOTP): the encrypted secret, QR code, codes from the app, single-use
-recovery codes, turning it on and off."""
+recovery codes, turning it on and off.
+"""
 
 from __future__ import annotations
 
@@ -134,7 +135,8 @@ def enable_two_factor(
     user: CrmUser, secret: str, code: str, now: dt.datetime | None = None, keep_session: int | None = None
 ) -> list[str]:
     """Turn on two-step sign-in after a correct first code; end other sessions (all but
-    ``keep_session``); return the recovery codes."""
+    ``keep_session``); return the recovery codes.
+    """
     now = now or utcnow()
     if user.two_factor_enabled:
         raise DomainError(_l("Two-step sign-in is already on."))

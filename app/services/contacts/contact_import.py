@@ -419,7 +419,7 @@ def run_import(job_id: int) -> None:
                 db.session.commit()
 
 
-def _run(company_id: int, job_id: int) -> None:
+def _run(company_id: int, job_id: int) -> None:  # noqa: C901 (one pass over the rows: batches, progress and refusals)
     session = db.session
     job = get_job(company_id, job_id)
     if job is None or job.status not in ("queued", "running"):

@@ -168,7 +168,7 @@ def _refuse_change(invoice: Invoice) -> None:
 # ---------------------------------------------------------------------------------------------- cleaning
 
 
-def clean_lines(items: list[LineData]) -> list[dict]:
+def clean_lines(items: list[LineData]) -> list[dict[str, Any]]:
     """Validate the lines and compute each line's net; a DomainError names the line."""
     lines = [it for it in items if str(it.name or "").strip() or str(it.unit_price or "").strip() not in ("", "0")]
     if not lines:
@@ -189,6 +189,7 @@ def clean_lines(items: list[LineData]) -> list[dict]:
                 raise DomainError(_l("Choose a VAT rate from the list."), "items")
         except DomainError as err:
             raise DomainError(_l("Item %(n)s: %(error)s", n=pos, error=str(err)), "items") from None
+        assert qty is not None and price is not None and discount is not None  # parse_decimal of a given value
         net = pricing.line_net(qty, price, discount)
         if net > pricing.MAX_MONEY:
             raise DomainError(_l("Item %(n)s: the amount is too large.", n=pos), "items")
@@ -198,7 +199,7 @@ def clean_lines(items: list[LineData]) -> list[dict]:
     return cleaned
 
 
-def _clean_header(company_id: int, data: InvoiceData, kind: str, correction: bool) -> dict:
+def _clean_header(company_id: int, data: InvoiceData, kind: str, correction: bool) -> dict[str, Any]:
     today = clock.local_today()
     issue_date = data.issue_date or today
     header: dict[str, Any] = {"issue_date": issue_date, "sale_date": data.sale_date or issue_date}
@@ -250,7 +251,7 @@ def _clean_header(company_id: int, data: InvoiceData, kind: str, correction: boo
     return header
 
 
-def _buyer_fields(contact: Any) -> dict:
+def _buyer_fields(contact: Any) -> dict[str, Any]:
     return {
         "buyer_contact_id": contact.id, "buyer_name": contact.name, "buyer_nip": contact.nip or None,
         "buyer_street": contact.street, "buyer_postal_code": contact.postal_code, "buyer_city": contact.city,
@@ -258,7 +259,7 @@ def _buyer_fields(contact: Any) -> dict:
     }
 
 
-def _seller_fields(company: Company) -> dict:
+def _seller_fields(company: Company) -> dict[str, Any]:
     return {
         "seller_name": company.name, "seller_nip": company.nip or "", "seller_street": company.street,
         "seller_postal_code": company.postal_code, "seller_city": company.city,
@@ -297,7 +298,7 @@ def to_document(invoice: Invoice) -> docs.Invoice:
     if invoice.kind == "correction":
         orig = invoice.corrected
         correction = docs.CorrectionOf(
-            number=orig.number if orig is not None else "", issue_date=orig.issue_date if orig else invoice.issue_date,
+            number=(orig.number or "") if orig is not None else "", issue_date=orig.issue_date if orig else invoice.issue_date,
             reason=invoice.correction_reason or "", before_lines=tuple(_line(i) for i in before_items(invoice)),
             ksef_number=orig.ksef_number if orig is not None else None,
         )
@@ -333,7 +334,7 @@ def _recompute(invoice: Invoice) -> None:
     invoice.split_payment = tot.split_payment_required(doc)
 
 
-def _set_lines(invoice: Invoice, lines: list[dict]) -> None:
+def _set_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> None:
     """Replace the invoice's (after) lines, keeping a correction's lines before."""
     for item in after_items(invoice):
         invoice.items.remove(item)

@@ -114,6 +114,8 @@ def save_settings(company_id: int, data: SettingsData) -> KsefSettings:
 
 def _token(settings: KsefSettings) -> str:
     """The decrypted KSeF token (never logged); a token the key cannot read asks for a new one."""
+    if settings.token_encrypted is None:
+        raise DomainError(_l('No KSeF token is saved: save it in the "KSeF" tab.'))
     try:
         return secrets.decrypt(settings.token_encrypted.decode("ascii"))
     except DomainError:
@@ -384,6 +386,7 @@ def _send(client: ksef_api.KsefClient, row_id: int, company_id: int) -> None:
     row.invoice_reference = None
     invoice.ksef_session_reference = session.reference_number
     db.session.commit()
+    assert invoice.xml is not None  # only issued invoices with their XML are queued (enqueue checks it)
     reference = client.send_invoice(session, invoice.xml)
     row, invoice = _load(row_id, company_id)
     row.invoice_reference = reference

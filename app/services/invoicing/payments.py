@@ -118,6 +118,7 @@ def _reminder_text(rows: list[Invoice], today: dt.date) -> tuple[str, str]:
         subject = gettext("Overdue invoices: %(n)s", n=len(rows))
         lines = [gettext("These invoices are past their due date and not paid:"), ""]
         for inv in rows:
+            assert inv.due_date is not None  # only invoices with a due date are overdue
             lines.append(gettext("%(number)s · %(buyer)s · %(left)s %(currency)s left · due %(due)s (%(days)s days ago)",
                                  number=inv.number, buyer=inv.buyer_name, left=pricing.format_money(inv.balance),
                                  currency=inv.currency, due=inv.due_date.strftime("%d.%m.%Y"),

@@ -105,7 +105,7 @@ def _used(company_id: int, series_id: int) -> bool:
     ).first() is not None
 
 
-def _clean(company_id: int, data: SeriesData, series_id: int | None) -> dict:
+def _clean(company_id: int, data: SeriesData, series_id: int | None) -> dict[str, Any]:
     name = v.clean_text(data.name, "name", _l("Name"), 60, required=True)
     if data.kind not in INVOICE_KINDS:
         raise DomainError(_l("Choose the kind of documents."), "kind")

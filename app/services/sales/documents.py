@@ -149,7 +149,7 @@ def apply_items(doc: Document, lines: list[dict[str, Any]]) -> None:
     item_cls = OfferItem if isinstance(doc, Offer) else OrderItem
     doc.items.clear()
     for line in lines:
-        doc.items.append(item_cls(company_id=doc.company_id, **line))  # type: ignore[arg-type]
+        doc.items.append(item_cls(company_id=doc.company_id, **line))
     totals = pricing.compute_totals((line["net"], line["vat_rate"]) for line in lines)
     doc.total_net, doc.total_vat, doc.total_gross = totals.net, totals.vat, totals.gross
 

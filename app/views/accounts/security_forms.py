@@ -72,6 +72,8 @@ class AuditFilterForm(FlaskForm):
     """Filters of the audit log (GET, no CSRF: it changes nothing)."""
 
     class Meta:
+        """A GET filter form carries no CSRF token."""
+
         csrf = False
 
     user = SelectField(_l("Person"), choices=[], validators=[Optional()])

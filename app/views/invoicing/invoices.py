@@ -307,7 +307,7 @@ class InvoiceEditView(CrmView):
             done = post_action(lambda: corr_svc.create_correction(inv.company_id, g.user, inv.id, form.reason.data))
             if done.ok:
                 flash(gettext("Correct the items below and issue the correction."), "success")
-                return redirect(url_for(".edit", invoice_id=done.value.id))
+                return redirect(url_for(".edit", invoice_id=done.result.id))
         return redirect(url_for("InvoicesView.show", invoice_id=inv.id))
 
     @expose("/<int:invoice_id>/from-proforma", methods=["POST"])
@@ -318,7 +318,7 @@ class InvoiceEditView(CrmView):
         if ConfirmForm().validate_on_submit():
             done = post_action(lambda: corr_svc.invoice_from_proforma(inv.company_id, g.user, inv.id))
             if done.ok:
-                return redirect(url_for(".edit", invoice_id=done.value.id))
+                return redirect(url_for(".edit", invoice_id=done.result.id))
         return redirect(url_for("InvoicesView.show", invoice_id=inv.id))
 
     @expose("/from-order/<int:order_id>", methods=["POST"])
@@ -328,7 +328,7 @@ class InvoiceEditView(CrmView):
         if ConfirmForm().validate_on_submit():
             done = post_action(lambda: svc.draft_from_order(current_company_id(), g.user, order_id))
             if done.ok:
-                return redirect(url_for(".edit", invoice_id=done.value.id))
+                return redirect(url_for(".edit", invoice_id=done.result.id))
         return redirect(url_for("OrdersView.show", order_id=order_id))
 
     @expose("/from-offer/<int:offer_id>", methods=["POST"])
@@ -338,7 +338,7 @@ class InvoiceEditView(CrmView):
         if ConfirmForm().validate_on_submit():
             done = post_action(lambda: svc.draft_from_offer(current_company_id(), g.user, offer_id))
             if done.ok:
-                return redirect(url_for(".edit", invoice_id=done.value.id))
+                return redirect(url_for(".edit", invoice_id=done.result.id))
         return redirect(url_for("OffersView.show", offer_id=offer_id))
 
     @expose("/<int:invoice_id>/payment", methods=["POST"])

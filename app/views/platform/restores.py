@@ -1,5 +1,6 @@
 """Deleted data: the owner's "Kosz" tab (ask for a restore), the e-mailed confirmation link and the
-platform admin's restore pages (preview, conflicts, restore or cancel)."""
+platform admin's restore pages (preview, conflicts, restore or cancel).
+"""
 
 from __future__ import annotations
 
