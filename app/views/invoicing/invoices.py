@@ -14,7 +14,7 @@ from flask_appbuilder import expose, has_access
 from flask_babel import gettext
 
 from app.extensions import appbuilder
-from app.services import DomainError, clock
+from app.services import clock
 from app.services.contacts.contacts import pickable_contact
 from app.services.invoicing import corrections as corr_svc
 from app.services.invoicing import invoices as svc
@@ -23,7 +23,7 @@ from app.services.invoicing import payments as pay_svc
 from app.services.invoicing import totals as tot
 from app.services.sales import pricing
 from app.services.work import binders as binders_svc
-from app.views.base import CrmView, current_company_id, found, id_arg, post_action, show_domain_error
+from app.views.base import CrmView, current_company_id, form_action, found, id_arg, post_action
 from app.views.forms import ConfirmForm
 from app.views.invoicing.forms import CorrectionForm, InvoiceForm, PaymentForm, lines_for_form, read_lines
 from app.views.sales.documents import pdf_response
@@ -75,11 +75,11 @@ class InvoicesView(CrmView):
         """Invoices, newest first; search as you type by number, buyer, NIP; filters by status, month, buyer."""
         f = self._filters()
         page = id_arg("page") or 1
-        try:
-            rows, more = listing.list_invoices(current_company_id(), f["q"], f["status"], f["month"],
-                                               f["contact_id"], page)
-        except DomainError as err:
-            flash(str(err), "danger")
+        done = post_action(lambda: listing.list_invoices(current_company_id(), f["q"], f["status"], f["month"],
+                                                         f["contact_id"], page))
+        if done.ok:
+            rows, more = done.result
+        else:  # a malformed month: the message is shown and the list comes without that filter
             f["month"] = ""
             rows, more = listing.list_invoices(current_company_id(), f["q"], f["status"], None, f["contact_id"], page)
         template = "invoices/_rows.html" if request.args.get("partial") else "invoices/list.html"
@@ -136,24 +136,20 @@ class InvoicesView(CrmView):
     def export_csv(self) -> Any:
         """The month's invoices as CSV for the accountant."""
         month = request.args.get("month") or ""
-        try:
-            data = listing.export_csv(current_company_id(), month)
-        except DomainError as err:
-            flash(str(err), "danger")
+        done = post_action(lambda: listing.export_csv(current_company_id(), month))
+        if not done.ok:
             return redirect(url_for(".index"))
-        return _file(data, f"faktury_{month}.csv", "text/csv")
+        return _file(done.result, f"faktury_{month}.csv", "text/csv")
 
     @expose("/export.zip")
     @has_access
     def export_zip(self) -> Any:
         """The month's FA(3) files in one ZIP for the accountant."""
         month = request.args.get("month") or ""
-        try:
-            data = listing.export_xml_zip(current_company_id(), month)
-        except DomainError as err:
-            flash(str(err), "danger")
+        done = post_action(lambda: listing.export_xml_zip(current_company_id(), month))
+        if not done.ok:
             return redirect(url_for(".index"))
-        return _file(data, f"faktury_xml_{month}.zip", "application/zip")
+        return _file(done.result, f"faktury_xml_{month}.zip", "application/zip")
 
 
 class InvoiceEditView(CrmView):
@@ -189,16 +185,12 @@ class InvoiceEditView(CrmView):
         if not form.validate_on_submit():
             return None, None
         lines = lines_for_form(read_lines(request.form))
-        try:
-            invoice = save()
-        except DomainError as err:
-            show_domain_error(form, err)
+        saved = form_action(form, save)
+        if not saved.ok:
             return None, lines
+        invoice = saved.result
         if request.form.get("then_issue") == "1":
-            try:
-                svc.issue(invoice.company_id, g.user, invoice.id)
-            except DomainError as err:
-                flash(str(err), "danger")
+            if not post_action(lambda: svc.issue(invoice.company_id, g.user, invoice.id)).ok:
                 return invoice, None
             flash(gettext("Invoice %(number)s issued; its PDF is in the attachments.", number=invoice.number),
                   "success")
@@ -214,22 +206,19 @@ class InvoiceEditView(CrmView):
         kind = "proforma" if request.args.get("kind") == "proforma" else "vat"
         form = InvoiceForm(company_id=company_id, kind=kind, binders=binders_svc.binder_choices(company_id))
         if request.method == "GET":
-            try:
-                seller = svc.require_seller(company_id)
-            except DomainError as err:
-                flash(str(err), "danger")
+            has_seller = post_action(lambda: svc.require_seller(company_id))
+            if not has_seller.ok:
                 return redirect(url_for("InvoicesView.index"))
+            seller = has_seller.result
             today = clock.local_today()
             form.issue_date.data = form.sale_date.data = today.isoformat()
             form.due_date.data = (today + dt.timedelta(days=14)).isoformat()
             form.place_of_issue.data = seller.city or ""
             contact_id = id_arg("contact_id")
             if contact_id is not None:
-                try:
-                    contact = pickable_contact(company_id, contact_id)
-                    form.contact_id.data, form.contact_label.data = str(contact.id), contact.name
-                except DomainError as err:
-                    flash(str(err), "danger")
+                picked = post_action(lambda: pickable_contact(company_id, contact_id))
+                if picked.ok:
+                    form.contact_id.data, form.contact_label.data = str(picked.result.id), picked.result.name
         invoice, lines = self._save(form, lambda: svc.create_draft(company_id, g.user, self._data(form), kind=kind))
         if invoice is not None:
             return redirect(url_for("InvoicesView.show", invoice_id=invoice.id))
