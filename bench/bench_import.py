@@ -77,9 +77,9 @@ def run_once(url: str, content: bytes, label: str) -> dict:
     from app.extensions import appbuilder, db
     from app.security.sync import sync_roles
     from app.security.tenancy import tenant_scope
-    from app.services.contacts import contact_import as ci
-    from app.services.contacts import bases
     from app.services.accounts import companies as tenancy
+    from app.services.contacts import bases
+    from app.services.contacts import contact_import as ci
 
     app = create_app(Config)
     with app.app_context():

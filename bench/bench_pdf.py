@@ -50,8 +50,7 @@ def make_offer(company_id: int, contact_id: int, n_items: int, seed: int) -> obj
     """An unsaved-to-storage offer with ``n_items`` generated lines (numbers and totals as the service computes)."""
     from app.extensions import db
     from app.models.sales import Offer, OfferItem
-    from app.services.sales import numbering
-    from app.services.sales import pricing
+    from app.services.sales import numbering, pricing
 
     rnd = random.Random(seed)
     seq, number = numbering.next_number(company_id, "offer", 2026)
