@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
+KSEF_FAKE_PORT ?= 5081
 export FLASK_APP := run.py
 
 RUN_DEB := fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 gettext
@@ -13,10 +14,7 @@ TEST_DEB := $(RUN_DEB) chromium postgresql poppler-utils
 .PHONY: run test setup setup-test deps-run deps-test i18n lint clean
 
 run: setup
-	$(BIN)/flask crm init
-	$(BIN)/flask crm demo
-	@echo "Klientela: http://$(HOST):$(PORT)/"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) KSEF_FAKE_PORT=$(KSEF_FAKE_PORT) bash scripts/run-dev.sh
 
 test: setup-test
 	$(BIN)/python -m pytest tests

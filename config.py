@@ -135,6 +135,16 @@ class BaseConfig:
     KSEF_BASE_URL = os.environ.get("KSEF_BASE_URL", "")
     KSEF_TIMEOUT = float(os.environ.get("KSEF_TIMEOUT", "30"))
     KSEF_FA3_SCHEMA = os.environ.get("KSEF_FA3_SCHEMA", str(BASE_DIR / "app/integrations/ksef_schema/FA3_v1-0E.xsd"))
+    #: "Sprawdź połączenie" runs inside a request: its KSeF calls are bounded by this (seconds)
+    KSEF_CHECK_TIMEOUT = float(os.environ.get("KSEF_CHECK_TIMEOUT", "5"))
+    #: sending queue: first retry delay (doubled per attempt, at most KSEF_RETRY_MAX_SECONDS), the
+    #: attempt after which the owner is e-mailed once, status polling, and the claim lease
+    KSEF_RETRY_BASE_SECONDS = int(os.environ.get("KSEF_RETRY_BASE_SECONDS", "30"))
+    KSEF_RETRY_MAX_SECONDS = int(os.environ.get("KSEF_RETRY_MAX_SECONDS", "3600"))
+    KSEF_NOTIFY_AFTER_ATTEMPTS = int(os.environ.get("KSEF_NOTIFY_AFTER_ATTEMPTS", "5"))
+    KSEF_POLL_INTERVAL = float(os.environ.get("KSEF_POLL_INTERVAL", "0.5"))
+    KSEF_POLL_TIMEOUT = float(os.environ.get("KSEF_POLL_TIMEOUT", "60"))
+    KSEF_LEASE_SECONDS = int(os.environ.get("KSEF_LEASE_SECONDS", "300"))
 
     TRIAL_DAYS = 14
     #: per-IP limit of the public sign-up, confirmation-resend and NIP-claim forms (POST)
@@ -177,6 +187,9 @@ class DevelopmentConfig(BaseConfig):
     #: with no MAIL_SERVER, system e-mail (sign-up links, resets, invitations) is saved here as .eml
     #: files and its text is printed in the server's console, so sign-up works offline
     MAIL_FOLDER = os.environ.get("CRM_MAIL_FOLDER", str(INSTANCE_DIR / "mail"))
+    #: `make run` starts the local fake KSeF on this port; the demo company sends there
+    KSEF_BASE_URL = os.environ.get(
+        "KSEF_BASE_URL", f"http://127.0.0.1:{os.environ.get('KSEF_FAKE_PORT', '5081')}/v2")
 
 
 class TestingConfig(BaseConfig):

@@ -46,6 +46,9 @@ JOBS: list[JobSpec] = [
     JobSpec("restore_drill", "app.scheduler:restore_drill", "cron", {"day": 1, "hour": 4, "minute": 0}),
     JobSpec("signup_expiry", "app.scheduler:expire_signups", "interval", {"minutes": 30}),
     JobSpec("overdue_invoices", "app.scheduler:remind_overdue_invoices", "cron", {"hour": 7, "minute": 30}),
+    JobSpec("ksef_send", "app.scheduler:send_to_ksef", "interval", {"seconds": 30}),
+    JobSpec("ksef_purchases_requested", "app.scheduler:fetch_requested_purchases", "interval", {"seconds": 30}),
+    JobSpec("ksef_purchases_daily", "app.scheduler:fetch_purchases", "cron", {"hour": 5, "minute": 0}),
 ]
 
 _APP: Flask | None = None
@@ -200,6 +203,42 @@ def expire_signups() -> int:
         try:
             nip_claims.purge_unconfirmed()
             return signups.purge_unconfirmed()
+        finally:
+            db.session.remove()
+
+
+def send_to_ksef() -> int:
+    """Send due invoices of the KSeF queue (each with its own company's token); reconcile after a crash."""
+    from app.extensions import db
+    from app.services.invoicing import ksef
+
+    with _app().app_context():
+        try:
+            return ksef.send_due()
+        finally:
+            db.session.remove()
+
+
+def fetch_requested_purchases() -> int:
+    """Fetch purchase invoices from KSeF for companies that pressed "Pobierz z KSeF"."""
+    from app.extensions import db
+    from app.services.invoicing import purchases
+
+    with _app().app_context():
+        try:
+            return purchases.fetch_requested()
+        finally:
+            db.session.remove()
+
+
+def fetch_purchases() -> int:
+    """Daily: fetch new purchase invoices from KSeF for every company with a KSeF token."""
+    from app.extensions import db
+    from app.services.invoicing import purchases
+
+    with _app().app_context():
+        try:
+            return purchases.fetch_all()
         finally:
             db.session.remove()
 

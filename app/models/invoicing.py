@@ -252,6 +252,12 @@ class KsefSettings(TenantMixin, TimestampMixin, Model):
     last_check_message: Mapped[str | None] = mapped_column(String(500))
     #: purchase invoices were fetched up to this moment (incremental fetch)
     purchases_fetched_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: when the KSeF token was saved (the form shows only this, never the token)
+    token_saved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: "Pobierz z KSeF" was pressed: the next scheduler tick fetches purchase invoices
+    purchases_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: why the last purchase-invoice fetch failed (Polish), None after a successful one
+    purchases_error: Mapped[str | None] = mapped_column(String(500))
 
 
 class KsefOutbox(TenantMixin, Model):

@@ -43,10 +43,10 @@ TENANT_COMMON = frozenset(
         "Invoices",
     }
 )
-#: views of the Owner and Managers: company-wide work settings (task categories), issuing invoices
-MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue"})
+#: views of the Owner and Managers: company-wide work settings, issuing invoices, sending to KSeF, purchase invoices
+MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue", "KsefSending", "PurchaseInvoices"})
 #: views only the owner may use: company data and the people of the company
-OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings", "Trash", "InvoiceSeries"})
+OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings", "Trash", "InvoiceSeries", "KsefSettings"})
 #: the platform admin's own panel; no tenant business view
 PLATFORM = frozenset({"AdminCompanies", "AdminRestore", "AdminBackups", "AdminNipClaims", "Profile", "AccountSecurity"})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
@@ -10,6 +11,7 @@ from app.views.menu import SECTIONS
 
 def register_views(appbuilder: AppBuilder) -> None:
     """Register all views with FAB; menu identifiers are English, labels Polish."""
+    from app.services.sales import pricing
     from app.views.accounts.auth import InvitationView, SignupView
     from app.views.accounts.employees import EmployeesView, ProfileView
     from app.views.accounts.security import (
@@ -35,7 +37,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.contacts.contacts import ClientBasesView, ContactsView
     from app.views.contacts.tags import TagsView
     from app.views.dashboard import LicenceView
-    from app.views.invoicing.invoices import InvoiceEditView, InvoicesView
+    from app.views.invoicing.invoices import InvoiceEditView, InvoicesView, contact_balance
+    from app.views.invoicing.ksef import KsefSettingsView, KsefView, ksef_panel
+    from app.views.invoicing.purchases import PurchaseInvoicesView
     from app.views.invoicing.series import InvoiceSeriesView
     from app.views.media import MediaView
     from app.views.platform.admin import AdminCompaniesView, AdminNipClaimsView
@@ -62,6 +66,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     menu(InvoicesView, "Invoices", _l("Invoices"))
     for cls_name, route, name, section, title, lead in PENDING_SECTIONS:
         menu(section_view(cls_name, route, section, title, lead), name, title)
+    menu(PurchaseInvoicesView, "PurchaseInvoices", _l("Purchase invoices"))
     menu(AdminCompaniesView, "AdminCompanies", _l("Company accounts"))
     menu(AdminNipClaimsView, "AdminNipClaims", _l("NIP claims"))
     menu(AdminRestoreView, "AdminRestore", _l("Restoring deleted data"))
@@ -91,13 +96,10 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(ContactImportView)
     appbuilder.add_view_no_menu(ContactExportView)
     appbuilder.add_view_no_menu(DuplicatesView)
+    appbuilder.add_view_no_menu(KsefView)  # send, UPO, "Kolejka KSeF" (purple Invoices section)
+    current_app.add_template_global(ksef_panel, "ksef_panel")
 
     # The client's unpaid invoices on the contact page (invoices/_contact_balance.html).
-    from flask import current_app
-
-    from app.services.sales import pricing
-    from app.views.invoicing.invoices import contact_balance
-
     current_app.jinja_env.globals.update(contact_invoice_balance=contact_balance, balance_money=pricing.format_money)
 
     # Settings panel tabs (the gear icon), one declaration each.
@@ -107,6 +109,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     add_settings_tab(SecuritySettingsView, _l("Security"), "fa-shield-halved", 35, permission="can_list")
     add_settings_tab(InvoiceSeriesView, _l("Numbering series"), "fa-file-invoice", 45, permission="can_list")
     add_settings_tab(TaskCategoriesView, _l("Task categories"), "fa-list-check", 50, permission="can_list")
+    add_settings_tab(KsefSettingsView, _l("KSeF"), "fa-cloud-arrow-up", 60)
     add_settings_tab(TrashView, _l("Trash"), "fa-trash-can", 80, permission="can_list")
     add_settings_tab(TagsView, _l("Tags"), "fa-tags", 90, permission="can_list")
 
@@ -115,7 +118,6 @@ def _limit_security_endpoints(
     appbuilder: AppBuilder, *views: type, config_key: str = "SECURITY_RATE_LIMIT"
 ) -> None:
     """Rate-limit POSTs of public endpoints (the limit in ``config_key``, per client IP)."""
-    from flask import current_app
 
     for view in views:
         instance = next(v for v in appbuilder.baseviews if isinstance(v, view))

@@ -21,6 +21,7 @@ SECTIONS: dict[str, Section] = {
     "Offers": Section("offers", "fa-file-signature"),
     "Orders": Section("orders", "fa-clipboard-list"),
     "Invoices": Section("invoices", "fa-file-invoice-dollar"),
+    "PurchaseInvoices": Section("invoices", "fa-file-import"),
     "Emailing": Section("emailing", "fa-envelope"),
     "AdminCompanies": Section("admin", "fa-building-shield"),
     "AdminRestore": Section("admin", "fa-trash-arrow-up"),

@@ -34,8 +34,12 @@ from app.models.mixins import utcnow
 from app.models.sales import Offer, Order
 from app.services import DomainError, clock, unit_of_work
 from app.services import validators as v
+from app.services.contacts.contacts import pickable_contact
 from app.services.invoicing import documents as docs
-from app.services.invoicing import fa3
+from app.services.invoicing import (
+    fa3,
+    ksef,  # ksef imports this module too: both import the module, not names
+)
 from app.services.invoicing import series as series_svc
 from app.services.invoicing import totals as tot
 from app.services.sales import pricing
@@ -199,8 +203,6 @@ def _clean_header(company_id: int, data: InvoiceData, kind: str, correction: boo
     issue_date = data.issue_date or today
     header: dict[str, Any] = {"issue_date": issue_date, "sale_date": data.sale_date or issue_date}
     if not correction:
-        from app.services.contacts.contacts import pickable_contact
-
         if data.contact_id in (None, ""):
             raise DomainError(_l("Choose the buyer."), "contact_id")
         contact = pickable_contact(company_id, data.contact_id)
@@ -523,8 +525,6 @@ def issue(company_id: int, user: Any, invoice_id: int) -> Invoice:
 
 def _enqueue(company_id: int, invoice_id: int) -> None:
     """Queue an issued invoice for KSeF (the sending module owns the outbox)."""
-    from app.services.invoicing import ksef  # imported here: ksef imports this module at its top
-
     ksef.enqueue(company_id, invoice_id)
 
 

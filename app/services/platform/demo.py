@@ -17,6 +17,8 @@ DEMO_OWNER = "wlasciciel@demo.klientela.pl"
 DEMO_EMPLOYEE = "pracownik@demo.klientela.pl"
 DEMO_ADMIN = "admin@demo.klientela.pl"
 DEMO_PASSWORD = "Zielony-Słoń-Tańczy-42!"
+#: the KSeF token of the demo company; `make run` starts the local fake KSeF knowing it for DEMO_NIP
+DEMO_KSEF_TOKEN = "demo-ksef-token-klientela-5260250274"
 
 
 def create_demo() -> Optional[dict]:
@@ -24,6 +26,7 @@ def create_demo() -> Optional[dict]:
     existing = db.session.execute(select(Company.id).where(Company.nip == DEMO_NIP)).scalar()
     if existing is not None:
         add_demo_contacts(existing)
+        add_demo_ksef(existing)
         return None
     owner = tenancy.register_company(
         tenancy.SignupData(
@@ -53,6 +56,7 @@ def create_demo() -> Optional[dict]:
     )
     add_demo_contacts(company.id)
     add_demo_products(company.id)
+    add_demo_ksef(company.id)
     add_demo_invoices(company.id)
     return {"owner": DEMO_OWNER, "employee": DEMO_EMPLOYEE, "password": DEMO_PASSWORD}
 
@@ -165,3 +169,14 @@ def add_demo_invoices(company_id: int) -> None:
         invoices.issue(company_id, owner, overdue)
         draft(buyers[-1], 0, 14, [LineData(name="Szafa przesuwna na wymiar", quantity="1", unit_price="3200,00",
                                            rate="23")])
+
+
+def add_demo_ksef(company_id: int) -> None:
+    """KSeF settings of the demo company: test environment, the token the local fake knows."""
+    from app.security.tenancy import tenant_scope
+    from app.services.invoicing import ksef
+
+    with tenant_scope(company_id):
+        if ksef.has_token(company_id):
+            return
+        ksef.save_settings(company_id, ksef.SettingsData("test", DEMO_KSEF_TOKEN, False))

@@ -1,1 +1,1 @@
-"""Views of the purple "Faktury" section."""
+"""Invoicing views: invoices, KSeF sending and settings, purchase invoices."""
