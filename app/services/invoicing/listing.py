@@ -112,14 +112,9 @@ def list_invoices(company_id: int, q: str = "", status: str = "", month: Any = N
                   page: int = 1) -> tuple[list[Invoice], bool]:
     """One page of invoices, newest first, and whether there is a next page."""
     page = max(1, min(int(page or 1), 10000))
-    newest = Invoice.issue_date.desc()
-    if (q or "").strip() and db.session.get_bind().dialect.name == "postgresql":
-        # PostgreSQL walked (company_id, issue_date, id) and tested every invoice for a rare match;
-        # "+ 0" (the same date) makes it collect the matches from the search sub-selects and sort them
-        newest = (Invoice.issue_date + 0).desc()
     stmt = filtered(company_id, q, status, month, contact_id).options(
         defer(Invoice.xml), defer(Invoice.upo_xml)).order_by(
-        newest, Invoice.id.desc()).offset((page - 1) * PAGE).limit(PAGE + 1)
+        Invoice.issue_date.desc(), Invoice.id.desc()).offset((page - 1) * PAGE).limit(PAGE + 1)
     rows = list(db.session.execute(stmt).scalars())
     return rows[:PAGE], len(rows) > PAGE
 
