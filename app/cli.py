@@ -1,14 +1,24 @@
-"""flask crm ...: init (roles, permissions, platform admin), demo data."""
+"""flask crm ...: init (roles, permissions, platform admin), demo data, scheduler, backups."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Optional
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app import scheduler
 from app.extensions import appbuilder, db
+from app.models.users import CrmUser
+from app.security import roles
+from app.security.sync import sync_roles
+from app.services import unit_of_work
+from app.services.accounts.companies import hash_password
+from app.services.platform import backups
+from app.services.platform.demo import DEMO_ADMIN, DEMO_EMPLOYEE, DEMO_OWNER, DEMO_PASSWORD, create_demo
 
 crm = AppGroup("crm", help="Klientela administration commands.")
 
@@ -18,8 +28,6 @@ crm = AppGroup("crm", help="Klientela administration commands.")
 @click.option("--admin-password", default=None, help="Platform admin password (or CRM_ADMIN_PASSWORD).")
 def init_command(admin_email: Optional[str], admin_password: Optional[str]) -> None:
     """Sync roles and permissions from code; create the platform admin when given."""
-    from app.security.sync import sync_roles
-
     counts = sync_roles(appbuilder)
     for role, n in counts.items():
         click.echo(f"role {role}: {n} permissions")
@@ -30,12 +38,9 @@ def init_command(admin_email: Optional[str], admin_password: Optional[str]) -> N
         click.echo(f"platform admin {email}: {'created' if created else 'exists'}")
 
 
+@unit_of_work
 def ensure_platform_admin(email: str, password: Optional[str]) -> bool:
     """Create the platform admin account unless it exists; return True when created."""
-    from app.models.users import CrmUser
-    from app.security import roles
-    from app.services.accounts.companies import hash_password
-
     sm = appbuilder.sm
     if sm.find_user(email=email) or sm.find_user(username=email):
         return False
@@ -45,26 +50,19 @@ def ensure_platform_admin(email: str, password: Optional[str]) -> bool:
     user.roles = [sm.find_role(roles.PLATFORM_ADMIN)]
     user.password = hash_password(password)
     db.session.add(user)
-    db.session.commit()
     return True
 
 
 @crm.command("demo")
 def demo_command() -> None:
     """Create the demo company with an owner, an employee and sample data; print credentials."""
-    from app.services.platform.demo import create_demo
-
     info = create_demo()
     if info is None:
         click.echo("Demo company already exists.")
-        from app.services.platform.demo import DEMO_EMPLOYEE, DEMO_OWNER, DEMO_PASSWORD
-
         info = {"owner": DEMO_OWNER, "employee": DEMO_EMPLOYEE, "password": DEMO_PASSWORD}
     click.echo("Klientela demo accounts (password for both: %s)" % info["password"])
     click.echo(f"  owner:    {info['owner']}")
     click.echo(f"  employee: {info['employee']}")
-    from app.services.platform.demo import DEMO_ADMIN, DEMO_PASSWORD
-
     ensure_platform_admin(DEMO_ADMIN, DEMO_PASSWORD)
     click.echo(f"  platform admin: {DEMO_ADMIN}")
 
@@ -72,16 +70,14 @@ def demo_command() -> None:
 @crm.command("scheduler")
 def scheduler_command() -> None:
     """Run the one scheduler of the installation (reminders, purge, licences, ...) until stopped."""
-    from app.scheduler import SchedulerLock, build_scheduler
-
-    app = current_app._get_current_object()
-    lock = SchedulerLock(app)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    lock = scheduler.SchedulerLock(app)
     if not lock.acquire():
         raise click.ClickException("Another scheduler is already running for this installation.")
-    scheduler = build_scheduler(app, blocking=True)
-    click.echo("Klientela scheduler started: " + ", ".join(job.id for job in scheduler.get_jobs()))
+    runner = scheduler.build_scheduler(app, blocking=True)
+    click.echo("Klientela scheduler started: " + ", ".join(job.id for job in runner.get_jobs()))
     try:
-        scheduler.start()
+        runner.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
@@ -91,8 +87,6 @@ def scheduler_command() -> None:
 @crm.command("backup")
 def backup_command() -> None:
     """Back up the database and stored files now (the scheduler does it every night)."""
-    from app.services.platform import backups
-
     try:
         record = backups.run_backup()
     except backups.BackupError as err:
@@ -107,8 +101,6 @@ def backup_command() -> None:
 @crm.command("restore-drill")
 def restore_drill_command() -> None:
     """Restore the newest backup into a scratch database and compare row counts (monthly job)."""
-    from app.services.platform import backups
-
     record = backups.run_restore_drill()
     if record is None:
         raise click.ClickException("There is no backup to test.")
@@ -120,8 +112,6 @@ def restore_drill_command() -> None:
 
 def json_dumps(value: object) -> str:
     """Compact JSON for command output."""
-    import json
-
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -130,10 +120,6 @@ def json_dumps(value: object) -> str:
 @click.option("--yes", is_flag=True, help="Confirm replacing ALL current data.")
 def restore_backup_command(archive: str, yes: bool) -> None:
     """Replace all data with a verified backup archive (stop the web app and the scheduler first)."""
-    from pathlib import Path
-
-    from app.services.platform import backups
-
     if not yes:
         raise click.ClickException("This replaces all data. Stop the app, then repeat with --yes.")
     try:

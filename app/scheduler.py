@@ -5,18 +5,37 @@ run jobs. In development ``SCHEDULER_IN_PROCESS = True`` starts a BackgroundSche
 web process, but only in the process that gets the lock (``fcntl.flock`` on
 ``instance/scheduler.lock``, or ``pg_try_advisory_lock`` on PostgreSQL), so two workers never run a
 job twice. Jobs live in the application database (SQLAlchemyJobStore, table ``apscheduler_jobs``)
-and are textual references to the module-level functions below; each opens an app context and
-calls one service. Other areas add their job with one ``JobSpec`` line in ``JOBS``.
+and are textual references to the module-level functions below; each opens a context of the app
+its caller bound (``build_scheduler(app)``, which ``flask crm scheduler`` and the in-process start
+call with their app) and calls one service. Other areas add their job with one ``JobSpec`` line in
+``JOBS``.
 """
 
 from __future__ import annotations
 
+import atexit
+import fcntl
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any, Callable, TypeVar
 
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
+from sqlalchemy import Connection, create_engine, text
+
+from app.extensions import db
+from app.services import trash
+from app.services.accounts import audit, nip_claims, sessions, signups
+from app.services.contacts import contact_import
+from app.services.invoicing import ksef, payments, purchases
+from app.services.platform import backups, licences, restores
+from app.services.sales import offers
+from app.services.work import attachments, reminders
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +71,24 @@ JOBS: list[JobSpec] = [
 ]
 
 _APP: Flask | None = None
+T = TypeVar("T")
 
 
 def bind_app(app: Flask | None) -> None:
-    """Let the job functions of this process use ``app`` (instead of building their own)."""
+    """Let the job functions of this process use ``app`` (the caller's app; None unbinds it)."""
     global _APP
     _APP = app
 
 
-def _app() -> Flask:
-    global _APP
+def _run(job: Callable[[], T]) -> T:
+    """Run one job body in a context of the bound app; the session is removed afterwards."""
     if _APP is None:
-        from app import create_app
-
-        _APP = create_app()
-    return _APP
+        raise RuntimeError("No app is bound to the scheduler: call build_scheduler(app) or bind_app(app) first.")
+    with _APP.app_context():
+        try:
+            return job()
+        finally:
+            db.session.remove()
 
 
 # --- job functions (module level: the job store keeps only their textual reference) -------------
@@ -74,14 +96,7 @@ def _app() -> Flask:
 
 def send_reminders() -> int:
     """Deliver due reminders (notifications and e-mails), each exactly once."""
-    from app.extensions import db
-    from app.services.work import reminders
-
-    with _app().app_context():
-        try:
-            return reminders.send_due()
-        finally:
-            db.session.remove()
+    return _run(reminders.send_due)
 
 
 def purge_trash() -> int:
@@ -89,18 +104,14 @@ def purge_trash() -> int:
 
     Also removes CSV imports abandoned at the mapping step for over a day (their stored files).
     """
-    from app.extensions import db
-    from app.services import trash
-    from app.services.contacts import contact_import
-    from app.services.work import attachments
 
-    with _app().app_context():
-        try:
-            attachments.purge_files(trash.RETENTION_DAYS)
-            contact_import.purge_drafts()
-            return trash.purge()
-        finally:
-            db.session.remove()
+    def job() -> int:
+        """Files first, then drafts, then the rows."""
+        attachments.purge_files(trash.RETENTION_DAYS)
+        contact_import.purge_drafts()
+        return trash.purge()
+
+    return _run(job)
 
 
 def check_licences() -> int:
@@ -108,50 +119,22 @@ def check_licences() -> int:
 
     Blocking stays in the request check (``Company.licence_active``); see app/services/platform/licences.py.
     """
-    from app.extensions import db
-    from app.services.platform import licences
-
-    with _app().app_context():
-        try:
-            return len(licences.check_licences())
-        finally:
-            db.session.remove()
+    return _run(lambda: len(licences.check_licences()))
 
 
 def expire_offers() -> int:
     """Mark draft and sent offers past their validity date as "expired" (every company)."""
-    from app.extensions import db
-    from app.services.sales import offers
-
-    with _app().app_context():
-        try:
-            return offers.expire_offers()
-        finally:
-            db.session.remove()
+    return _run(offers.expire_offers)
 
 
 def purge_audit_log() -> int:
     """Delete security audit events older than AUDIT_RETENTION_DAYS (every company)."""
-    from app.extensions import db
-    from app.services.accounts import audit
-
-    with _app().app_context():
-        try:
-            return audit.purge_old()
-        finally:
-            db.session.remove()
+    return _run(audit.purge_old)
 
 
 def purge_sessions() -> int:
     """Delete browser sessions ended over a day ago or idle past SESSION_IDLE_DAYS (every user)."""
-    from app.extensions import db
-    from app.services.accounts import sessions
-
-    with _app().app_context():
-        try:
-            return sessions.purge_old()
-        finally:
-            db.session.remove()
+    return _run(sessions.purge_old)
 
 
 def nightly_backup() -> str:
@@ -159,101 +142,62 @@ def nightly_backup() -> str:
 
     A failure is recorded in the backup history and e-mailed to the platform admin by the service.
     """
-    from app.extensions import db
-    from app.services.platform import backups
-
-    with _app().app_context():
-        try:
-            return backups.run_backup().file_name
-        finally:
-            db.session.remove()
+    return _run(lambda: backups.run_backup().file_name)
 
 
 def restore_drill() -> bool:
     """Monthly: restore the newest backup into a scratch database and compare row counts; report to the admin."""
-    from app.extensions import db
-    from app.services.platform import backups
 
-    with _app().app_context():
-        try:
-            record = backups.run_restore_drill()
-            return bool(record and record.drill_ok)
-        finally:
-            db.session.remove()
+    def job() -> bool:
+        """True when the drill passed."""
+        record = backups.run_restore_drill()
+        return bool(record and record.drill_ok)
+
+    return _run(job)
 
 
 def expire_restore_requests() -> int:
     """Mark restore requests not confirmed by e-mail in time as expired (every company)."""
-    from app.extensions import db
-    from app.services.platform import restores
+    return _run(restores.expire_unconfirmed)
 
-    with _app().app_context():
-        try:
-            return restores.expire_unconfirmed()
-        finally:
-            db.session.remove()
+
+def remind_overdue_invoices() -> int:
+    """E-mail each company's owners the list of their overdue invoices (daily)."""
+    return _run(payments.send_overdue_reminders)
 
 
 def expire_signups() -> int:
     """Remove sign-ups and NIP claims whose e-mail link was not clicked in time (frees NIP and e-mail)."""
-    from app.extensions import db
-    from app.services.accounts import nip_claims, signups
 
-    with _app().app_context():
-        try:
-            nip_claims.purge_unconfirmed()
-            return signups.purge_unconfirmed()
-        finally:
-            db.session.remove()
+    def job() -> int:
+        """Claims first, then sign-ups; the count of sign-ups removed."""
+        nip_claims.purge_unconfirmed()
+        return signups.purge_unconfirmed()
+
+    return _run(job)
 
 
 def send_to_ksef() -> int:
     """Send due invoices of the KSeF queue (each with its own company's token); reconcile after a crash."""
-    from app.extensions import db
-    from app.services.invoicing import ksef
-
-    with _app().app_context():
-        try:
-            return ksef.send_due()
-        finally:
-            db.session.remove()
+    return _run(ksef.send_due)
 
 
 def fetch_requested_purchases() -> int:
     """Fetch purchase invoices from KSeF for companies that pressed "Pobierz z KSeF"."""
-    from app.extensions import db
-    from app.services.invoicing import purchases
-
-    with _app().app_context():
-        try:
-            return purchases.fetch_requested()
-        finally:
-            db.session.remove()
+    return _run(purchases.fetch_requested)
 
 
 def fetch_purchases() -> int:
     """Daily: fetch new purchase invoices from KSeF for every company with a KSeF token."""
-    from app.extensions import db
-    from app.services.invoicing import purchases
-
-    with _app().app_context():
-        try:
-            return purchases.fetch_all()
-        finally:
-            db.session.remove()
+    return _run(purchases.fetch_all)
 
 
 # --- building and locking --------------------------------------------------------------------------
 
 
-def build_scheduler(app: Flask, blocking: bool = False, jobs: list[JobSpec] | None = None) -> Any:
-    """A scheduler on the app database's job store with every job of ``JOBS`` registered."""
-    from apscheduler.executors.pool import ThreadPoolExecutor
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
-    cls = BlockingScheduler if blocking else BackgroundScheduler
+def build_scheduler(app: Flask, blocking: bool = False, jobs: list[JobSpec] | None = None) -> BaseScheduler:
+    """A scheduler on the app database's job store with every job of ``JOBS`` registered; binds ``app``."""
+    cls: type[BaseScheduler] = BlockingScheduler if blocking else BackgroundScheduler
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     scheduler = cls(
         jobstores={"default": SQLAlchemyJobStore(url=url, tablename=JOBSTORE_TABLE)},
@@ -274,8 +218,8 @@ class SchedulerLock:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self._fh: Any = None
-        self._conn: Any = None
+        self._fh: IO[str] | None = None
+        self._conn: Connection | None = None
 
     def acquire(self) -> bool:
         """Try to become the scheduler process; False when another process already is."""
@@ -285,8 +229,6 @@ class SchedulerLock:
         return self._acquire_file()
 
     def _acquire_file(self) -> bool:
-        import fcntl
-
         os.makedirs(self.app.instance_path, exist_ok=True)
         path = os.path.join(self.app.instance_path, "scheduler.lock")
         fh = open(path, "a+")  # noqa: SIM115 (kept open while the lock is held)
@@ -303,8 +245,6 @@ class SchedulerLock:
         return True
 
     def _acquire_pg(self) -> bool:
-        from sqlalchemy import create_engine, text
-
         engine = create_engine(self.app.config["SQLALCHEMY_DATABASE_URI"])
         conn = engine.connect()
         got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar()
@@ -319,14 +259,10 @@ class SchedulerLock:
     def release(self) -> None:
         """Give the lock back."""
         if self._fh is not None:
-            import fcntl
-
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
         if self._conn is not None:
-            from sqlalchemy import text
-
             try:
                 self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
                 self._conn.commit()
@@ -347,8 +283,6 @@ def start_in_process(app: Flask) -> bool:
         log.info("scheduler runs in another process")
         _IN_PROCESS["lock"] = None
         return False
-    import atexit
-
     scheduler = build_scheduler(app)
     scheduler.start()
     _IN_PROCESS.update(lock=lock, scheduler=scheduler)
@@ -375,15 +309,3 @@ def install_in_process_start(app: Flask) -> None:
     def _start_scheduler_once() -> None:
         if not _IN_PROCESS:
             start_in_process(app)
-
-
-def remind_overdue_invoices() -> int:
-    """E-mail each company's owners the list of their overdue invoices (daily)."""
-    from app.extensions import db
-    from app.services.invoicing import payments
-
-    with _app().app_context():
-        try:
-            return payments.send_overdue_reminders()
-        finally:
-            db.session.remove()

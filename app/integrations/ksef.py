@@ -24,7 +24,7 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, padding, serialization
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ def rsa_encrypt(key: RSAPublicKey, data: bytes) -> bytes:
     return key.encrypt(data, _oaep())
 
 
-def rsa_decrypt(private_key: Any, data: bytes) -> bytes:
+def rsa_decrypt(private_key: RSAPrivateKey, data: bytes) -> bytes:
     """Decrypt RSA-OAEP SHA-256 (the fake server's side)."""
     return private_key.decrypt(data, _oaep())
 
@@ -490,7 +490,7 @@ class KsefClient:
             "encryptedInvoiceContent": base64.b64encode(encrypted).decode("ascii"),
             "offlineMode": False,
         }).json()
-        return body["referenceNumber"]
+        return str(body["referenceNumber"])
 
     @staticmethod
     def _invoice_status(body: Mapping[str, Any]) -> InvoiceStatus:

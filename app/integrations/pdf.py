@@ -13,6 +13,8 @@ import logging
 import shutil
 from typing import Protocol
 
+from flask import current_app
+
 log = logging.getLogger(__name__)
 
 
@@ -32,7 +34,7 @@ class WeasyPrintEngine:
 
     def render(self, html: str, base_url: str | None = None) -> bytes:
         """Render HTML to PDF with WeasyPrint."""
-        from weasyprint import HTML
+        from weasyprint import HTML  # imported on use: heavy (pango), and only PDF requests need it
 
         return HTML(string=html, base_url=base_url).write_pdf()
 
@@ -52,7 +54,7 @@ class PdfkitEngine:
 
     def render(self, html: str, base_url: str | None = None) -> bytes:
         """Render HTML to PDF with wkhtmltopdf."""
-        import pdfkit
+        import pdfkit  # optional dependency (the pdfkit engine)
 
         config = pdfkit.configuration(wkhtmltopdf=self.binary)
         options = {"encoding": "UTF-8", "quiet": "", "page-size": "A4", "disable-smart-shrinking": ""}
@@ -63,8 +65,6 @@ def get_engine(name: str | None = None, binary: str | None = None) -> PdfEngine:
     """The configured engine (``PDF_ENGINE``), falling back to WeasyPrint when pdfkit is missing."""
     if name is None:
         try:
-            from flask import current_app
-
             name = current_app.config.get("PDF_ENGINE", "weasyprint")
             binary = binary or current_app.config.get("WKHTMLTOPDF_BINARY")
         except RuntimeError:

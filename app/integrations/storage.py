@@ -130,6 +130,7 @@ class S3Storage(Storage):
         region: Optional[str] = None,
         timeout: int = 20,
     ) -> None:
+        # imported on use: boto3 is an optional dependency (S3 storage only)
         import boto3
         from botocore.config import Config
 
@@ -151,7 +152,7 @@ class S3Storage(Storage):
         return self.prefix + key
 
     def _call(self, method: str, **kwargs: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import BotoCoreError, ClientError  # optional dependency, as above
 
         try:
             return getattr(self.client, method)(Bucket=self.bucket, **kwargs)
@@ -169,7 +170,7 @@ class S3Storage(Storage):
 
     def put_file(self, key: str, path: Path) -> None:
         """Upload a file (multipart for large files)."""
-        from boto3.exceptions import Boto3Error
+        from boto3.exceptions import Boto3Error  # optional dependency, as above
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -197,7 +198,7 @@ class S3Storage(Storage):
 
     def checksum(self, key: str) -> tuple[int, str]:
         """Size and SHA-256 of the object, streamed back from the bucket."""
-        from botocore.exceptions import BotoCoreError
+        from botocore.exceptions import BotoCoreError  # optional dependency, as above
 
         body = self._call("get_object", Key=self._key(key))["Body"]
         digest, size = hashlib.sha256(), 0

@@ -1,16 +1,22 @@
-"""HTTP hardening: security headers with a nonce-based CSP, ProxyFix, Polish 429 page,
-and the company's mandatory two-step sign-in enforced on every request."""
+"""HTTP hardening: security headers with a nonce-based CSP, ProxyFix, and the company's mandatory
+two-step sign-in enforced on every request.
+
+Error pages (the Polish 429 included) are the views layer's: ``app/views/errors.py``. The 2FA gate
+gets its rule (``needs_setup``) from the composition root, so this module imports no service.
+"""
 
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, Callable, Optional
 
-from flask import Flask, flash, g, redirect, request, url_for
+from flask import Flask, Response, flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.models.mixins import utcnow
+from app.models.users import CrmUser
 
 #: endpoints a user who still has to turn on the company's mandatory 2FA may reach
 TWO_FACTOR_SETUP_ENDPOINTS = {
@@ -54,7 +60,7 @@ def content_security_policy(nonce: str) -> str:
 
 
 def install_web_security(app: Flask) -> None:
-    """Install ProxyFix (when configured), the headers, the nonce, 429 and the 2FA gate."""
+    """Install ProxyFix (when configured), the security headers and the CSP nonce."""
     if app.config.get("SECURITY_REQUIRE_TRUSTED_HOSTS") and not app.config.get("TRUSTED_HOSTS"):
         raise RuntimeError("CRM_TRUSTED_HOSTS must be set (the host names of the site, comma-separated)")
     count = int(app.config.get("PROXY_FIX_COUNT", 0) or 0)
@@ -66,7 +72,7 @@ def install_web_security(app: Flask) -> None:
     app.jinja_env.filters["crm_datetime"] = _local_datetime
 
     @app.after_request
-    def _security_headers(response: Any) -> Any:
+    def _security_headers(response: Response) -> Response:
         h = response.headers
         h.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
         h.setdefault("X-Content-Type-Options", "nosniff")
@@ -87,26 +93,19 @@ def install_web_security(app: Flask) -> None:
             h["Cache-Control"] = "no-store"
         return response
 
-    @app.errorhandler(429)
-    def _too_many(_err: Exception) -> Any:
-        from app.views.errors import _page
 
-        if request.path.startswith("/api/"):
-            return {"message": gettext("Too many attempts. Wait a minute and try again.")}, 429
-        page, _code = _page(429, gettext("Too many attempts"), gettext("Too many attempts. Wait a minute and try again."))
-        return page, 429
+def install_two_factor_gate(app: Flask, needs_setup: Callable[[CrmUser], bool]) -> None:
+    """Send a signed-in person whose company requires 2FA (``needs_setup``) to turn it on first."""
 
     @app.before_request
-    def _mandatory_two_factor() -> Any:
+    def _mandatory_two_factor() -> Optional[ResponseReturnValue]:
         """A company that requires 2FA lets its people in only after they turn it on."""
-        from app.services.accounts.security_policy import needs_2fa_setup
-
         if request.endpoint in TWO_FACTOR_SETUP_ENDPOINTS or request.path.startswith(("/static", "/api/")):
             return None
         user = g.get("user")
         if not getattr(user, "is_authenticated", False):
             return None
-        if needs_2fa_setup(user):
+        if needs_setup(user):
             flash(gettext("Your company requires two-step sign-in. Turn it on to continue."), "warning")
             return redirect(url_for("AccountSecurityView.two_factor"))
         return None

@@ -26,6 +26,8 @@ import functools
 from contextvars import ContextVar
 from typing import Any, Callable, Iterator, TypeVar
 
+from sqlalchemy import text
+
 from app.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,6 +67,30 @@ def transaction() -> Iterator[Any]:
         raise
 
 
+def _take_write_lock_on_sqlite() -> None:
+    """On SQLite, start the unit with the database's write lock (``BEGIN IMMEDIATE``).
+
+    SQLite has one writer at a time. A transaction that has read and then wants to write while
+    another one writes is refused at once ("database is locked") instead of waiting, and two
+    units could read the same last number of a series. Taking the lock first makes units queue
+    (up to the busy timeout) and run one after another, as PostgreSQL's row locks do.
+    """
+    session = db.session()  # the Session itself (the scoped proxy lacks in_transaction)
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.new or session.dirty or session.deleted:
+        return  # the caller already changed rows in its transaction: keep it as it is
+    if session.in_transaction():
+        # end the request's read-only transaction (nothing is pending); rows already loaded stay
+        # loaded, so a unit does not read again what its view has just read
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
+    session.execute(text("BEGIN IMMEDIATE"))
+
+
 def unit_of_work(fn: F) -> F:
     """Run a service function as one transaction: checks and writes commit or roll back together."""
 
@@ -73,6 +99,8 @@ def unit_of_work(fn: F) -> F:
         outermost = _DEPTH.get() == 0
         token = _DEPTH.set(_DEPTH.get() + 1)
         try:
+            if outermost:
+                _take_write_lock_on_sqlite()
             result = fn(*args, **kwargs)
             if outermost:
                 db.session.commit()

@@ -32,8 +32,8 @@ def process_image(data: bytes, max_bytes: int, box: int, field: str = "image") -
     with Image.open(io.BytesIO(data)) as img:
         if img.width * img.height > 40_000_000:
             raise DomainError(_l("The image has too many pixels."), field)
-        img = img.convert("RGBA")
-        img.thumbnail((box, box))
+        rgba = img.convert("RGBA")
+        rgba.thumbnail((box, box))
         out = io.BytesIO()
-        img.save(out, format="PNG", optimize=True)
+        rgba.save(out, format="PNG", optimize=True)
     return out.getvalue(), "image/png"

@@ -71,7 +71,9 @@ def parse_ids(values: Iterable[Any] | None, field: str | None = None, message: A
 
 def has_control_chars(text: str | None) -> bool:
     """Whether a text holds a forbidden control character (NUL, other C0 except tab/newlines, DEL)."""
-    return bool(text) and CONTROL_CHARS.search(text) is not None
+    if not text:
+        return False
+    return CONTROL_CHARS.search(text) is not None
 
 
 def strip_control_chars(text: str) -> str:

@@ -1,20 +1,29 @@
-"""Soft delete and restore: one deletion_id per delete operation, cascading to child rows."""
+"""Soft delete and restore: one deletion_id per delete operation, cascading to child rows.
+
+The trash is read and restored for the owner (in the company's scope) and for the platform admin
+(acting on another company), and deleted rows are hidden by the tenancy hook; so every query here
+opts out (``include_deleted`` + ``all_tenants``) and names the company explicitly.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from flask_appbuilder import Model
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models.mixins import SoftDeleteMixin, utcnow
-from app.services import DomainError, transaction
+from app.services import DomainError, unit_of_work
 
 RETENTION_DAYS = 30
 
@@ -42,6 +51,7 @@ def kind_label(table: str) -> str:
 
 
 def _soft_delete_row(obj: SoftDeleteMixin, deletion_id: str, when: dt.datetime, user_id: Optional[int]) -> None:
+    """Move one row and its cascaded children (``__soft_delete_cascade__``) to the trash."""
     session = db.session
     mapper = inspect(type(obj))
     for name in type(obj).__soft_delete_cascade__:
@@ -59,20 +69,22 @@ def _soft_delete_row(obj: SoftDeleteMixin, deletion_id: str, when: dt.datetime, 
     obj.deleted_by_id = user_id
 
 
+@unit_of_work
 def soft_delete(objs: list[Any] | Any, user_id: Optional[int] = None) -> str:
     """Move rows (and their cascaded children) to the trash in one operation; return its id."""
     rows = objs if isinstance(objs, list) else [objs]
     deletion_id = uuid.uuid4().hex
     when = utcnow()
-    with transaction():
-        for obj in rows:
-            if not isinstance(obj, SoftDeleteMixin):
-                raise TypeError(f"{type(obj).__name__} is not soft-deletable")
-            _soft_delete_row(obj, deletion_id, when, user_id)
+    for obj in rows:
+        if not isinstance(obj, SoftDeleteMixin):
+            raise TypeError(f"{type(obj).__name__} is not soft-deletable")
+        _soft_delete_row(obj, deletion_id, when, user_id)
+    db.session.flush()
     return deletion_id
 
 
-def _soft_delete_classes() -> list[type]:
+def _soft_delete_classes() -> list[Any]:
+    """Every mapped class with soft delete (ORM classes, typed ``Any``: their columns are dynamic)."""
     return [m.class_ for m in Model.registry.mappers if issubclass(m.class_, SoftDeleteMixin)]
 
 
@@ -101,7 +113,7 @@ class Conflict:
     field: str
     value: str
     live_name: str
-    live_ids: list[int] = field(default_factory=list)
+    live_ids: list[int] = dataclasses.field(default_factory=list)  # ``field`` is a column of this class
 
 
 @dataclass
@@ -120,8 +132,6 @@ class Preview:
     @property
     def fingerprint(self) -> str:
         """A short digest of the conflict list (the restore is refused when it changed since the preview)."""
-        import hashlib
-
         keys = sorted(f"{c.kind}:{c.row_id}:{c.value}:{sorted(c.live_ids)}" for c in self.conflicts)
         return hashlib.sha256("|".join(keys).encode()).hexdigest()[:16]
 
@@ -136,20 +146,21 @@ class RestoreResult:
 
 
 def _label_column(cls: type) -> Optional[str]:
+    """The column that names a row of ``cls`` (name, title or number), if any."""
     return next((a for a in ("name", "title", "number") if hasattr(cls, a)), None)
 
 
+#: every trash query sees deleted rows of any company (see the module docstring) and filters by company itself
 _OPTS = {"include_deleted": True, "all_tenants": True}
 
 
 def _deleted_rows(cls: Any, deletion_id: str, company_id: int) -> Any:
+    """The rows of one delete operation of one company (the explicit company filter of the opt-out)."""
     return (cls.company_id == company_id) & (cls.deletion_id == deletion_id) & cls.deleted_at.is_not(None)
 
 
 def conflicts(deletion_id: str, company_id: int) -> list[Conflict]:
     """Rows of one delete operation whose name (NIP, code, number) a live row of the company has now."""
-    from sqlalchemy.orm import aliased
-
     found: list[Conflict] = []
     by_table = {cls.__tablename__: cls for cls in _soft_delete_classes()}
     for table, (key, _rename) in CONFLICT_KEYS.items():
@@ -222,8 +233,6 @@ def _skipped_ids(found: list[Conflict], deletion_id: str, company_id: int) -> di
 
 def _free_value(cls: Any, column: str, value: str, company_id: int, taken: set[str]) -> str:
     """``value`` with a "(restored)" suffix that no live row of the company uses (fits the column)."""
-    from flask_babel import gettext
-
     length = getattr(cls.__table__.c[column].type, "length", None) or 255
     for n in range(1, 100):
         suffix = " (" + (gettext("restored") if n == 1 else gettext("restored %(n)s", n=n)) + ")"
@@ -239,6 +248,7 @@ def _free_value(cls: Any, column: str, value: str, company_id: int, taken: set[s
 
 
 def _rename(found: list[Conflict], company_id: int) -> None:
+    """Give every conflicting row a free "(restored)" name before it comes back."""
     by_table = {cls.__tablename__: cls for cls in _soft_delete_classes()}
     taken: set[str] = set()
     for c in found:
@@ -249,6 +259,7 @@ def _rename(found: list[Conflict], company_id: int) -> None:
         ).scalar_one()
         setattr(obj, column, _free_value(cls, column, str(getattr(obj, column) or ""), company_id, taken))
         if column == "name" and hasattr(obj, "name_sort") and getattr(obj, "kind", None) != "person":
+            # imported here: a real cycle (the contacts service soft-deletes through this module)
             from app.services.contacts.contacts import sort_key
 
             obj.name_sort = sort_key(obj.kind, obj.name)
@@ -293,10 +304,10 @@ def restore_rows(deletion_id: str, company_id: int, on_conflict: Optional[str] =
     return result
 
 
+@unit_of_work
 def restore(deletion_id: str, company_id: int) -> int:
-    """Bring back one delete operation as it was (own transaction); refused when a unique name clashes."""
-    with transaction():
-        return restore_rows(deletion_id, company_id, "ignore").restored
+    """Bring back one delete operation as it was (one unit of work); refused when a unique name clashes."""
+    return restore_rows(deletion_id, company_id, "ignore").restored
 
 
 @dataclass
@@ -319,7 +330,7 @@ def deletion_groups(company_id: int, now: Optional[dt.datetime] = None, sample: 
             select(cls.deletion_id, func.min(cls.deleted_at), func.max(cls.deleted_by_id), func.count())
             .where(cls.company_id == company_id, cls.deleted_at.is_not(None), cls.deleted_at >= limit)
             .group_by(cls.deletion_id)
-            .execution_options(include_deleted=True, all_tenants=True)
+            .execution_options(**_OPTS)
         ).all()
         for deletion_id, deleted_at, deleted_by_id, count in rows:
             group = groups.setdefault(deletion_id, DeletionGroup(deletion_id, deleted_at, deleted_by_id))
@@ -330,24 +341,22 @@ def deletion_groups(company_id: int, now: Optional[dt.datetime] = None, sample: 
             if label and len(group.names) < sample:
                 names = db.session.execute(
                     select(getattr(cls, label)).where(cls.company_id == company_id, cls.deletion_id == deletion_id)
-                    .limit(sample).execution_options(include_deleted=True, all_tenants=True)
+                    .limit(sample).execution_options(**_OPTS)
                 ).scalars()
                 group.names.extend(str(n) for n in names if n)
     return sorted(groups.values(), key=lambda g: g.deleted_at, reverse=True)
 
 
+@unit_of_work
 def purge(older_than_days: int = RETENTION_DAYS, now: Optional[dt.datetime] = None) -> int:
-    """Remove for good what has been in the trash longer than the retention period."""
-    from sqlalchemy import delete
-
+    """Remove for good what has been in the trash longer than the retention period (every company)."""
     limit = (now or utcnow()) - dt.timedelta(days=older_than_days)
     count = 0
-    with transaction() as session:
-        for cls in _soft_delete_classes():
-            result = session.execute(
-                delete(cls)
-                .where(cls.deleted_at.is_not(None), cls.deleted_at < limit)
-                .execution_options(synchronize_session=False, include_deleted=True, all_tenants=True)
-            )
-            count += result.rowcount or 0
+    for cls in _soft_delete_classes():
+        result = db.session.execute(
+            delete(cls)
+            .where(cls.deleted_at.is_not(None), cls.deleted_at < limit)
+            .execution_options(synchronize_session=False, **_OPTS)  # a platform job over every company
+        )
+        count += result.rowcount or 0
     return count

@@ -6,6 +6,11 @@ from flask import current_app
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
+from app.services.sales import offers as offers_svc
+from app.services.sales import orders as orders_svc
+from app.services.work import binders as binders_svc
+from app.services.work import reminders as reminders_svc
+from app.services.work import tasks as tasks_svc
 from app.views.menu import SECTIONS
 
 
@@ -99,6 +104,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(KsefView)  # send, UPO, "Kolejka KSeF" (purple Invoices section)
     current_app.add_template_global(ksef_panel, "ksef_panel")
 
+    register_plugins()
+
     # The client's unpaid invoices on the contact page (invoices/_contact_balance.html).
     current_app.jinja_env.globals.update(contact_invoice_balance=contact_balance, balance_money=pricing.format_money)
 
@@ -112,6 +119,15 @@ def register_views(appbuilder: AppBuilder) -> None:
     add_settings_tab(KsefSettingsView, _l("KSeF"), "fa-cloud-arrow-up", 60)
     add_settings_tab(TrashView, _l("Trash"), "fa-trash-can", 80, permission="can_list")
     add_settings_tab(TagsView, _l("Tags"), "fa-tags", 90, permission="can_list")
+
+
+def register_plugins() -> None:
+    """What each domain adds to another's pages: documents shown in a binder, documents with reminders."""
+    binders_svc.register_rows("offers", offers_svc.binder_items)
+    binders_svc.register_rows("orders", orders_svc.binder_items)
+    binders_svc.register_rows("tasks", tasks_svc.binder_rows)
+    reminders_svc.register_target("task", tasks_svc.reminder_message)
+    reminders_svc.register_target("offer", offers_svc.reminder_message)
 
 
 def _limit_security_endpoints(

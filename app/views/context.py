@@ -7,10 +7,13 @@ from typing import Any
 from flask import Flask, current_app, g, request
 
 from app.extensions import appbuilder
+from app.views.accounts.settings import active_tab, visible_tabs
 from app.views.menu import SECTIONS
+from app.views.work.notifications import bell_count
 
 
 def _current_section() -> str:
+    """The menu section (colour key) of the view serving this request; "dashboard" by default."""
     if not request.blueprint:
         return "dashboard"
     views = current_app.extensions.get("crm_views_by_blueprint")
@@ -26,8 +29,7 @@ def register_context(app: Flask) -> None:
 
     @app.context_processor
     def _crm_context() -> dict[str, Any]:
-        from app.views.accounts.settings import active_tab, visible_tabs
-
+        """Menu sections, the current section, the company, licence days; bell and settings tabs when signed in."""
         user = g.get("user")
         authenticated = user is not None and getattr(user, "is_authenticated", False)
         company = user.company if authenticated else None
@@ -38,8 +40,6 @@ def register_context(app: Flask) -> None:
             "crm_days_left": company.licence_days_left() if company else None,
         }
         if authenticated:
-            from app.views.work.notifications import bell_count
-
             ctx["crm_unread"] = bell_count()
             ctx["crm_tab"] = active_tab()
             ctx["crm_tabs"] = visible_tabs() if ctx["crm_tab"] else []

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import g, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import IndexView, expose
 
 from app.extensions import appbuilder
 from app.services import dashboard as dashboard_svc
-from app.views.base import CrmView
+from app.views.base import CrmView, current_company_id
 
 
 class DashboardIndexView(IndexView):
@@ -19,14 +18,14 @@ class DashboardIndexView(IndexView):
     index_template = "crm/dashboard.html"
 
     @expose("/")
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Send each kind of user to their start page."""
         user = g.user
         if user is None or not user.is_authenticated:
             return redirect(appbuilder.get_url_for_login)
         if user.is_platform_admin:
             return redirect(url_for("AdminCompaniesView.list"))
-        summary = dashboard_svc.summary(user)
+        summary = dashboard_svc.summary(current_company_id(), user)
         return self.render_template(self.index_template, summary=summary, appbuilder=self.appbuilder)
 
 
@@ -36,7 +35,7 @@ class LicenceView(CrmView):
     route_base = "/licence"
 
     @expose("/")
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Explain that the account is blocked and how to unblock it."""
         user = g.user
         if user is None or not user.is_authenticated:

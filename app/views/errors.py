@@ -1,17 +1,18 @@
-"""Polish error pages; a CSRF failure or bad input never ends in a 500.
+"""Polish error pages; a CSRF failure, bad input or too many attempts never ends in a 500.
 
-A value the database refuses (an out-of-range number, an over-long text) is a Polish 400, not a
-500; any other unexpected error shows the Polish error page with a short reference number that
-is logged with the traceback, so an operator can find the request a user reports.
+Every error page is drawn by ``error_page``. A value the database refuses (an out-of-range
+number, an over-long text) is a Polish 400, not a 500; any other unexpected error shows the
+Polish error page with a short reference number that is logged with the traceback, so an
+operator can find the request a user reports.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any
 
 from flask import Flask, flash, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -25,9 +26,11 @@ from app.security.tenancy import TenantViolation
 log = logging.getLogger(__name__)
 
 
-def _page(code: int, title: str, text: str, reference: str | None = None) -> Any:
-    """The error page in the app's layout; a bare Polish page when the layout cannot be drawn
-    (e.g. a request for an untrusted host has no URL adapter)."""
+def error_page(code: int, title: str, text: str, reference: str | None = None) -> tuple[str, int]:
+    """The error page in the app's layout; a bare Polish page when the layout cannot be drawn.
+
+    (A request for an untrusted host, for example, has no URL adapter to draw the layout with.)
+    """
     try:
         html = render_template(
             "crm/error.html", code=code, title=title, text=text, reference=reference,
@@ -46,6 +49,11 @@ def error_reference() -> str:
 
 
 def _rollback() -> None:
+    """Undo what the failed request left in the session.
+
+    Views never roll back (services own their transactions); the error handlers are the catch-all
+    for a request that ended in an exception outside a unit of work, so they do it here.
+    """
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001  (the page must still be shown)
@@ -53,47 +61,55 @@ def _rollback() -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Install handlers for CSRF, 403, 404, 405, 413 and unexpected errors."""
+    """Install handlers for CSRF, 400, 403, 404, 405, 413, 429, refused tenancy and unexpected errors."""
 
     @app.errorhandler(CSRFError)
-    def _csrf(_err: CSRFError) -> Any:
+    def _csrf(_err: CSRFError) -> ResponseReturnValue:
         flash(gettext("The form has expired or was sent from elsewhere. Please try again."), "danger")
         return redirect(request.referrer or request.path if request.method == "GET" else request.url)
 
     @app.errorhandler(404)
-    def _404(_err: Exception) -> Any:
-        return _page(404, gettext("Page not found"), gettext("The page does not exist or you have no access to it."))
+    def _404(_err: Exception) -> ResponseReturnValue:
+        return error_page(404, gettext("Page not found"), gettext("The page does not exist or you have no access to it."))
 
     @app.errorhandler(403)
-    def _403(_err: Exception) -> Any:
-        return _page(403, gettext("Access denied"), gettext("You have no access to this page."))
+    def _403(_err: Exception) -> ResponseReturnValue:
+        return error_page(403, gettext("Access denied"), gettext("You have no access to this page."))
 
     @app.errorhandler(405)
-    def _405(_err: Exception) -> Any:
-        return _page(405, gettext("Action not allowed"), gettext("This action is not available this way."))
+    def _405(_err: Exception) -> ResponseReturnValue:
+        return error_page(405, gettext("Action not allowed"), gettext("This action is not available this way."))
 
     @app.errorhandler(InputRefused)
-    def _refused(err: InputRefused) -> Any:
-        return _page(400, gettext("Invalid data"), str(err.message))
+    def _refused(err: InputRefused) -> ResponseReturnValue:
+        return error_page(400, gettext("Invalid data"), str(err.message))
 
     @app.errorhandler(400)
-    def _400(_err: Exception) -> Any:
-        return _page(400, gettext("Invalid data"), gettext("The request could not be read. Check the data and try again."))
+    def _400(_err: Exception) -> ResponseReturnValue:
+        return error_page(400, gettext("Invalid data"), gettext("The request could not be read. Check the data and try again."))
 
     @app.errorhandler(DataError)
-    def _data_error(err: DataError) -> Any:
+    def _data_error(err: DataError) -> ResponseReturnValue:
         _rollback()
         log.warning("Value refused by the database on %s %s: %s", request.method, request.path, err.orig)
-        return _page(400, gettext("Invalid data"), gettext("Invalid value. Check the data and try again."))
+        return error_page(400, gettext("Invalid data"), gettext("Invalid value. Check the data and try again."))
 
     @app.errorhandler(413)
-    def _413(_err: Exception) -> Any:
-        return _page(413, gettext("File too large"), gettext("The file you sent is too large."))
+    def _413(_err: Exception) -> ResponseReturnValue:
+        return error_page(413, gettext("File too large"), gettext("The file you sent is too large."))
+
+    @app.errorhandler(429)
+    def _429(_err: Exception) -> ResponseReturnValue:
+        """Too many attempts (the rate limiter): JSON for the API, the Polish page otherwise."""
+        text = gettext("Too many attempts. Wait a minute and try again.")
+        if request.path.startswith("/api/"):
+            return {"message": text}, 429
+        return error_page(429, gettext("Too many attempts"), text)
 
     @app.errorhandler(TenantViolation)
-    def _tenant_violation(err: TenantViolation) -> Any:
+    def _tenant_violation(err: TenantViolation) -> ResponseReturnValue:
         """A request that reached another company's data: 404 for reads, 403 for writes."""
-        db.session.rollback()
+        _rollback()
         log.warning("Tenancy violation refused: %s %s: %s", request.method, request.path, err)
         if request.path.startswith("/api/"):
             if request.method in ("GET", "HEAD", "OPTIONS"):
@@ -104,12 +120,12 @@ def register_error_handlers(app: Flask) -> None:
         return _403(err)
 
     @app.errorhandler(Exception)
-    def _500(err: Exception) -> Any:
+    def _500(err: Exception) -> ResponseReturnValue:
         if isinstance(err, HTTPException):
             return err
         reference = error_reference()
         log.error("Unhandled error, reference %s, on %s %s", reference, request.method, request.path, exc_info=err)
         _rollback()
-        return _page(
+        return error_page(
             500, gettext("Something went wrong"), gettext("The error has been logged. Please try again."), reference
         )

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Optional
 
-from flask import Response, abort, g
+from flask import Response, g
 from flask_appbuilder import expose, has_access
 
-from app.extensions import db
-from app.models.company import Company
 from app.services.accounts import employees as employees_svc
-from app.views.base import CrmView, current_company_id
+from app.views.base import CrmView, current_company_id, found
 
 
-def _image(data: bytes | None, mime: str | None) -> Response:
-    if not data:
-        abort(404)
-    resp = Response(data, mimetype=mime or "image/png")
+def _image(data: Optional[bytes], mime: Optional[str]) -> Response:
+    """The image as a private, briefly cached response; 404 when there is none."""
+    resp = Response(found(data or None), mimetype=mime or "image/png")
     resp.headers["Cache-Control"] = "private, max-age=300"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
@@ -31,19 +28,18 @@ class MediaView(CrmView):
 
     @expose("/avatar/<int:user_id>")
     @has_access
-    def avatar(self, user_id: int) -> Any:
+    def avatar(self, user_id: int) -> Response:
         """The avatar of a person of the signed-in user's company (or of the user)."""
         if g.user.id == user_id:
             user = g.user
         else:
-            user = employees_svc.get_employee(current_company_id(), user_id)
-        if user is None:
-            abort(404)
+            user = found(employees_svc.get_employee(current_company_id(), user_id))
         return _image(user.avatar, user.avatar_mime)
 
     @expose("/logo")
     @has_access
-    def logo(self) -> Any:
-        """The logo of the signed-in user's company."""
-        company = db.session.get(Company, current_company_id())
-        return _image(company.logo if company else None, company.logo_mime if company else None)
+    def logo(self) -> Response:
+        """The logo of the signed-in user's company (404 for anyone without one)."""
+        current_company_id()
+        company = found(g.user.company)
+        return _image(company.logo, company.logo_mime)

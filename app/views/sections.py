@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _l
 
@@ -19,12 +20,12 @@ class SectionView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Show the section's empty state."""
         return self.render_template("crm/empty_section.html", title=self.title, lead=self.lead)
 
 
-def section_view(name: str, route: str, section: str, title: Any, lead: Any) -> type:
+def section_view(name: str, route: str, section: str, title: Any, lead: Any) -> type[SectionView]:
     """Declare a section page by its identifier, URL, colour key and texts."""
     return type(name, (SectionView,), {
         "route_base": route, "crm_section": section, "title": title, "lead": lead,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import zipfile
@@ -15,6 +16,7 @@ from app.security.tenancy import all_tenants, tenant_scope
 from app.services import DomainError, trash
 from app.services.work.attachments import DOCX, store_attachment
 from tests.helpers import login, selected_values
+from tests.integration.sales_fixtures import offer_form, seed_sales
 from tests.integration.tasks_fixtures import make_contacts
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -65,7 +67,10 @@ def test_binder_page_shows_sections_and_empty_states(app, owner_client):
     assert selected_values(form, "binder_id") == [str(bid)]
     resp = c.post("/tasks/add", data={"title": "Pomiar hali", "binder_id": bid, "priority": "normal", "status": "todo"})
     assert resp.status_code == 302
-    assert "Pomiar hali" in c.get(f"/binders/{bid}").get_data(as_text=True)
+    task_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    page = c.get(f"/binders/{bid}").get_data(as_text=True)
+    assert f'<a href="/tasks/{task_id}">Pomiar hali</a>' in page
+    assert "Do zrobienia" in page
     assert "Budowa hali w Łodzi" in c.get("/binders/?q=hali").get_data(as_text=True)
     assert "Budowa hali w Łodzi" in c.get("/binders/?q=budimex").get_data(as_text=True)
     assert "Budowa hali w Łodzi" not in c.get("/binders/?q=zzz").get_data(as_text=True)
@@ -228,3 +233,20 @@ def test_file_soft_delete(app, owner_client):
         purge_trash()
     finally:
         bind_app(None)
+
+
+def test_binder_page_links_its_offers_and_orders(app, owner_client):
+    c = owner_client
+    seed = seed_sales(app, c.crm)
+    resp = c.post("/offers/add", data=offer_form(seed))
+    assert resp.status_code == 302
+    offer_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    assert c.post(f"/offers/{offer_id}/status", data={"status": "accepted"}).status_code == 302
+    resp = c.post(f"/orders/from-offer/{offer_id}")
+    assert resp.status_code == 302
+    order_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    page = c.get(f"/binders/{seed['binder_id']}").get_data(as_text=True)
+    year = dt.date.today().year
+    assert f'<a href="/offers/{offer_id}">OF/1/{year}</a>' in page
+    assert f'<a href="/orders/{order_id}">ZL/1/{year}</a>' in page
+    assert f"/offers/add?binder_id={seed['binder_id']}" in page and f"/orders/add?binder_id={seed['binder_id']}" in page

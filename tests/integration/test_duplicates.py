@@ -167,7 +167,7 @@ def test_merge_repoints_tasks_offers_and_binders_of_the_merged_contact(app, dups
     cid, owner_id = dups["cid"], dups["a"]["owner_id"]
     with app.test_request_context(), tenant_scope(cid):
         owner = db.session.get(CrmUser, owner_id)
-        task = tasks.create_task(owner, tasks.TaskData(title="Zadzwonić do Żółwia", contact_id=dups["gone"]))
+        task = tasks.create_task(cid, owner, tasks.TaskData(title="Zadzwonić do Żółwia", contact_id=dups["gone"]))
         offer = offers.create_offer(cid, owner_id, offers.OfferData(
             contact_id=dups["gone"], items=[offers.ItemData(name="Wdrożenie", unit_price="1000")]))
         binder = Binder(name="Teczka Żółwia", contact_id=dups["gone"])

@@ -301,7 +301,7 @@ def test_send_accepted_with_upo_and_pdf(app: Any, make_company: Any, fake: FakeK
     c = owner_login(app, info)
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     panel = _render_panel(app, info["owner_id"], info["company_id"], invoice_id)
-    assert "Nie wysłano" in panel and "Wyślij do KSeF" in panel
+    assert "Niewysłana" in panel and "Wyślij do KSeF" in panel
     assert 'name="csrf_token"' in panel.split('id="ksef-send-form"')[1].split("</form>")[0]
     c.post(f"/invoices/ksef/send/{invoice_id}")  # no CSRF token: refused
     assert load(info["company_id"], invoice_id)[0].ksef_status == "none"
@@ -582,7 +582,7 @@ def test_employee_sees_no_send_button(app: Any, make_company: Any, add_employee:
     invoice_id = issued_invoice(info["company_id"], NIP_A, "FV/40/02/2026")
     employee = add_employee(info["owner_id"], "pracownik@firma.pl")
     panel = _render_panel(app, employee["id"], info["company_id"], invoice_id)
-    assert "Nie wysłano" in panel and "Wyślij do KSeF" not in panel
+    assert "Niewysłana" in panel and "Wyślij do KSeF" not in panel
     c = app.test_client()
     login(c, employee["email"])
     assert c.post(f"/invoices/ksef/send/{invoice_id}").status_code in (302, 403)

@@ -54,7 +54,7 @@ def _task_with_reminder(app, owner_id: int, assignee_id: int, seconds: float = 1
         from flask import g
 
         g.company_id = owner.company_id
-        task = tasks_svc.create_task(owner, tasks_svc.TaskData(
+        task = tasks_svc.create_task(owner.company_id, owner, tasks_svc.TaskData(
             title=title, assignee_ids=[assignee_id], due_date=dt.date.today(),
             remind_at=clock.local_now() + dt.timedelta(seconds=seconds),
         ))

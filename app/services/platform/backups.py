@@ -12,14 +12,20 @@ platform admin. ``restore_backup`` verifies an archive completely before it chan
 ``run_restore_drill`` restores the newest archive into a scratch database and compares the row
 count of every table with the manifest. The ``backup`` table's rows are not put into archives, so
 the history outlives a restore.
+
+These are platform services over the whole installation (``all_tenants()`` on purpose). A backup
+run is not one unit of work: its history row is committed first ("running"), so a failure of the
+long work that follows is still recorded and reported; each step of the record is its own unit.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import gzip
 import hashlib
+import io
 import json
 import logging
 import os
@@ -46,8 +52,11 @@ from app.integrations.storage import LocalStorage, S3Storage, Storage, StorageEr
 from app.models.backups import Backup
 from app.models.company import Company
 from app.models.mixins import utcnow
+from app.models.users import CrmUser
+from app.security.roles import PLATFORM_ADMIN
 from app.security.tenancy import all_tenants
-from app.services import DomainError
+from app.services import DomainError, unit_of_work
+from app.services.clock import utc_to_local
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +117,7 @@ def destinations() -> list[Destination]:
     if copy_dir:
         # never created here: a missing folder means the other disk is not mounted
         if Path(copy_dir).is_dir():
-            storage = LocalStorage(copy_dir)
+            storage: Storage = LocalStorage(copy_dir)
             found.append(Destination("dir", storage, storage.label))
         else:
             found.append(Destination("dir", None, str(copy_dir), f"folder {copy_dir} does not exist (not mounted?)"))
@@ -217,6 +226,7 @@ class _HashingReader:
         self.size = 0
 
     def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes (all when -1)."""
         data = self.fh.read(size)
         self.digest.update(data)
         self.size += len(data)
@@ -233,7 +243,7 @@ def _add(tar: tarfile.TarFile, path: Path, arcname: str, sums: dict[str, dict[st
 
 def _write_archive(target: Path, now: dt.datetime) -> dict[str, Any]:
     """Write the archive (atomically) and its ``.sha256``; return the manifest."""
-    with all_tenants():
+    with all_tenants():  # the whole installation
         companies = db.session.execute(select(func.count(Company.id))).scalar_one()
     revision = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     db.session.remove()
@@ -273,15 +283,17 @@ def _write_archive(target: Path, now: dt.datetime) -> dict[str, Any]:
 
 
 class _BytesReader:
-    def __init__(self, data: bytes) -> None:
-        import io
+    """A file-like reader over bytes (the manifest member of an archive)."""
 
+    def __init__(self, data: bytes) -> None:
         self._io = io.BytesIO(data)
 
     def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes (all when -1)."""
         return self._io.read(size)
 
     def close(self) -> None:
+        """Release the buffer."""
         self._io.close()
 
 
@@ -296,7 +308,7 @@ def _recorded_sha256(archive: Path) -> Optional[str]:
             select(Backup.sha256).where(Backup.file_name == archive.name, Backup.sha256.is_not(None))
             .order_by(Backup.id.desc())).scalar()
     except Exception:  # noqa: BLE001 (a database without the history: nothing recorded)
-        db.session.rollback()
+        db.session.rollback()  # the failed read must not poison the session of the steps that follow
         return None
 
 
@@ -319,8 +331,11 @@ def verify_archive(archive: Path) -> dict[str, Any]:
                     raise BackupError(_l("The backup %(name)s is damaged: it holds an unexpected entry %(entry)s. "
                                          "Nothing was changed.", name=name, entry=member.name))
                 fh = tar.extractfile(member)
+                if fh is None:
+                    raise BackupError(_l("The backup %(name)s is damaged: it holds an unexpected entry %(entry)s. "
+                                         "Nothing was changed.", name=name, entry=member.name))
                 digest, size, chunks = hashlib.sha256(), 0, []
-                for chunk in iter(lambda f=fh: f.read(1024 * 1024), b""):
+                for chunk in iter(functools.partial(fh.read, 1024 * 1024), b""):
                     digest.update(chunk)
                     size += len(chunk)
                     if member.name == MANIFEST:
@@ -402,10 +417,7 @@ def run_backup(now: Optional[dt.datetime] = None) -> Backup:
     """
     now = now or utcnow()
     name = f"{PREFIX}{now:%Y%m%d-%H%M%S}.tar.gz"
-    record = Backup(started_at=now, status="running", file_name=name, destinations=[], verified=False)
-    db.session.add(record)
-    db.session.commit()
-    record_id = record.id
+    record_id = _start_record(now, name)
     target: Optional[Path] = None
     try:
         target = backup_dir() / name
@@ -413,13 +425,9 @@ def run_backup(now: Optional[dt.datetime] = None) -> Backup:
         verify_archive(target)
     except Exception as err:  # noqa: BLE001 (any failure is recorded and reported)
         log.exception("backup failed")
-        db.session.rollback()
-        record = db.session.get(Backup, record_id)
-        record.status, record.finished_at = "failed", utcnow()
-        record.error = str(err)[:2000] or type(err).__name__
+        db.session.rollback()  # what the failed step left in the session; the record is written anew
         where = str(target.parent) if target else str(current_app.config.get("BACKUP_DIR") or "")
-        record.destinations = [{"kind": "local", "target": where, "ok": False, "error": record.error}]
-        db.session.commit()
+        record = _record_failure(record_id, str(err)[:2000] or type(err).__name__, where)
         _alert_failure(record)
         if target is not None:
             for path in (target, sidecar(target), target.with_name(target.name + ".partial")):
@@ -428,15 +436,39 @@ def run_backup(now: Optional[dt.datetime] = None) -> Backup:
     size, sha = target.stat().st_size, sha256_file(target)
     entries = [{"kind": "local", "target": str(target.parent), "ok": True, "error": None}]
     entries += [_copy(target, dest, sha, size) for dest in destinations()]
+    record = _record_result(record_id, size, sha, entries)
+    if record.status != "ok":
+        _alert_failure(record)
+    prune(now=now)
+    return record
+
+
+@unit_of_work
+def _start_record(now: dt.datetime, name: str) -> int:
+    """Commit the "running" history row of a backup run; return its id."""
+    record = Backup(started_at=now, status="running", file_name=name, destinations=[], verified=False)
+    db.session.add(record)
+    db.session.flush()
+    return record.id
+
+
+@unit_of_work
+def _record_failure(record_id: int, error: str, where: str) -> Backup:
+    """Mark a backup run failed (no archive) with its error."""
+    record = db.session.get(Backup, record_id)
+    record.status, record.finished_at, record.error = "failed", utcnow(), error
+    record.destinations = [{"kind": "local", "target": where, "ok": False, "error": error}]
+    return record
+
+
+@unit_of_work
+def _record_result(record_id: int, size: int, sha: str, entries: list[dict[str, Any]]) -> Backup:
+    """Record a verified archive and where its copies went."""
     record = db.session.get(Backup, record_id)
     record.size, record.sha256, record.verified = size, sha, True
     record.destinations = entries
     record.status = "ok" if all(e["ok"] for e in entries) else "copy_failed"
     record.finished_at = utcnow()
-    db.session.commit()
-    if record.status != "ok":
-        _alert_failure(record)
-    prune(now=now)
     return record
 
 
@@ -474,7 +506,7 @@ def _history_rows() -> list[dict[str, Any]]:
     try:
         rows = db.session.execute(select(Backup.__table__)).mappings().all()
     except Exception:  # noqa: BLE001 (no history table yet)
-        db.session.rollback()
+        db.session.rollback()  # the failed read must not poison the session of the restore
         return []
     return [dict(r) for r in rows]
 
@@ -604,11 +636,16 @@ def run_restore_drill() -> Optional[Backup]:
         _notify_admin(gettext("Backup restore drill failed"),
                       gettext("There is no backup on this server to test."))
         return None
-    result = drill_archive(folder / record.file_name)
-    record = db.session.get(Backup, record.id)
-    record.drill_at, record.drill_ok, record.drill_result = utcnow(), result["ok"], result
-    db.session.commit()
+    record = _record_drill(record.id, drill_archive(folder / record.file_name))
     _report_drill(record)
+    return record
+
+
+@unit_of_work
+def _record_drill(record_id: int, result: dict[str, Any]) -> Backup:
+    """Record the outcome of a restore drill on its backup's history row."""
+    record = db.session.get(Backup, record_id)
+    record.drill_at, record.drill_ok, record.drill_result = utcnow(), result["ok"], result
     return record
 
 
@@ -620,10 +657,7 @@ def admin_recipients() -> list[str]:
     configured = current_app.config.get("PLATFORM_ADMIN_EMAIL")
     if configured:
         return [configured]
-    from app.models.users import CrmUser
-    from app.security.roles import PLATFORM_ADMIN
-
-    with all_tenants():
+    with all_tenants():  # platform admins belong to no company
         users = db.session.execute(select(CrmUser).where(CrmUser.active.is_(True))).scalars().all()
         return sorted({u.email for u in users if u.email and PLATFORM_ADMIN in u.role_names})
 
@@ -641,7 +675,7 @@ def _notify_admin(subject: str, body: str) -> None:
 
 def _destination_line(entry: dict[str, Any]) -> str:
     state = gettext("OK") if entry.get("ok") else gettext("FAILED: %(error)s", error=entry.get("error") or "")
-    return f"- {KIND_LABELS.get(entry.get('kind'), entry.get('kind'))} {entry.get('target')}: {state}"
+    return f"- {KIND_LABELS.get(str(entry.get('kind')), entry.get('kind'))} {entry.get('target')}: {state}"
 
 
 def _alert_failure(record: Backup) -> None:
@@ -682,8 +716,6 @@ def _report_drill(record: Backup) -> None:
 
 def local_time(value: Optional[dt.datetime]) -> str:
     """A stored UTC moment as Warsaw (installation) time, e.g. 28.11.2026 03:00."""
-    from app.services.clock import utc_to_local
-
     return utc_to_local(value).strftime("%d.%m.%Y %H:%M") if value else "—"
 
 

@@ -1,16 +1,25 @@
-"""Demo company for `make run`: an owner, an employee and a little sample data."""
+"""Demo company for `make run`: an owner, an employee and a little sample data.
+
+Not one unit of work: each step is a service with its own unit, and the sample data is written in
+the demo company's scope (``tenant_scope``), step by step, so a second run adds what is missing.
+"""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models.company import Company
+from app.models.contacts import ClientBase
+from app.models.sales import Product
 from app.security import roles
+from app.security.tenancy import tenant_scope
 from app.services.accounts import companies as tenancy
 from app.services.accounts import employees
+from app.services.contacts import bases, contacts, tags
+from app.services.sales import products
 
 DEMO_NIP = "5260250274"
 DEMO_OWNER = "wlasciciel@demo.klientela.pl"
@@ -21,7 +30,7 @@ DEMO_PASSWORD = "Zielony-Słoń-Tańczy-42!"
 DEMO_KSEF_TOKEN = "demo-ksef-token-klientela-5260250274"
 
 
-def create_demo() -> Optional[dict]:
+def create_demo() -> Optional[dict[str, str]]:
     """Create the demo company once; return the credentials, or None when it exists."""
     existing = db.session.execute(select(Company.id).where(Company.nip == DEMO_NIP)).scalar()
     if existing is not None:
@@ -39,6 +48,8 @@ def create_demo() -> Optional[dict]:
         )
     )
     company = owner.company
+    if company is None:  # register_company always creates the company with its owner
+        raise RuntimeError("the demo owner has no company")
     tenancy.update_company(
         company,
         tenancy.CompanyData(
@@ -61,7 +72,7 @@ def create_demo() -> Optional[dict]:
     return {"owner": DEMO_OWNER, "employee": DEMO_EMPLOYEE, "password": DEMO_PASSWORD}
 
 
-DEMO_CONSENT = {
+DEMO_CONSENT: dict[str, Any] = {
     "consent_given_at": "2026-01-15",
     "consent_source": "Formularz zapisu na newsletter na stronie www",
     "consent_text": "Wyrażam zgodę na otrzymywanie informacji handlowych drogą elektroniczną od Demo Sp. z o.o.",
@@ -70,12 +81,8 @@ DEMO_CONSENT = {
 
 def add_demo_contacts(company_id: int) -> None:
     """Sample client bases, contacts and tags of the demo company; skipped when already there."""
-    from app.models.contacts import ClientBase
-    from app.security.tenancy import tenant_scope
-    from app.services.contacts import bases, contacts, tags
-
     with tenant_scope(company_id):
-        if db.session.execute(select(ClientBase.id).where(ClientBase.company_id == company_id)).first():
+        if db.session.execute(select(ClientBase.id)).first():
             return
         vip = tags.create_tag(company_id, "VIP", "#d9342b")
         hurt = tags.create_tag(company_id, "Hurtownia", "#1f6fd1")
@@ -88,20 +95,20 @@ def add_demo_contacts(company_id: int) -> None:
             ("Ślusarz Nowak", "8319167510", "731916753", "ul. Portowa 3", "80-001", "Gdańsk",
              "slusarz@nowak.pl", "601234567", None),
         ]
-        ids = []
+        ids: list[int] = []
         for name, nip, regon, street, postal, city, email, phone, www in firms:
             c = contacts.create_contact(company_id, base.id, contacts.ContactData(
                 kind="company", name=name, nip=nip, regon=regon, street=street, postal_code=postal, city=city,
                 email=email, phone=phone, website=www))
             ids.append(c.id)
-        for first, last, position, employer, email, phone in [
+        for first, last, position, employer, person_email, person_phone in [
             ("Jan", "Kowalski", "Prezes zarządu", ids[0], "jan.kowalski@zolw.pl", "601100200"),
             ("Małgorzata", "Wiśniewska", "Główna księgowa", ids[0], "m.wisniewska@zolw.pl", None),
             ("Tomasz", "Dąbrowski", "Właściciel", ids[1], "tomasz@stolarnia-dab.pl", "602300400"),
         ]:
             contacts.create_contact(company_id, base.id, contacts.ContactData(
                 kind="person", first_name=first, last_name=last, position=position, employer_id=employer,
-                email=email, phone=phone))
+                email=person_email, phone=person_phone))
         tags.tag_contacts(company_id, [ids[0], ids[1]], vip.id)
         tags.tag_contacts(company_id, [ids[0]], hurt.id)
         mailing = bases.create_base(company_id, "Newsletter", "mailing")
@@ -114,12 +121,8 @@ def add_demo_contacts(company_id: int) -> None:
 
 def add_demo_products(company_id: int) -> None:
     """A small price list ("Cennik") for the demo company; skipped when it has one."""
-    from app.models.sales import Product
-    from app.security.tenancy import tenant_scope
-    from app.services.sales import products
-
     with tenant_scope(company_id):
-        if db.session.execute(select(Product.id).where(Product.company_id == company_id)).first():
+        if db.session.execute(select(Product.id)).first():
             return
         for data in products.demo_products():
             products.create_product(company_id, data)

@@ -19,7 +19,7 @@ from app.integrations.mail import mail_configured, send_mail
 from app.models.company import Company
 from app.models.notifications import Notification
 from app.security.tenancy import all_tenants, tenant_scope
-from app.services import transaction
+from app.services import transaction, unit_of_work
 from app.services.accounts import employees
 from app.services.work.notifications import add_notification
 
@@ -31,7 +31,7 @@ LICENCE_URL = "/licence/"
 def expired_companies(today: dt.date | None = None) -> list[Company]:
     """Active companies whose licence no longer covers ``today`` (the same rule as the request check)."""
     today = today or dt.date.today()
-    with all_tenants():
+    with all_tenants():  # a platform job over every company
         return list(
             db.session.execute(
                 select(Company)
@@ -42,11 +42,11 @@ def expired_companies(today: dt.date | None = None) -> list[Company]:
 
 
 def _already_told(company: Company, user_id: int) -> bool:
+    """Whether the person was told about this expiry already (runs in the company's scope)."""
     since = dt.datetime.combine(company.licence_valid_until, dt.time.min)
     return (
         db.session.execute(
             select(Notification.id).where(
-                Notification.company_id == company.id,
                 Notification.user_id == user_id,
                 Notification.url == LICENCE_URL,
                 Notification.created_at >= since,
@@ -57,10 +57,23 @@ def _already_told(company: Company, user_id: int) -> bool:
 
 
 def _tell_owners(company: Company) -> int:
-    """Notify the company's owners that the licence ended (once per expiry); return how many."""
+    """Notify the company's owners that the licence ended (once per expiry); e-mail them after the commit."""
+    mails = _notify_owners(company)
+    if mails and mail_configured():
+        for to, subject, body in mails:
+            try:
+                send_mail(to, subject, body)
+            except OSError:
+                log.exception("licence notice to %s failed", to)
+    return len(mails)
+
+
+@unit_of_work
+def _notify_owners(company: Company) -> list[tuple[str, str, str]]:
+    """Bell notifications for the owners not told yet; return the e-mails to send (to, subject, body)."""
     mails: list[tuple[str, str, str]] = []
     with tenant_scope(company.id):
-        with transaction():
+        with transaction():  # flushed inside the company's scope: the tenancy guard checks there
             title = gettext("Your Klientela licence has ended")
             body = gettext(
                 "The licence of %(company)s ended on %(date)s. Extend it to keep working with your data.",
@@ -73,17 +86,15 @@ def _tell_owners(company: Company) -> int:
                 add_notification(company.id, owner.id, title, body, LICENCE_URL)
                 if owner.email:
                     mails.append((owner.email, title, body))
-    if mails and mail_configured():
-        for to, subject, body in mails:
-            try:
-                send_mail(to, subject, body)
-            except OSError:
-                log.exception("licence notice to %s failed", to)
-    return len(mails)
+    return mails
 
 
 def check_licences(today: dt.date | None = None) -> list[int]:
-    """Find companies whose licence has ended, log them and tell their owners once; return their ids."""
+    """Find companies whose licence has ended, log them and tell their owners once; return their ids.
+
+    Each company is its own unit of work: one company's failure is rolled back and logged, and the
+    check goes on with the others.
+    """
     expired = expired_companies(today)
     ids = [c.id for c in expired]
     for company in expired:
@@ -95,7 +106,5 @@ def check_licences(today: dt.date | None = None) -> list[int]:
             _tell_owners(company)
         except Exception:  # one company must not stop the check of the others
             log.exception("licence notice for company %s failed", company.id)
-            db.session.rollback()
-    db.session.commit()
     log.info("licence check: %s expired companies", len(ids))
     return ids

@@ -26,7 +26,7 @@ from app.services.sales import pricing, sales_pdf
 from app.services.sales.sales_pdf import Document
 from app.services.work import binders
 from app.services.work.attachments import get_attachment, owner_attachments, read_attachment, store_attachment
-from app.services.work.binders import BinderItem
+from app.services.work.binders import BinderRow
 
 MAX_ITEMS = 500
 
@@ -203,11 +203,11 @@ def documents_of_binder(model: type[D], binder_id: int) -> list[D]:
     ).scalars())
 
 
-def binder_entries(docs: list[D], labels: Mapping[str, Any], url_base: str) -> list[BinderItem]:
-    """A binder page's section for offers or orders: number, status and gross total of each."""
+def binder_entries(kind: str, docs: list[D], labels: Mapping[str, Any]) -> list[BinderRow]:
+    """A binder's rows for offers or orders: number, status and gross total of each."""
     return [
-        BinderItem(d.number, f"{url_base}/{d.id}",
-                   f"{labels[d.status]} · {pricing.format_money(d.total_gross)} {d.currency}", d.issue_date)
+        BinderRow(kind, d.id, d.number,
+                  f"{labels[d.status]} · {pricing.format_money(d.total_gross)} {d.currency}", d.issue_date)
         for d in docs
     ]
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models.mixins import utcnow
 from app.models.sales import OFFER_STATUSES, OFFER_TEMPLATES, Offer, OfferVersion
+from app.models.users import CrmUser
 from app.security.tenancy import all_tenants
 from app.services import DomainError, clock, unit_of_work
 from app.services import validators as v
@@ -38,7 +39,7 @@ from app.services.sales.documents import (
     stored_pdf,
 )
 from app.services.work import reminders
-from app.services.work.binders import BinderItem
+from app.services.work.binders import BinderRow
 
 PDF_MIME = "application/pdf"
 
@@ -189,9 +190,9 @@ def offers_of_binder(company_id: int, binder_id: int) -> list[Offer]:
     return documents_of_binder(Offer, binder_id)
 
 
-def binder_items(company_id: int, binder_id: int) -> list[BinderItem]:
-    """The "Oferty" section of a binder page: number, status and gross total of each offer."""
-    return binder_entries(offers_of_binder(company_id, binder_id), STATUS_LABELS, "/offers")
+def binder_items(company_id: int, user: CrmUser, binder_id: int) -> list[BinderRow]:
+    """The offers of a binder (everyone in the company sees them): number, status and gross total of each."""
+    return binder_entries("offers", offers_of_binder(company_id, binder_id), STATUS_LABELS)
 
 
 def _version_pdf(offer: Offer, version_no: int) -> tuple[str, bytes] | None:

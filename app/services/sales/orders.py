@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.sales import ORDER_STATUSES, Offer, Order
+from app.models.users import CrmUser
 from app.services import DomainError, clock, unit_of_work
 from app.services.sales import numbering
 from app.services.sales.documents import (
@@ -28,7 +29,7 @@ from app.services.sales.documents import (
     require_document,
     stored_pdf,
 )
-from app.services.work.binders import BinderItem
+from app.services.work.binders import BinderRow
 
 STATUS_LABELS = {
     "new": _l("New"),
@@ -157,9 +158,9 @@ def orders_of_binder(company_id: int, binder_id: int) -> list[Order]:
     return documents_of_binder(Order, binder_id)
 
 
-def binder_items(company_id: int, binder_id: int) -> list[BinderItem]:
-    """The "Zlecenia" section of a binder page: number, status and gross total of each order."""
-    return binder_entries(orders_of_binder(company_id, binder_id), STATUS_LABELS, "/orders")
+def binder_items(company_id: int, user: CrmUser, binder_id: int) -> list[BinderRow]:
+    """The orders of a binder (everyone in the company sees them): number, status and gross total of each."""
+    return binder_entries("orders", orders_of_binder(company_id, binder_id), STATUS_LABELS)
 
 
 def orders_of_offer(company_id: int, offer_id: int) -> list[Order]:

@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.integrations.storage import get_storage, new_key
-from app.models.binders import Attachment, Binder
+from app.models.binders import Attachment
 from app.models.mixins import utcnow
 from app.security.tenancy import tenant_scope
-from app.services import DomainError, transaction
+from app.services import DomainError, trash, unit_of_work
+from app.services.work import binders
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -120,20 +121,8 @@ def _owner_ref(owner: Any) -> tuple[str | None, int | None]:
     return owner.__tablename__, int(owner.id)
 
 
-def store_attachment(
-    company_id: int,
-    data: bytes,
-    filename: str,
-    binder_id: int | None = None,
-    owner: Any = None,
-    user_id: int | None = None,
-) -> Attachment:
-    """Check and store one file for a company; in a binder and/or owned by a document.
-
-    ``owner`` is an ORM object (its table name and id are kept) or an ``(owner_type, owner_id)``
-    pair. Raises DomainError (field ``file``) for an empty, too large or not allowed file and for a
-    binder of another company.
-    """
+def _checked(data: bytes, filename: str) -> tuple[str, str]:
+    """The safe display name and the content type of an upload; DomainError (field ``file``) otherwise."""
     if not data:
         raise DomainError(_l("Choose a file to upload."), "file")
     limit = max_bytes()
@@ -148,42 +137,64 @@ def store_attachment(
             _l("This file type is not allowed. Upload a PDF, an image, an office document or a text file."),
             "file",
         )
-    owner_type, owner_id = _owner_ref(owner)
+    return name, mime
+
+
+def store_attachment(
+    company_id: int,
+    data: bytes,
+    filename: str,
+    binder_id: int | None = None,
+    owner: Any = None,
+    user_id: int | None = None,
+) -> Attachment:
+    """Check and store one file for a company; in a binder and/or owned by a document.
+
+    ``owner`` is an ORM object (its table name and id are kept) or an ``(owner_type, owner_id)``
+    pair. Raises DomainError (field ``file``) for an empty, too large or not allowed file and for a
+    binder of another company. Stored bytes whose row is not saved are removed again: the unit
+    (``_save``) commits inside the ``try`` below, so a failed commit removes them too.
+    """
+    name, mime = _checked(data, filename)
     storage = get_storage()
     key = new_key(company_id)
+    # the company's scope also outside a request (jobs, the command line): the row is stamped with it
     with tenant_scope(company_id):
-        if binder_id is not None:
-            found = db.session.execute(
-                select(Binder.id).where(Binder.id == binder_id, Binder.company_id == company_id)
-            ).first()
-            if found is None:
-                raise DomainError(_l("This binder does not exist."), "binder_id")
-        storage.put(key, data)
         try:
-            with transaction() as session:
-                att = Attachment(
-                    company_id=company_id,
-                    binder_id=binder_id,
-                    owner_type=owner_type,
-                    owner_id=owner_id,
-                    filename=name,
-                    size=len(data),
-                    mime=mime,
-                    storage_key=key,
-                    uploaded_by_id=user_id,
-                )
-                session.add(att)
+            return _save(company_id, binder_id, data, name, mime, owner, user_id, key)
         except Exception:
             storage.delete(key)
             raise
+
+
+@unit_of_work
+def _save(
+    company_id: int, binder_id: int | None, data: bytes, name: str, mime: str, owner: Any, user_id: int | None,
+    key: str,
+) -> Attachment:
+    """The binder check, the bytes under ``key`` and the attachment row, as one unit."""
+    if binder_id is not None and binders.get_binder(company_id, binder_id) is None:
+        raise DomainError(_l("This binder does not exist."), "binder_id")
+    owner_type, owner_id = _owner_ref(owner)
+    get_storage().put(key, data)
+    att = Attachment(
+        binder_id=binder_id,
+        owner_type=owner_type,
+        owner_id=owner_id,
+        filename=name,
+        size=len(data),
+        mime=mime,
+        storage_key=key,
+        uploaded_by_id=user_id,
+    )
+    db.session.add(att)
+    db.session.flush()
     return att
 
 
 def get_attachment(company_id: int, attachment_id: int) -> Attachment | None:
     """A live attachment of this company, or None (another company's id gives None)."""
-    return db.session.execute(
-        select(Attachment).where(Attachment.id == attachment_id, Attachment.company_id == company_id)
-    ).scalar_one_or_none()
+    return db.session.execute(select(Attachment).where(Attachment.id == attachment_id)).scalar_one_or_none()
 
 
 def read_attachment(attachment: Attachment) -> bytes:
@@ -196,7 +207,7 @@ def binder_attachments(company_id: int, binder_id: int) -> list[Attachment]:
     return list(
         db.session.execute(
             select(Attachment)
-            .where(Attachment.company_id == company_id, Attachment.binder_id == binder_id)
+            .where(Attachment.binder_id == binder_id)
             .order_by(Attachment.created_at.desc(), Attachment.id.desc())
         ).scalars()
     )
@@ -207,20 +218,15 @@ def owner_attachments(company_id: int, owner_type: str, owner_id: int) -> list[A
     return list(
         db.session.execute(
             select(Attachment)
-            .where(
-                Attachment.company_id == company_id,
-                Attachment.owner_type == owner_type,
-                Attachment.owner_id == owner_id,
-            )
+            .where(Attachment.owner_type == owner_type, Attachment.owner_id == owner_id)
             .order_by(Attachment.created_at.desc(), Attachment.id.desc())
         ).scalars()
     )
 
 
+@unit_of_work
 def delete_attachment(company_id: int, attachment_id: int, user_id: int | None) -> str:
     """Move a file to the trash (the bytes stay until the purge); return the deletion id."""
-    from app.services import trash
-
     att = get_attachment(company_id, attachment_id)
     if att is None:
         raise DomainError(_l("This file does not exist."))
@@ -234,6 +240,7 @@ def purge_files(older_than_days: int, now: dt.datetime | None = None) -> int:
         db.session.execute(
             select(Attachment.storage_key)
             .where(Attachment.deleted_at.is_not(None), Attachment.deleted_at < limit)
+            # every company's old files at once: a platform job, so no company filter on purpose
             .execution_options(include_deleted=True, all_tenants=True)
         ).scalars()
     )

@@ -7,14 +7,14 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models.mixins import utcnow
 from app.models.notifications import Notification
-from app.services import transaction
+from app.services import unit_of_work
 
 
 def add_notification(
     company_id: int, user_id: int, title: str, body: str | None = None, url: str | None = None,
     reminder_id: int | None = None,
 ) -> Notification:
-    """Add one notification to the current session (the caller's transaction commits it)."""
+    """Add one notification to the caller's unit (reminders, licence warnings commit it with their own writes)."""
     note = Notification(
         company_id=company_id, user_id=user_id, title=title[:200], body=body, url=url, reminder_id=reminder_id
     )
@@ -25,9 +25,7 @@ def add_notification(
 def unread_count(company_id: int, user_id: int) -> int:
     """How many unread notifications the person has (the number on the bell)."""
     return db.session.execute(
-        select(func.count(Notification.id)).where(
-            Notification.company_id == company_id, Notification.user_id == user_id, Notification.read_at.is_(None)
-        )
+        select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
     ).scalar_one()
 
 
@@ -36,7 +34,7 @@ def list_for(company_id: int, user_id: int, limit: int = 100) -> list[Notificati
     return list(
         db.session.execute(
             select(Notification)
-            .where(Notification.company_id == company_id, Notification.user_id == user_id)
+            .where(Notification.user_id == user_id)
             .order_by(Notification.id.desc())
             .limit(limit)
         ).scalars()
@@ -46,34 +44,26 @@ def list_for(company_id: int, user_id: int, limit: int = 100) -> list[Notificati
 def get_for(company_id: int, user_id: int, notification_id: int) -> Notification | None:
     """One of the person's own notifications, or None."""
     return db.session.execute(
-        select(Notification).where(
-            Notification.id == notification_id,
-            Notification.company_id == company_id,
-            Notification.user_id == user_id,
-        )
+        select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
     ).scalar_one_or_none()
 
 
+@unit_of_work
 def mark_read(company_id: int, user_id: int, notification_id: int) -> Notification | None:
     """Mark one of the person's notifications as read; return it (None when not theirs)."""
     note = get_for(company_id, user_id, notification_id)
     if note is not None and note.read_at is None:
-        with transaction():
-            note.read_at = utcnow()
+        note.read_at = utcnow()
     return note
 
 
+@unit_of_work
 def mark_all_read(company_id: int, user_id: int) -> int:
     """Mark every unread notification of the person as read; return how many."""
-    with transaction() as session:
-        result = session.execute(
-            update(Notification)
-            .where(
-                Notification.company_id == company_id,
-                Notification.user_id == user_id,
-                Notification.read_at.is_(None),
-            )
-            .values(read_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount or 0

@@ -4,15 +4,14 @@ A reminder row is claimed with ``UPDATE reminder SET sent_at = now WHERE id = :i
 NULL`` in the same transaction that creates the notifications, so two runners can never both send
 it and a restart never sends it again. E-mails go out after that commit (at most once).
 
-Documents plug in through ``REMINDER_TARGETS``: owner type -> textual reference to
-``function(company_id: int, owner_id: int) -> ReminderMessage | None`` (None: nothing to send,
-e.g. the task is done or deleted).
+Documents plug in with ``register_target(owner_type, function)`` (the composition root,
+``app/views/__init__.py``, registers every domain's): ``function(company_id: int, owner_id: int)
+-> ReminderMessage | None`` (None: nothing to send, e.g. the task is done or deleted).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,15 +26,10 @@ from app.models.mixins import utcnow
 from app.models.notifications import Reminder
 from app.models.users import CrmUser
 from app.security.tenancy import all_tenants, tenant_scope
-from app.services import DomainError, transaction
+from app.services import DomainError, unit_of_work
 from app.services.work.notifications import add_notification
 
 log = logging.getLogger(__name__)
-
-REMINDER_TARGETS: dict[str, str] = {
-    "task": "app.services.work.tasks:reminder_message",
-    "offer": "app.services.sales.offers:reminder_message",
-}
 
 
 @dataclass
@@ -49,22 +43,22 @@ class ReminderMessage:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _target(owner_type: str) -> Callable[[int, int], ReminderMessage | None]:
-    ref = REMINDER_TARGETS[owner_type]
-    module, _, name = ref.partition(":")
-    return getattr(importlib.import_module(module), name)
+#: what a document registers: ``(company_id, owner_id) -> ReminderMessage | None``
+ReminderTarget = Callable[[int, int], ReminderMessage | None]
+
+_TARGETS: dict[str, ReminderTarget] = {}
+
+
+def register_target(owner_type: str, target: ReminderTarget) -> None:
+    """Let documents of ``owner_type`` have reminders; ``target`` says what one says and to whom."""
+    _TARGETS[owner_type] = target
 
 
 def pending_reminder(company_id: int, owner_type: str, owner_id: int) -> Reminder | None:
     """The not-yet-sent reminder of a document, if any."""
     return db.session.execute(
         select(Reminder)
-        .where(
-            Reminder.company_id == company_id,
-            Reminder.owner_type == owner_type,
-            Reminder.owner_id == owner_id,
-            Reminder.sent_at.is_(None),
-        )
+        .where(Reminder.owner_type == owner_type, Reminder.owner_id == owner_id, Reminder.sent_at.is_(None))
         .order_by(Reminder.remind_at)
         .limit(1)
     ).scalar_one_or_none()
@@ -74,12 +68,7 @@ def last_sent(company_id: int, owner_type: str, owner_id: int) -> Reminder | Non
     """The document's most recently sent reminder, if any (shown as "sent" on the document)."""
     return db.session.execute(
         select(Reminder)
-        .where(
-            Reminder.company_id == company_id,
-            Reminder.owner_type == owner_type,
-            Reminder.owner_id == owner_id,
-            Reminder.sent_at.is_not(None),
-        )
+        .where(Reminder.owner_type == owner_type, Reminder.owner_id == owner_id, Reminder.sent_at.is_not(None))
         .order_by(Reminder.sent_at.desc(), Reminder.id.desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -88,9 +77,10 @@ def last_sent(company_id: int, owner_type: str, owner_id: int) -> Reminder | Non
 def set_reminder(company_id: int, owner_type: str, owner_id: int, remind_at: dt.datetime | None) -> Reminder | None:
     """Replace the document's pending reminder by one at ``remind_at`` (naive UTC) or by none.
 
-    Runs in the caller's transaction. A new time in the past is refused; an unchanged one is kept.
+    A step of the caller's unit (saving a task or an offer). A new time in the past is refused; an
+    unchanged one is kept.
     """
-    if owner_type not in REMINDER_TARGETS:
+    if owner_type not in _TARGETS:
         raise ValueError(f"unknown reminder owner type {owner_type!r}")
     current = pending_reminder(company_id, owner_type, owner_id)
     if current is not None and remind_at is not None and current.remind_at == remind_at:
@@ -106,22 +96,17 @@ def set_reminder(company_id: int, owner_type: str, owner_id: int, remind_at: dt.
 
 
 def cancel_reminders(company_id: int, owner_type: str, owner_id: int) -> None:
-    """Drop the document's unsent reminders (caller's transaction)."""
+    """Drop the document's unsent reminders (a step of the caller's unit)."""
     db.session.execute(
         delete(Reminder)
-        .where(
-            Reminder.company_id == company_id,
-            Reminder.owner_type == owner_type,
-            Reminder.owner_id == owner_id,
-            Reminder.sent_at.is_(None),
-        )
+        .where(Reminder.owner_type == owner_type, Reminder.owner_id == owner_id, Reminder.sent_at.is_(None))
         .execution_options(synchronize_session=False)
     )
 
 
 def due_reminders(now: dt.datetime, limit: int = 500) -> list[tuple[int, int]]:
     """(id, company_id) of unsent reminders due at ``now``, oldest first, of every company."""
-    with all_tenants():
+    with all_tenants():  # every company's due reminders: a platform job, no company filter on purpose
         rows = db.session.execute(
             select(Reminder.id, Reminder.company_id)
             .where(Reminder.sent_at.is_(None), Reminder.remind_at <= now)
@@ -133,7 +118,7 @@ def due_reminders(now: dt.datetime, limit: int = 500) -> list[tuple[int, int]]:
 
 
 def claim(reminder_id: int, now: dt.datetime) -> bool:
-    """Mark a reminder sent unless someone already did; True when this caller got it."""
+    """Mark a reminder sent unless someone already did; True when this caller got it (a step of the caller's unit)."""
     result = db.session.execute(
         update(Reminder)
         .where(Reminder.id == reminder_id, Reminder.sent_at.is_(None))
@@ -146,6 +131,7 @@ def claim(reminder_id: int, now: dt.datetime) -> bool:
 def _recipients(company_id: int, user_ids: list[int]) -> list[CrmUser]:
     if not user_ids:
         return []
+    # people are not a tenant table (the platform admin has no company): the company is filtered here
     return list(
         db.session.execute(
             select(CrmUser).where(
@@ -155,28 +141,45 @@ def _recipients(company_id: int, user_ids: list[int]) -> list[CrmUser]:
     )
 
 
-def send_one(reminder_id: int, company_id: int, now: dt.datetime | None = None) -> int | None:
-    """Claim and deliver one reminder; return how many people were notified (None if taken)."""
-    now = now or utcnow()
-    mails: list[tuple[str, str, str]] = []
+#: an e-mail to send once the claim is committed: (to, subject, body)
+Mail = tuple[str, str, str]
+
+
+@unit_of_work
+def _deliver(company_id: int, reminder_id: int, now: dt.datetime) -> tuple[int, list[Mail]] | None:
+    """Claim a reminder and add its notifications, as one unit: (people notified, e-mails to send), None if taken."""
+    if not claim(reminder_id, now):
+        return None
+    reminder = db.session.get(Reminder, reminder_id)
+    message = _TARGETS[reminder.owner_type](company_id, reminder.owner_id) if reminder is not None else None
+    if message is None:  # nothing to say any more (the task is done, the offer decided or deleted)
+        return 0, []
+    people = _recipients(company_id, message.recipient_ids)
+    mails: list[Mail] = []
+    for person in people:
+        add_notification(company_id, person.id, message.title, message.body, message.url, reminder_id)
+        if person.email:
+            mails.append((person.email, message.title, message.body))
+    return len(people), mails
+
+
+def send_one(company_id: int, reminder_id: int, now: dt.datetime | None = None) -> int | None:
+    """Claim and deliver one reminder; return how many people were notified (None if taken).
+
+    The e-mails go out after the claim and the notifications are committed (at most once).
+    """
     with tenant_scope(company_id):
-        with transaction() as session:
-            if not claim(reminder_id, now):
-                return None
-            reminder = session.get(Reminder, reminder_id)
-            message = _target(reminder.owner_type)(company_id, reminder.owner_id)
-            people = _recipients(company_id, message.recipient_ids) if message else []
-            for person in people:
-                add_notification(company_id, person.id, message.title, message.body, message.url, reminder.id)
-                if person.email:
-                    mails.append((person.email, message.title, message.body))
-        if mails and mail_configured():
-            for to, subject, body in mails:
-                try:
-                    send_mail(to, subject, body)
-                except OSError:
-                    log.exception("reminder %s: e-mail to %s failed", reminder_id, to)
-    return len(people)
+        delivered = _deliver(company_id, reminder_id, now or utcnow())
+    if delivered is None:
+        return None
+    count, mails = delivered
+    if mails and mail_configured():
+        for to, subject, body in mails:
+            try:
+                send_mail(to, subject, body)
+            except OSError:
+                log.exception("reminder %s: e-mail to %s failed", reminder_id, to)
+    return count
 
 
 def send_due(now: dt.datetime | None = None) -> int:
@@ -185,9 +188,8 @@ def send_due(now: dt.datetime | None = None) -> int:
     sent = 0
     for reminder_id, company_id in due_reminders(now):
         try:
-            if send_one(reminder_id, company_id, now) is not None:
+            if send_one(company_id, reminder_id, now) is not None:
                 sent += 1
-        except Exception:  # one broken reminder must not stop the others
+        except Exception:  # one broken reminder must not stop the others (its unit rolled back)
             log.exception("reminder %s failed", reminder_id)
-            db.session.rollback()
     return sent

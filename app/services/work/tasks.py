@@ -12,7 +12,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import g, has_request_context
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select
@@ -30,16 +29,18 @@ from app.models.tasks import (
 )
 from app.models.users import CrmUser
 from app.security import roles
-from app.services import DomainError, clock, dictionaries, inputs, transaction
+from app.services import DomainError, clock, dictionaries, inputs, trash, unit_of_work
 from app.services import validators as v
 from app.services.accounts import employees
+from app.services.contacts.contacts import pickable_contact
 from app.services.dictionaries import Dictionary
 from app.services.work import binders, reminders
-from app.services.work.binders import BinderItem
+from app.services.work.binders import BinderRow
 
 STATUS_LABELS = {"todo": _l("To do"), "in_progress": _l("In progress"), "done": _l("Done")}
 PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High")}
 DEFAULT_COLOR = "#1e88e5"
+#: the link a reminder's notification keeps (stored with the notification, so a path, not an endpoint)
 TASK_PATH = "/tasks/{id}"
 
 
@@ -64,16 +65,19 @@ def get_category(company_id: int, category_id: Any) -> TaskCategory | None:
     return dictionaries.get_entry(CATEGORIES, company_id, category_id)
 
 
+@unit_of_work
 def create_category(company_id: int, name: str, color: str | None = None) -> TaskCategory:
     """Add a task category ("Dodaj nową kategorię")."""
     return dictionaries.create_entry(CATEGORIES, company_id, name, color)
 
 
+@unit_of_work
 def update_category(company_id: int, category_id: Any, name: str, color: str | None = None) -> TaskCategory:
     """Rename or recolour a category."""
     return dictionaries.update_entry(CATEGORIES, company_id, category_id, name, color)
 
 
+@unit_of_work
 def delete_category(company_id: int, category_id: Any, user_id: int | None) -> str:
     """Move a category to the trash; its tasks stay, shown without a category."""
     return dictionaries.delete_entry(CATEGORIES, company_id, category_id, user_id)
@@ -91,18 +95,18 @@ def _assigned_to(user_id: int) -> Any:
     return exists().where(task_assignee.c.task_id == Task.id, task_assignee.c.user_id == user_id)
 
 
-def visible_tasks(user: CrmUser) -> Select:
-    """SELECT of the tasks ``user`` may see (role rule applied)."""
-    stmt = select(Task).where(Task.company_id == user.company_id)
+def visible_tasks(company_id: int, user: CrmUser) -> Select:
+    """SELECT of the company's tasks ``user`` may see (role rule applied; the company is the tenancy scope)."""
+    stmt = select(Task)
     if not sees_all_tasks(user):
         stmt = stmt.where(or_(_assigned_to(user.id), Task.created_by_id == user.id))
     return stmt
 
 
-def get_task(user: CrmUser, task_id: int) -> Task | None:
+def get_task(company_id: int, user: CrmUser, task_id: int) -> Task | None:
     """A task the user may see, or None (another company's or a hidden task gives None)."""
     return db.session.execute(
-        visible_tasks(user).where(Task.id == task_id).options(selectinload(Task.assignees))
+        visible_tasks(company_id, user).where(Task.id == task_id).options(selectinload(Task.assignees))
     ).scalar_one_or_none()
 
 
@@ -131,10 +135,10 @@ CONTACT_CHOICES_LIMIT = 1000
 
 def contact_choices(company_id: int, keep: Any = None) -> list[Contact]:
     """Contacts a task or binder can name: standard ("Kontakty") bases only, by name; ``keep`` is added if missing."""
-    standard = select(ClientBase.id).where(ClientBase.company_id == company_id, ClientBase.kind == "contacts")
+    standard = select(ClientBase.id).where(ClientBase.kind == "contacts")
     stmt = (
         select(Contact)
-        .where(Contact.company_id == company_id, Contact.base_id.in_(standard))
+        .where(Contact.base_id.in_(standard))
         .order_by(Contact.name_sort, Contact.id)
         .limit(CONTACT_CHOICES_LIMIT)
     )
@@ -148,8 +152,6 @@ def contact_choices(company_id: int, keep: Any = None) -> list[Contact]:
 
 
 def _clean(company_id: int, data: TaskData) -> dict[str, Any]:
-    from app.services.contacts.contacts import pickable_contact
-
     title = v.clean_text(data.title, "title", _l("Title"), 200, required=True)
     description = v.clean_text(data.description, "description", _l("Description"), 10000)
     if data.priority not in TASK_PRIORITIES:
@@ -196,60 +198,59 @@ def _reminder_utc(data: TaskData) -> dt.datetime | None:
     return clock.local_to_utc(data.remind_at) if data.remind_at else None
 
 
-def create_task(user: CrmUser, data: TaskData) -> Task:
+def require_task(company_id: int, user: CrmUser, task_id: int) -> Task:
+    """A task the user may see, or DomainError ("This task does not exist.")."""
+    task = get_task(company_id, user, task_id)
+    if task is None:
+        raise DomainError(_l("This task does not exist."))
+    return task
+
+
+@unit_of_work
+def create_task(company_id: int, user: CrmUser, data: TaskData) -> Task:
     """Create a task (assigned to its author when nobody is chosen), with its reminder."""
-    company_id = user.company_id
     clean = _clean(company_id, data)
     if not clean["assignees"]:
         clean["assignees"] = [user]
-    with transaction() as session:
-        task = Task(company_id=company_id, created_by_id=user.id)
-        _apply(task, clean)
-        session.add(task)
-        session.flush()
-        if task.status != "done":
-            reminders.set_reminder(company_id, "task", task.id, _reminder_utc(data))
+    task = Task(created_by_id=user.id)
+    _apply(task, clean)
+    db.session.add(task)
+    db.session.flush()
+    if task.status != "done":
+        reminders.set_reminder(company_id, "task", task.id, _reminder_utc(data))
     return task
 
 
-def update_task(user: CrmUser, task_id: int, data: TaskData) -> Task:
+@unit_of_work
+def update_task(company_id: int, user: CrmUser, task_id: int, data: TaskData) -> Task:
     """Change a task the user may see; its reminder follows the new time."""
-    task = get_task(user, task_id)
-    if task is None:
-        raise DomainError(_l("This task does not exist."))
-    clean = _clean(user.company_id, data)
+    task = require_task(company_id, user, task_id)
+    clean = _clean(company_id, data)
     if not clean["assignees"]:
         clean["assignees"] = list(task.assignees) or [user]
-    with transaction():
-        _apply(task, clean)
-        remind = None if task.status == "done" else _reminder_utc(data)
-        reminders.set_reminder(user.company_id, "task", task.id, remind)
+    _apply(task, clean)
+    remind = None if task.status == "done" else _reminder_utc(data)
+    reminders.set_reminder(company_id, "task", task.id, remind)
     return task
 
 
-def set_status(user: CrmUser, task_id: int, status: str) -> Task:
+@unit_of_work
+def set_status(company_id: int, user: CrmUser, task_id: int, status: str) -> Task:
     """Move a task to "to do", "in progress" or "done" (done drops a pending reminder)."""
-    task = get_task(user, task_id)
-    if task is None:
-        raise DomainError(_l("This task does not exist."))
+    task = require_task(company_id, user, task_id)
     if status not in TASK_STATUSES:
         raise DomainError(_l("Choose a status."), "status")
-    with transaction():
-        _apply(task, {"status": status})
-        if status == "done":
-            reminders.cancel_reminders(user.company_id, "task", task.id)
+    _apply(task, {"status": status})
+    if status == "done":
+        reminders.cancel_reminders(company_id, "task", task.id)
     return task
 
 
-def delete_task(user: CrmUser, task_id: int) -> str:
+@unit_of_work
+def delete_task(company_id: int, user: CrmUser, task_id: int) -> str:
     """Move a task to the trash (its pending reminder is dropped)."""
-    from app.services import trash
-
-    task = get_task(user, task_id)
-    if task is None:
-        raise DomainError(_l("This task does not exist."))
-    with transaction():
-        reminders.cancel_reminders(user.company_id, "task", task.id)
+    task = require_task(company_id, user, task_id)
+    reminders.cancel_reminders(company_id, "task", task.id)
     return trash.soft_delete(task, user.id)
 
 
@@ -262,7 +263,7 @@ def reminder_local(company_id: int, task_id: int) -> dt.datetime | None:
 def reminder_sent_local(company_id: int, task_id: int) -> dt.datetime | None:
     """When the task's last reminder was sent, in local time (None when none was sent)."""
     sent = reminders.last_sent(company_id, "task", task_id)
-    return clock.utc_to_local(sent.sent_at) if sent else None
+    return clock.utc_to_local(sent.sent_at) if sent and sent.sent_at else None
 
 
 # --- lists and calendars ----------------------------------------------------------------------
@@ -282,9 +283,9 @@ class TaskFilter:
     binder_id: int | None = None
 
 
-def filtered(user: CrmUser, flt: TaskFilter) -> Select:
+def filtered(company_id: int, user: CrmUser, flt: TaskFilter) -> Select:
     """The visible tasks narrowed by the filters (no ordering)."""
-    stmt = visible_tasks(user)
+    stmt = visible_tasks(company_id, user)
     if flt.mine:
         stmt = stmt.where(_assigned_to(user.id))
     if flt.category_id:  # a deleted category (stale link) matches nothing
@@ -314,10 +315,10 @@ def filtered(user: CrmUser, flt: TaskFilter) -> Select:
     return stmt
 
 
-def list_tasks(user: CrmUser, flt: TaskFilter, limit: int = 500) -> list[Task]:
+def list_tasks(company_id: int, user: CrmUser, flt: TaskFilter, limit: int = 500) -> list[Task]:
     """Tasks for a list: open ones first, then by deadline (no deadline last)."""
     stmt = (
-        filtered(user, flt)
+        filtered(company_id, user, flt)
         .options(selectinload(Task.assignees))
         .order_by(
             (Task.status == "done"),
@@ -343,41 +344,40 @@ def month_grid(year: int, month: int) -> list[list[dt.date]]:
     return calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
 
 
-def by_day(user: CrmUser, start: dt.date, end: dt.date, flt: TaskFilter | None = None) -> dict[dt.date, list[Task]]:
+def by_day(
+    company_id: int, user: CrmUser, start: dt.date, end: dt.date, flt: TaskFilter | None = None
+) -> dict[dt.date, list[Task]]:
     """Visible tasks due between two dates, grouped by date (for the calendar)."""
     flt = flt or TaskFilter()
     flt = TaskFilter(**{**flt.__dict__, "date_from": start, "date_to": end})
     result: dict[dt.date, list[Task]] = {}
-    for task in list_tasks(user, flt, limit=2000):
-        result.setdefault(task.due_date, []).append(task)
+    for task in list_tasks(company_id, user, flt, limit=2000):
+        if task.due_date is not None:
+            result.setdefault(task.due_date, []).append(task)
     return result
 
 
-def overdue_count(user: CrmUser) -> int:
+def overdue_count(company_id: int, user: CrmUser) -> int:
     """How many of the user's own tasks are overdue."""
-    stmt = filtered(user, TaskFilter(mine=True, overdue=True)).with_only_columns(func.count(Task.id))
+    stmt = filtered(company_id, user, TaskFilter(mine=True, overdue=True)).with_only_columns(func.count(Task.id))
     return db.session.execute(stmt).scalar_one()
 
 
-# --- plug-ins: binder section and reminder target ---------------------------------------------
+# --- plug-ins: binder rows and reminder target (registered by the composition root) ------------
 
 
-def binder_items(company_id: int, binder_id: int) -> list[BinderItem]:
-    """The "Zadania" section of a binder (only tasks the signed-in user may see)."""
-    user = g.get("user") if has_request_context() else None
-    if user is None or getattr(user, "company_id", None) != company_id:
-        return []
-    items = []
-    for task in list_tasks(user, TaskFilter(binder_id=binder_id)):
-        meta = str(STATUS_LABELS[task.status])
-        items.append(BinderItem(task.title, TASK_PATH.format(id=task.id), meta, task.due_date))
-    return items
+def binder_rows(company_id: int, user: CrmUser, binder_id: int) -> list[BinderRow]:
+    """The tasks of a binder that ``user`` may see: title, status and deadline of each."""
+    return [
+        BinderRow("tasks", task.id, task.title, str(STATUS_LABELS[task.status]), task.due_date)
+        for task in list_tasks(company_id, user, TaskFilter(binder_id=binder_id))
+    ]
 
 
 def reminder_message(company_id: int, task_id: int) -> reminders.ReminderMessage | None:
     """What a task reminder says, to its assignees (or its author); None for done/deleted tasks."""
     task = db.session.execute(
-        select(Task).where(Task.id == task_id, Task.company_id == company_id).options(selectinload(Task.assignees))
+        select(Task).where(Task.id == task_id).options(selectinload(Task.assignees))
     ).scalar_one_or_none()
     if task is None or task.status == "done":
         return None

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import abort, flash, g, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext
@@ -12,11 +11,14 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models.company import Company
-from app.services import DomainError
+from app.models.signups import NipClaim
 from app.services.accounts import nip_claims
+from app.services.platform import restores
 from app.views.accounts.links import invitation_link
 from app.views.accounts.signup_forms import ClaimApproveForm, ClaimRejectForm
-from app.views.base import CrmView, cell_formatters, show_domain_error
+from app.views.base import CrmView, cell_formatters, form_action, found
+
+PLAN_LABELS = {"trial": _l("Free trial"), "applarge": "AppLarge", "applarge_plus": "AppLarge+"}
 
 
 class AdminCompaniesView(ModelView):
@@ -55,16 +57,11 @@ class AdminCompaniesView(ModelView):
         "plan": lambda p: str(PLAN_LABELS.get(p, p)),
     }
 
-
     def get_action_permission_name(self, name: str) -> str:
         """An unknown action name is a 404 (Flask-AppBuilder would fail on it with a 500)."""
         if name not in self.actions:
             abort(404)
         return super().get_action_permission_name(name)
-
-
-PLAN_LABELS = {"trial": _l("Free trial"), "applarge": "AppLarge", "applarge_plus": "AppLarge+"}
-
 
 
 class AdminNipClaimsView(CrmView):
@@ -77,44 +74,38 @@ class AdminNipClaimsView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """All claims, those waiting for a decision first."""
         return self.render_template("admin/nip_claims.html", claims=nip_claims.list_claims(),
                                     statuses=nip_claims.STATUS_LABELS, title=_l("NIP claims"))
 
     @expose("/<int:claim_id>")
     @has_access
-    def show(self, claim_id: int) -> Any:
+    def show(self, claim_id: int) -> ResponseReturnValue:
         """One claim with the account that holds the NIP, and the decision forms."""
         return self._show(claim_id, ClaimApproveForm(formdata=None), ClaimRejectForm(formdata=None))
 
-    def _show(self, claim_id: int, approve_form: ClaimApproveForm, reject_form: ClaimRejectForm) -> Any:
-        try:
-            claim = nip_claims.get_claim(claim_id)
-        except DomainError:
-            abort(404)
+    def _show(self, claim_id: int, approve_form: ClaimApproveForm, reject_form: ClaimRejectForm) -> ResponseReturnValue:
+        claim = found(db.session.get(NipClaim, claim_id))
         holder = nip_claims.holder_of(claim.nip)
         owners = nip_claims.company_owners(holder.id) if holder is not None else []
         return self.render_template(
             "admin/nip_claim.html", claim=claim, holder=holder, owners=owners, statuses=nip_claims.STATUS_LABELS,
             proofs=nip_claims.PROOF_LABELS, approve_form=approve_form, reject_form=reject_form,
-            new_company=db.session.get(Company, claim.new_company_id) if claim.new_company_id else None,
+            new_company=restores.company_account(claim.new_company_id) if claim.new_company_id else None,
             title=_l("NIP claim"),
         )
 
     @expose("/<int:claim_id>/approve", methods=["POST"])
     @has_access
-    def approve(self, claim_id: int) -> Any:
+    def approve(self, claim_id: int) -> ResponseReturnValue:
         """Approve: the NIP moves to a new account of the claimant."""
         form = ClaimApproveForm()
         if not form.validate_on_submit():
             return self._show(claim_id, form, ClaimRejectForm(formdata=None))
         proof = nip_claims.OwnershipProof(nip_claims.PROOF_ADMIN_CHECK, form.note.data or "")
-        try:
-            company = nip_claims.approve(g.user, claim_id, proof, invitation_link)
-        except DomainError as err:
-            db.session.rollback()
-            show_domain_error(form, err)
+        company = form_action(form, lambda: nip_claims.approve(g.user, claim_id, proof, invitation_link)).value
+        if company is None:
             return self._show(claim_id, form, ClaimRejectForm(formdata=None))
         flash(gettext("The NIP now belongs to the new account %(company)s; both parties have been e-mailed.",
                       company=company.name), "success")
@@ -122,16 +113,13 @@ class AdminNipClaimsView(CrmView):
 
     @expose("/<int:claim_id>/reject", methods=["POST"])
     @has_access
-    def reject(self, claim_id: int) -> Any:
+    def reject(self, claim_id: int) -> ResponseReturnValue:
         """Reject with a reason the claimant reads."""
         form = ClaimRejectForm()
         if not form.validate_on_submit():
             return self._show(claim_id, ClaimApproveForm(formdata=None), form)
-        try:
-            nip_claims.reject(g.user, claim_id, form.reason.data or "")
-        except DomainError as err:
-            db.session.rollback()
-            show_domain_error(form, err)
+        done = form_action(form, lambda: nip_claims.reject(g.user, claim_id, form.reason.data or ""),
+                           _l("The claim was rejected; the claimant has been e-mailed."))
+        if not done.ok:
             return self._show(claim_id, ClaimApproveForm(formdata=None), form)
-        flash(gettext("The claim was rejected; the claimant has been e-mailed."), "success")
         return redirect(url_for(".show", claim_id=claim_id))

@@ -3,9 +3,8 @@ platform admin's restore pages (preview, conflicts, restore or cancel)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import abort, flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -13,18 +12,16 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField
 from wtforms.validators import Optional
 
-from app.extensions import db
-from app.models.company import Company
 from app.models.restores import OPEN_STATUSES
-from app.security.tenancy import all_tenants
 from app.services import DomainError, trash
 from app.services.accounts import employees
 from app.services.platform import restores
-from app.views.base import CrmView, current_company_id
+from app.views.base import CrmView, current_company_id, found, post_action
 from app.views.forms import ConfirmForm
 
 #: what a table's rows are called on the restore pages
 KIND_LABELS = trash.KIND_LABELS
+FORM_EXPIRED = _l("The form has expired or was sent from elsewhere. Please try again.")
 
 
 class RestoreChoiceForm(FlaskForm):
@@ -50,7 +47,7 @@ class AdminRestoreView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Pick the company whose owner asked for a restore."""
         q = (request.args.get("q") or "").strip()
         companies, pending = restores.companies_to_restore(q)
@@ -59,21 +56,19 @@ class AdminRestoreView(CrmView):
 
     @expose("/<int:company_id>")
     @has_access
-    def company(self, company_id: int) -> Any:
+    def company(self, company_id: int) -> ResponseReturnValue:
         """A company's confirmed restore requests."""
-        company = db.session.get(Company, company_id) or abort(404)
-        reqs = restores.admin_requests(company_id)
-        with all_tenants():
-            people = employees.user_names(company_id)
-        return self.render_template("admin/restore_company.html", company=company, requests=reqs, people=people,
-                                    title=_l("Restoring deleted data"))
+        company = found(restores.company_account(company_id))
+        return self.render_template("admin/restore_company.html", company=company,
+                                    requests=restores.admin_requests(company_id),
+                                    people=restores.requester_names(company_id), title=_l("Restoring deleted data"))
 
     @expose("/request/<int:request_id>")
     @has_access
-    def preview(self, request_id: int) -> Any:
+    def preview(self, request_id: int) -> ResponseReturnValue:
         """What a confirmed request brings back and what clashes with data created since."""
-        req = restores.admin_request(request_id) or abort(404)
-        company = db.session.get(Company, req.company_id) or abort(404)
+        req = found(restores.admin_request(request_id))
+        company = found(restores.company_account(req.company_id))
         pv = restores.admin_preview(req)
         form = RestoreChoiceForm(expected=pv.fingerprint)
         return self.render_template("admin/restore_request.html", req=req, company=company, preview=pv, form=form,
@@ -82,40 +77,32 @@ class AdminRestoreView(CrmView):
 
     @expose("/request/<int:request_id>/restore", methods=["POST"])
     @has_access
-    def restore(self, request_id: int) -> Any:
+    def restore(self, request_id: int) -> ResponseReturnValue:
         """Restore a confirmed request as previewed."""
         form = RestoreChoiceForm()
         if not form.validate_on_submit():
-            flash(gettext("The form has expired or was sent from elsewhere. Please try again."), "danger")
+            flash(str(FORM_EXPIRED), "danger")
             return redirect(url_for(".preview", request_id=request_id))
-        try:
-            result = restores.restore_on_request(g.user, request_id, form.on_conflict.data or None,
-                                                 form.expected.data or "")
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "danger")
-            return redirect(url_for(".preview", request_id=request_id))
-        flash(gettext("Restored %(n)s records.", n=result.restored), "success")
-        if result.skipped:
-            flash(gettext("Left in the trash: %(n)s records.", n=result.skipped), "warning")
-        if result.renamed:
-            flash(gettext("Restored under a changed name: %(n)s records.", n=result.renamed), "info")
+        done = post_action(lambda: restores.restore_on_request(
+            g.user, request_id, form.on_conflict.data or None, form.expected.data or ""))
+        result = done.value
+        if result is not None:
+            flash(gettext("Restored %(n)s records.", n=result.restored), "success")
+            if result.skipped:
+                flash(gettext("Left in the trash: %(n)s records.", n=result.skipped), "warning")
+            if result.renamed:
+                flash(gettext("Restored under a changed name: %(n)s records.", n=result.renamed), "info")
         return redirect(url_for(".preview", request_id=request_id))
 
     @expose("/request/<int:request_id>/reject", methods=["POST"])
     @has_access
-    def reject(self, request_id: int) -> Any:
+    def reject(self, request_id: int) -> ResponseReturnValue:
         """Cancel a confirmed request: nothing is restored."""
         if not ConfirmForm().validate_on_submit():
-            flash(gettext("The form has expired or was sent from elsewhere. Please try again."), "danger")
-            return redirect(url_for(".preview", request_id=request_id))
-        try:
-            restores.reject(g.user, request_id)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "danger")
+            flash(str(FORM_EXPIRED), "danger")
         else:
-            flash(gettext("The request was cancelled; nothing was restored."), "success")
+            post_action(lambda: restores.reject(g.user, request_id),
+                        _l("The request was cancelled; nothing was restored."))
         return redirect(url_for(".preview", request_id=request_id))
 
 
@@ -126,22 +113,18 @@ class RestoreConfirmView(CrmView):
     crm_section = "settings"
 
     @expose("/<token>", methods=["GET", "POST"])
-    def confirm(self, token: str) -> Any:
+    def confirm(self, token: str) -> ResponseReturnValue:
         """Show what the request asks for; confirm it on POST (once)."""
         user = g.user if g.user is not None and g.user.is_authenticated else None
+        form = ConfirmForm()
         try:
             req = restores.request_from_link(token, user)
-        except DomainError as err:
-            db.session.rollback()
-            return self.render_template("crm/restore_confirm.html", error=str(err), done=False), 400
-        form = ConfirmForm()
-        if request.method == "POST" and form.validate_on_submit():
-            try:
+            if request.method == "POST" and form.validate_on_submit():
                 restores.confirm(token, user)
-            except DomainError as err:
-                db.session.rollback()
-                return self.render_template("crm/restore_confirm.html", error=str(err), done=False), 400
-            return self.render_template("crm/restore_confirm.html", error=None, done=True)
+                return self.render_template("crm/restore_confirm.html", error=None, done=True)
+        except DomainError as err:
+            # a refused link is the page itself (400), not a flash; the service has recorded it
+            return self.render_template("crm/restore_confirm.html", error=str(err), done=False), 400
         return self.render_template("crm/restore_confirm.html", error=None, done=False, form=form,
                                     what=restores.link_preview(req), hours=restores.confirm_hours())
 
@@ -156,7 +139,7 @@ class TrashView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Delete operations of the company and the owner's requests."""
         company_id = current_company_id()
         groups = trash.deletion_groups(company_id)
@@ -169,18 +152,17 @@ class TrashView(CrmView):
 
     @expose("/<deletion_id>/request", methods=["POST"])
     @has_access
-    def request_restore(self, deletion_id: str) -> Any:
+    def request_restore(self, deletion_id: str) -> ResponseReturnValue:
         """Ask the platform admin to restore one delete operation (POST, CSRF)."""
         if not ConfirmForm().validate_on_submit():
             abort(400)
-        try:
-            req = restores.request_restore(g.user, deletion_id, request.form.get("note"))
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "danger")
-        else:
+        done = post_action(lambda: restores.request_restore(
+            current_company_id(), g.user, deletion_id, request.form.get("note"),
+            lambda token: url_for("RestoreConfirmView.confirm", token=token, _external=True)))
+        if done.value is not None:
             flash(gettext("We have sent a confirmation link to %(email)s, the address the account was created "
                           "with. The request goes to the administrator once you open the link and confirm it "
                           "(within %(hours)s hours).",
-                          email=restores.mask_email(req.sent_to or ""), hours=restores.confirm_hours()), "success")
+                          email=restores.mask_email(done.value.sent_to or ""), hours=restores.confirm_hours()),
+                  "success")
         return redirect(url_for(".index"))

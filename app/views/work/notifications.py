@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from flask import abort, g, redirect, url_for
+from flask import g, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 
 from app.services.work import notifications as svc
-from app.views.base import CrmView, current_company_id
+from app.views.base import CrmView, current_company_id, found
 from app.views.forms import ConfirmForm
 from app.views.work.tasks import fmt_local
 
@@ -32,7 +33,7 @@ class NotificationsView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """The user's notifications, newest first."""
         notes = svc.list_for(current_company_id(), g.user.id)
         return self.render_template(
@@ -41,19 +42,17 @@ class NotificationsView(CrmView):
 
     @expose("/<int:note_id>/open", methods=["POST"])
     @has_access
-    def open(self, note_id: int) -> Any:
+    def open(self, note_id: int) -> ResponseReturnValue:
         """Mark one notification read and go where it points (POST with CSRF)."""
         if not ConfirmForm().validate_on_submit():
             return redirect(url_for(".index"))
-        note = svc.mark_read(current_company_id(), g.user.id, note_id)
-        if note is None:
-            abort(404)
+        note = found(svc.mark_read(current_company_id(), g.user.id, note_id))
         url = note.url or ""
         return redirect(url if url.startswith("/") and not url.startswith("//") else url_for(".index"))
 
     @expose("/read-all", methods=["POST"])
     @has_access
-    def read_all(self) -> Any:
+    def read_all(self) -> ResponseReturnValue:
         """Mark every notification read (POST with CSRF)."""
         if ConfirmForm().validate_on_submit():
             svc.mark_all_read(current_company_id(), g.user.id)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -21,14 +21,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.extensions import db
-from app.models.tasks import TASK_PRIORITIES, TASK_STATUSES
-from app.services import DomainError, clock
+from app.models.tasks import TASK_PRIORITIES, TASK_STATUSES, Task
+from app.services import clock
 from app.services.accounts import employees as employees_svc
 from app.services.dictionaries import Dictionary
 from app.services.work import binders as binders_svc
 from app.services.work import tasks as svc
-from app.views.base import CrmView, current_company_id, id_arg, show_domain_error
+from app.views.base import CrmView, current_company_id, form_action, found, id_arg, post_action
 from app.views.dictionaries import DictionaryView
 from app.views.forms import REQUIRED, ConfirmForm
 
@@ -81,10 +80,6 @@ def _data(form: TaskForm) -> svc.TaskData:
     )
 
 
-def _int_arg(name: str) -> int | None:
-    return id_arg(name)
-
-
 def _date_arg(name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(request.args.get(name, ""))
@@ -96,8 +91,8 @@ def _filter_from_args(mine: bool) -> svc.TaskFilter:
     status = request.args.get("status") or None
     return svc.TaskFilter(
         mine=mine,
-        category_id=_int_arg("category"),
-        assignee_id=None if mine else _int_arg("employee"),
+        category_id=id_arg("category"),
+        assignee_id=None if mine else id_arg("employee"),
         status=status if status in (*TASK_STATUSES, "open") else None,
         date_from=_date_arg("date_from"),
         date_to=_date_arg("date_to"),
@@ -105,7 +100,7 @@ def _filter_from_args(mine: bool) -> svc.TaskFilter:
     )
 
 
-def fmt_due(task: Any) -> str:
+def fmt_due(task: Task) -> str:
     """The deadline as the user reads it: 31.12.2026 14:30, or "—"."""
     if task.due_date is None:
         return "—"
@@ -137,10 +132,10 @@ class TasksView(CrmView):
         )
         return kw
 
-    def _list(self, mine: bool) -> Any:
+    def _list(self, mine: bool) -> ResponseReturnValue:
         company_id = current_company_id()
         flt = _filter_from_args(mine)
-        tasks = svc.list_tasks(g.user, flt)
+        tasks = svc.list_tasks(company_id, g.user, flt)
         return self.render_template(
             "tasks/list.html",
             **self._ctx(
@@ -152,24 +147,24 @@ class TasksView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """"Moje zadania": tasks assigned to the signed-in user."""
         return self._list(mine=True)
 
     @expose("/all")
     @has_access
-    def all(self) -> Any:
+    def all(self) -> ResponseReturnValue:
         """All tasks of the company the user may see."""
         return self._list(mine=False)
 
     @expose("/calendar")
     @has_access
-    def calendar(self) -> Any:
+    def calendar(self) -> ResponseReturnValue:
         """Week or month calendar of the tasks with a deadline."""
         mode = "month" if request.args.get("view") == "month" else "week"
         day = _date_arg("date") or clock.local_today()
         mine = request.args.get("mine", "1") == "1"
-        flt = svc.TaskFilter(mine=mine, category_id=_int_arg("category"))
+        flt = svc.TaskFilter(mine=mine, category_id=id_arg("category"))
         if mode == "week":
             start, end = svc.week_range(day)
             weeks = [[start + dt.timedelta(days=i) for i in range(7)]]
@@ -182,7 +177,7 @@ class TasksView(CrmView):
             prev_day = (first - dt.timedelta(days=1)).replace(day=1)
             next_day = (first + dt.timedelta(days=32)).replace(day=1)
             title = f"{MONTHS[day.month - 1]} {day.year}"
-        tasks = svc.by_day(g.user, start, end, flt)
+        tasks = svc.by_day(current_company_id(), g.user, start, end, flt)
         return self.render_template(
             "tasks/calendar.html",
             **self._ctx(
@@ -192,15 +187,12 @@ class TasksView(CrmView):
             ),
         )
 
-    def _get(self, task_id: int) -> Any:
-        task = svc.get_task(g.user, task_id)
-        if task is None:
-            abort(404)
-        return task
+    def _get(self, task_id: int) -> Task:
+        return found(svc.get_task(current_company_id(), g.user, task_id))
 
     @expose("/<int:task_id>")
     @has_access
-    def show(self, task_id: int) -> Any:
+    def show(self, task_id: int) -> ResponseReturnValue:
         """One task."""
         task = self._get(task_id)
         return self.render_template(
@@ -211,12 +203,12 @@ class TasksView(CrmView):
             ),
         )
 
-    def _form_page(self, form: TaskForm, task: Any) -> Any:
+    def _form_page(self, form: TaskForm, task: Task | None) -> ResponseReturnValue:
         return self.render_template("tasks/form.html", **self._ctx(form=form, task=task))
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
-    def add(self) -> Any:
+    def add(self) -> ResponseReturnValue:
         """New task; ``?contact_id=`` and ``?binder_id=`` preselect its contact and binder."""
         company_id = current_company_id()
         form = TaskForm()
@@ -229,19 +221,14 @@ class TasksView(CrmView):
                 form.due_date.data = day
         form.fill_choices(company_id, keep_contact=form.contact_id.data)
         if form.validate_on_submit():
-            try:
-                task = svc.create_task(g.user, _data(form))
-            except DomainError as err:
-                db.session.rollback()
-                show_domain_error(form, err)
-            else:
-                flash(gettext("Task added."), "success")
-                return redirect(url_for(".show", task_id=task.id))
+            done = form_action(form, lambda: svc.create_task(company_id, g.user, _data(form)), _l("Task added."))
+            if done.ok and done.value is not None:
+                return redirect(url_for(".show", task_id=done.value.id))
         return self._form_page(form, None)
 
     @expose("/<int:task_id>/edit", methods=["GET", "POST"])
     @has_access
-    def edit(self, task_id: int) -> Any:
+    def edit(self, task_id: int) -> ResponseReturnValue:
         """Edit a task."""
         task = self._get(task_id)
         form = TaskForm(obj=task)
@@ -253,45 +240,30 @@ class TasksView(CrmView):
             form.remind_at.data = svc.reminder_local(task.company_id, task.id)
         form.fill_choices(task.company_id, keep_contact=form.contact_id.data)
         if form.validate_on_submit():
-            try:
-                svc.update_task(g.user, task.id, _data(form))
-            except DomainError as err:
-                db.session.rollback()
-                show_domain_error(form, err)
-            else:
-                flash(gettext("Changes saved."), "success")
+            if form_action(form, lambda: svc.update_task(task.company_id, g.user, task.id, _data(form)),
+                           _l("Changes saved.")).ok:
                 return redirect(url_for(".show", task_id=task.id))
         return self._form_page(form, task)
 
     @expose("/<int:task_id>/status", methods=["POST"])
     @has_access
-    def status(self, task_id: int) -> Any:
+    def status(self, task_id: int) -> ResponseReturnValue:
         """Change a task's status (POST with CSRF)."""
         task = self._get(task_id)
         if ConfirmForm().validate_on_submit():
-            try:
-                svc.set_status(g.user, task.id, request.form.get("status", ""))
-            except DomainError as err:
-                db.session.rollback()
-                flash(str(err), "danger")
-            else:
-                flash(gettext("Status changed."), "success")
+            status = request.form.get("status", "")
+            post_action(lambda: svc.set_status(task.company_id, g.user, task.id, status), _l("Status changed."))
         target = request.form.get("next") or ""
         return redirect(target if target.startswith("/") and not target.startswith("//") else url_for(".show", task_id=task.id))
 
     @expose("/<int:task_id>/delete", methods=["POST"])
     @has_access
-    def delete(self, task_id: int) -> Any:
+    def delete(self, task_id: int) -> ResponseReturnValue:
         """Move a task to the trash (POST with CSRF)."""
         task = self._get(task_id)
         if ConfirmForm().validate_on_submit():
-            try:
-                svc.delete_task(g.user, task.id)
-            except DomainError as err:
-                db.session.rollback()
-                flash(str(err), "danger")
+            if not post_action(lambda: svc.delete_task(task.company_id, g.user, task.id), _l("Task deleted.")).ok:
                 return redirect(url_for(".show", task_id=task.id))
-            flash(gettext("Task deleted."), "success")
         return redirect(url_for(".index"))
 
 
