@@ -92,6 +92,7 @@ class Invoice(TenantMixin, TimestampMixin, Model):
         Index("ix_invoice_company_due", "company_id", "due_date"),
         Index("ix_invoice_company_number", "company_id", "number"),
         Index("ix_invoice_company_buyer_nip", "company_id", "buyer_nip"),
+        Index("ix_invoice_company_buyer_name", "company_id", "buyer_name"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

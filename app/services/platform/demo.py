@@ -68,6 +68,7 @@ def create_demo() -> Optional[dict[str, str]]:
     add_demo_contacts(company.id)
     add_demo_products(company.id)
     add_demo_ksef(company.id)
+    add_demo_invoices(company.id)
     return {"owner": DEMO_OWNER, "employee": DEMO_EMPLOYEE, "password": DEMO_PASSWORD}
 
 
@@ -125,6 +126,52 @@ def add_demo_products(company_id: int) -> None:
             return
         for data in products.demo_products():
             products.create_product(company_id, data)
+
+
+def add_demo_invoices(company_id: int) -> None:
+    """The default series and three invoices of the demo company (paid, overdue, draft); skipped when it has any."""
+    import datetime as dt
+
+    from app.models.contacts import Contact
+    from app.models.invoicing import Invoice
+    from app.models.users import CrmUser
+    from app.security.tenancy import tenant_scope
+    from app.services import clock
+    from app.services.invoicing import invoices, payments
+    from app.services.invoicing import series as series_svc
+    from app.services.invoicing.invoices import InvoiceData, LineData
+
+    with tenant_scope(company_id):
+        if db.session.execute(select(Invoice.id).where(Invoice.company_id == company_id)).first():
+            return
+        owner = db.session.execute(select(CrmUser).where(CrmUser.email == DEMO_OWNER)).scalar_one()
+        buyers = db.session.execute(
+            select(Contact.id).where(Contact.company_id == company_id, Contact.kind == "company",
+                                     Contact.nip.is_not(None)).order_by(Contact.id)).scalars().all()
+        if len(buyers) < 2:
+            return
+        series_svc.default_series(company_id, "vat")
+        db.session.commit()
+        today = clock.local_today()
+
+        def draft(buyer: int, days_ago: int, due_in: int, items: list[LineData]) -> int:
+            day = today - dt.timedelta(days=days_ago)
+            return invoices.create_draft(company_id, owner, InvoiceData(
+                contact_id=buyer, issue_date=day, sale_date=day, due_date=day + dt.timedelta(days=due_in),
+                payment_method="transfer", items=items)).id
+
+        paid = draft(buyers[0], 20, 14, [
+            LineData(name="Krzesło biurowe ergonomiczne", quantity="4", unit_price="549,00", rate="23"),
+            LineData(name="Montaż i dostawa", unit="usł.", quantity="1", unit_price="150,00", rate="23")])
+        invoice = invoices.issue(company_id, owner, paid)
+        payments.add_payment(company_id, owner, paid, payments.PaymentData(
+            amount=str(invoice.total_gross).replace(".", ","), paid_on=today - dt.timedelta(days=10)))
+        overdue = draft(buyers[1], 45, 14, [
+            LineData(name="Blat dębowy na wymiar", unit="m2", quantity="3,5", unit_price="420,00", rate="23"),
+            LineData(name="Projekt zabudowy kuchennej", unit="usł.", quantity="1", unit_price="800,00", rate="8")])
+        invoices.issue(company_id, owner, overdue)
+        draft(buyers[-1], 0, 14, [LineData(name="Szafa przesuwna na wymiar", quantity="1", unit_price="3200,00",
+                                           rate="23")])
 
 
 def add_demo_ksef(company_id: int) -> None:
