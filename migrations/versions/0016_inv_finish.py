@@ -1,15 +1,15 @@
 """invoice search: (company_id, buyer_name) index, read index-only by the buyer search
 
-Revision ID: 0015_inv_finish
-Revises: 0014_invoicing
+Revision ID: 0016_inv_finish
+Revises: 0015_inv_ksef
 Create Date: 2026-12-01 10:00:00
 
 """
 from alembic import op
 
 
-revision = '0015_inv_finish'
-down_revision = '0014_invoicing'
+revision = '0016_inv_finish'
+down_revision = '0015_inv_ksef'
 branch_labels = None
 depends_on = None
 
