@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField
 from wtforms.validators import Length
 
+from app.extensions import appbuilder
 from app.services.invoicing import ksef
 from app.views.base import CrmView, current_company_id, form_action, found, post_action
 
@@ -102,8 +103,6 @@ class KsefView(CrmView):
 
 def ksef_panel(invoice: Any) -> dict[str, Any]:
     """Template global for ``invoices/_ksef.html``: status, queue row, what the user may do."""
-    from app.extensions import appbuilder
-
     panel = ksef.status_view(current_company_id(), invoice)
     panel["may_send"] = appbuilder.sm.has_access("can_send", "KsefSending")
     panel["may_upo"] = appbuilder.sm.has_access("can_upo", "KsefSending")
