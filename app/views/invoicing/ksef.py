@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, flash, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -37,7 +38,7 @@ class KsefSettingsView(CrmView):
 
     @expose("/", methods=["GET", "POST"])
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Show and save the KSeF settings; the token is never shown again."""
         company_id = current_company_id()
         settings = ksef.get_settings(company_id)
@@ -52,7 +53,7 @@ class KsefSettingsView(CrmView):
 
     @expose("/check", methods=["POST"])
     @has_access
-    def check(self) -> Any:
+    def check(self) -> ResponseReturnValue:
         """"Sprawdź połączenie": authenticate with KSeF (short time-out) and say what happened."""
         if not KsefButtonForm().validate_on_submit():
             abort(400)
@@ -75,7 +76,7 @@ class KsefView(CrmView):
 
     @expose("/send/<int:invoice_id>", methods=["POST"])
     @has_access
-    def send(self, invoice_id: int) -> Any:
+    def send(self, invoice_id: int) -> ResponseReturnValue:
         """"Wyślij do KSeF": put the invoice in the queue (the scheduler sends it)."""
         company_id = current_company_id()
         invoice = found(ksef._invoice(company_id, invoice_id))
@@ -87,7 +88,7 @@ class KsefView(CrmView):
 
     @expose("/upo/<int:invoice_id>")
     @has_access
-    def upo(self, invoice_id: int) -> Any:
+    def upo(self, invoice_id: int) -> ResponseReturnValue:
         """Download the UPO XML of an accepted invoice."""
         name, data = found(ksef.upo(current_company_id(), invoice_id))
         return Response(data, mimetype="application/xml",
@@ -95,7 +96,7 @@ class KsefView(CrmView):
 
     @expose("/queue")
     @has_access
-    def queue(self) -> Any:
+    def queue(self) -> ResponseReturnValue:
         """"Kolejka KSeF": invoices waiting, being sent or rejected."""
         rows = ksef.queue(current_company_id())
         return self.render_template("invoices/ksef_queue.html", rows=rows, labels=ksef.KSEF_STATUS_LABELS)
