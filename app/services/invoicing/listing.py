@@ -128,11 +128,12 @@ def list_invoices(company_id: int, q: str = "", status: str = "", month: Any = N
     page = max(1, min(int(page or 1), 10000))
     stmt = filtered(company_id, q, status, month, contact_id)
     newest: Any = Invoice.issue_date
-    if (q or "").strip() and _dialect() == "postgresql" and _few_matches(stmt):
+    if len((q or "").strip()) >= 3 and _dialect() == "postgresql" and _few_matches(stmt):
         # PostgreSQL, a search with few matches: fetch them from the trigram indexes and sort them.
         # Ordered by the bare column the planner walks (company_id, issue_date, id) newest first and
         # tests every invoice for a rare term; `issue_date + 0` is the same value (same order) that
         # no b-tree provides. Many matches: that walk finds a page within a few thousand rows.
+        # Under 3 characters a trigram index cannot narrow "contains": no count, the walk it is.
         newest = Invoice.issue_date + 0
     stmt = stmt.options(defer(Invoice.xml), defer(Invoice.upo_xml)).order_by(
         newest.desc(), Invoice.id.desc()).offset((page - 1) * PAGE).limit(PAGE + 1)
