@@ -18,6 +18,8 @@ from app.views.menu import SECTIONS
 
 def register_views(appbuilder: AppBuilder) -> None:
     """Register all views with FAB; menu identifiers are English, labels Polish."""
+    # the view modules are imported here, inside the composition root, so that importing
+    # app.views (e.g. for a helper) never builds FAB views before an app and AppBuilder exist
     from app.services.sales import pricing
     from app.views.accounts.auth import InvitationView, SignupView
     from app.views.accounts.employees import EmployeesView, ProfileView

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Optional, TypeVar
 
@@ -21,8 +22,6 @@ class CrmView(BaseView):
 
 def cell(value: Any) -> Any:
     """How a list or detail cell shows a value: "—" for nothing, Polish date formats."""
-    import datetime as dt
-
     if value is None or value == "":
         return "—"
     if isinstance(value, dt.datetime):

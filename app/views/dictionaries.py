@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from flask import abort, flash, g, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -49,14 +50,14 @@ class DictionaryView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """The company's entries by name."""
         entries = dictionaries.entries(self.spec, current_company_id())
         return self._page("crm/dictionary.html", entries=entries, confirm=ConfirmForm())
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
-    def add(self) -> Any:
+    def add(self) -> ResponseReturnValue:
         """Add an entry."""
         form = DictionaryForm()
         if not form.is_submitted():
@@ -72,7 +73,7 @@ class DictionaryView(CrmView):
 
     @expose("/<int:entry_id>/edit", methods=["GET", "POST"])
     @has_access
-    def edit(self, entry_id: int) -> Any:
+    def edit(self, entry_id: int) -> ResponseReturnValue:
         """Rename an entry or change its colour."""
         entry = found(dictionaries.get_entry(self.spec, current_company_id(), entry_id))
         form = DictionaryForm(obj=entry)
@@ -87,7 +88,7 @@ class DictionaryView(CrmView):
 
     @expose("/<int:entry_id>/delete", methods=["POST"])
     @has_access
-    def delete(self, entry_id: int) -> Any:
+    def delete(self, entry_id: int) -> ResponseReturnValue:
         """Move an entry to the trash (POST with CSRF)."""
         entry = found(dictionaries.get_entry(self.spec, current_company_id(), entry_id))
         if not ConfirmForm().validate_on_submit():

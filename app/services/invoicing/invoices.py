@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import qrcode
+import qrcode.image.svg
 from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -32,7 +34,7 @@ from app.models.company import Company
 from app.models.invoicing import PAYMENT_METHODS, Invoice, InvoiceItem, KsefSettings
 from app.models.mixins import utcnow
 from app.models.sales import Offer, Order
-from app.services import DomainError, clock, unit_of_work
+from app.services import DomainError, clock, inputs, unit_of_work
 from app.services import validators as v
 from app.services.contacts.contacts import pickable_contact
 from app.services.invoicing import documents as docs
@@ -44,6 +46,7 @@ from app.services.invoicing import series as series_svc
 from app.services.invoicing import totals as tot
 from app.services.sales import pricing
 from app.services.work import binders
+from app.services.work.attachments import owner_attachments, read_attachment, store_attachment
 
 CURRENCIES = ("PLN", "EUR", "USD")
 MAX_ITEMS = 500
@@ -241,7 +244,6 @@ def _clean_header(company_id: int, data: InvoiceData, kind: str, correction: boo
         binder_id=binders.check_binder(company_id, data.binder_id),
     )
     if data.series_id not in (None, ""):
-        from app.services import inputs
 
         sid = inputs.parse_id(data.series_id, "series_id", _l("This series does not exist."))
         chosen = series_svc.get_series(company_id, sid) if sid is not None else None
@@ -553,9 +555,6 @@ def _iban(value: str | None) -> str:
 
 def qr_svg(url: str) -> str:
     """A QR code of ``url`` as an inline SVG data URI, made locally."""
-    import qrcode
-    import qrcode.image.svg
-
     img = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     buf = io.BytesIO()
     img.save(buf)
@@ -607,8 +606,6 @@ def pdf_filename(invoice: Invoice) -> str:
 @unit_of_work
 def store_pdf(company_id: int, invoice_id: int) -> None:
     """(Re)print the invoice's PDF and store it in its attachments and binder, replacing the previous PDF."""
-    from app.services.work.attachments import owner_attachments, store_attachment
-
     invoice = _require(company_id, invoice_id)
     pdf = render_pdf(render_html(invoice))
     old_keys = []
@@ -631,8 +628,6 @@ def store_pdf(company_id: int, invoice_id: int) -> None:
 
 def invoice_pdf(company_id: int, invoice_id: int) -> tuple[str, bytes] | None:
     """(file name, bytes) of an invoice's stored PDF, or None."""
-    from app.services.work.attachments import owner_attachments, read_attachment
-
     invoice = get_invoice(company_id, invoice_id)
     if invoice is None:
         return None

@@ -13,10 +13,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
 
 from app.extensions import db
+from app.integrations.mail import mail_configured, send_mail
 from app.models.invoicing import PAYMENT_METHODS, Invoice, InvoicePayment
 from app.security.tenancy import all_tenants, tenant_scope
 from app.services import DomainError, clock, unit_of_work
 from app.services import validators as v
+from app.services.accounts import employees
 from app.services.sales import pricing
 
 ZERO = Decimal("0.00")
@@ -129,9 +131,6 @@ def _reminder_text(rows: list[Invoice], today: dt.date) -> tuple[str, str]:
 
 def send_overdue_reminders(today: dt.date | None = None) -> int:
     """Scheduler job: e-mail each company's owners the list of its overdue invoices; return e-mails sent."""
-    from app.integrations.mail import mail_configured, send_mail
-    from app.services.accounts import employees
-
     today = today or clock.local_today()
     with all_tenants():
         # the one cross-company read of the job: which companies have overdue invoices

@@ -6,19 +6,26 @@ the demo company's scope (``tenant_scope``), step by step, so a second run adds 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Optional
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models.company import Company
-from app.models.contacts import ClientBase
+from app.models.contacts import ClientBase, Contact
+from app.models.invoicing import Invoice
 from app.models.sales import Product
+from app.models.users import CrmUser
 from app.security import roles
 from app.security.tenancy import tenant_scope
+from app.services import clock
 from app.services.accounts import companies as tenancy
 from app.services.accounts import employees
 from app.services.contacts import bases, contacts, tags
+from app.services.invoicing import invoices, ksef, payments
+from app.services.invoicing import series as series_svc
+from app.services.invoicing.invoices import InvoiceData, LineData
 from app.services.sales import products
 
 DEMO_NIP = "5260250274"
@@ -130,17 +137,6 @@ def add_demo_products(company_id: int) -> None:
 
 def add_demo_invoices(company_id: int) -> None:
     """The default series and three invoices of the demo company (paid, overdue, draft); skipped when it has any."""
-    import datetime as dt
-
-    from app.models.contacts import Contact
-    from app.models.invoicing import Invoice
-    from app.models.users import CrmUser
-    from app.security.tenancy import tenant_scope
-    from app.services import clock
-    from app.services.invoicing import invoices, payments
-    from app.services.invoicing import series as series_svc
-    from app.services.invoicing.invoices import InvoiceData, LineData
-
     with tenant_scope(company_id):
         if db.session.execute(select(Invoice.id).where(Invoice.company_id == company_id)).first():
             return
@@ -176,9 +172,6 @@ def add_demo_invoices(company_id: int) -> None:
 
 def add_demo_ksef(company_id: int) -> None:
     """KSeF settings of the demo company: test environment, the token the local fake knows."""
-    from app.security.tenancy import tenant_scope
-    from app.services.invoicing import ksef
-
     with tenant_scope(company_id):
         if ksef.has_token(company_id):
             return

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any, ClassVar
 
 from flask import Response, abort, flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext
 
@@ -71,7 +72,7 @@ class InvoicesView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Invoices, newest first; search as you type by number, buyer, NIP; filters by status, month, buyer."""
         f = self._filters()
         page = id_arg("page") or 1
@@ -88,7 +89,7 @@ class InvoicesView(CrmView):
 
     @expose("/unpaid")
     @has_access
-    def unpaid(self) -> Any:
+    def unpaid(self) -> ResponseReturnValue:
         """Unpaid and overdue invoices with the sums left to pay."""
         summary = pay_svc.unpaid(current_company_id(), overdue_only=request.args.get("overdue") == "1")
         return self.render_template("invoices/unpaid.html", summary=summary,
@@ -96,7 +97,7 @@ class InvoicesView(CrmView):
 
     @expose("/<int:invoice_id>")
     @has_access
-    def show(self, invoice_id: int) -> Any:
+    def show(self, invoice_id: int) -> ResponseReturnValue:
         """An invoice: parties, lines, totals per rate, payments, PDF and XML, actions."""
         inv = self._get(invoice_id)
         totals = svc.document_totals(inv) if svc.after_items(inv) or svc.before_items(inv) else None
@@ -114,7 +115,7 @@ class InvoicesView(CrmView):
 
     @expose("/<int:invoice_id>/pdf")
     @has_access
-    def pdf(self, invoice_id: int) -> Any:
+    def pdf(self, invoice_id: int) -> ResponseReturnValue:
         """The invoice's PDF (a draft: a preview printed now)."""
         self._get(invoice_id)
         got = svc.preview_pdf(current_company_id(), invoice_id)
@@ -124,7 +125,7 @@ class InvoicesView(CrmView):
 
     @expose("/<int:invoice_id>/xml")
     @has_access
-    def xml(self, invoice_id: int) -> Any:
+    def xml(self, invoice_id: int) -> ResponseReturnValue:
         """The FA(3) XML exactly as stored (and sent to KSeF)."""
         inv = self._get(invoice_id)
         if not inv.xml:
@@ -133,7 +134,7 @@ class InvoicesView(CrmView):
 
     @expose("/export.csv")
     @has_access
-    def export_csv(self) -> Any:
+    def export_csv(self) -> ResponseReturnValue:
         """The month's invoices as CSV for the accountant."""
         month = request.args.get("month") or ""
         done = post_action(lambda: listing.export_csv(current_company_id(), month))
@@ -143,7 +144,7 @@ class InvoicesView(CrmView):
 
     @expose("/export.zip")
     @has_access
-    def export_zip(self) -> Any:
+    def export_zip(self) -> ResponseReturnValue:
         """The month's FA(3) files in one ZIP for the accountant."""
         month = request.args.get("month") or ""
         done = post_action(lambda: listing.export_xml_zip(current_company_id(), month))
@@ -200,7 +201,7 @@ class InvoiceEditView(CrmView):
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
-    def add(self) -> Any:
+    def add(self) -> ResponseReturnValue:
         """"Nowa faktura" (or "Nowa proforma" with ?kind=proforma): buyer, dates, items, payment."""
         company_id = current_company_id()
         kind = "proforma" if request.args.get("kind") == "proforma" else "vat"
@@ -226,7 +227,7 @@ class InvoiceEditView(CrmView):
 
     @expose("/<int:invoice_id>/edit", methods=["GET", "POST"])
     @has_access
-    def edit(self, invoice_id: int) -> Any:
+    def edit(self, invoice_id: int) -> ResponseReturnValue:
         """Change a draft (or an issued invoice not in KSeF: same number, new XML and PDF)."""
         inv = self._get(invoice_id)
         if not svc.editable(inv):
@@ -258,7 +259,7 @@ class InvoiceEditView(CrmView):
 
     @expose("/<int:invoice_id>/issue", methods=["POST"])
     @has_access
-    def issue(self, invoice_id: int) -> Any:
+    def issue(self, invoice_id: int) -> ResponseReturnValue:
         """"Wystaw": number, XML, PDF (POST with CSRF)."""
         inv = self._get(invoice_id)
         if ConfirmForm().validate_on_submit():
@@ -270,14 +271,14 @@ class InvoiceEditView(CrmView):
 
     @expose("/<int:invoice_id>/cancel", methods=["POST"])
     @has_access
-    def cancel(self, invoice_id: int) -> Any:
+    def cancel(self, invoice_id: int) -> ResponseReturnValue:
         """Cancel an issued invoice not in KSeF; it keeps its number (POST with CSRF)."""
         return self._post(invoice_id, lambda inv: svc.cancel(inv.company_id, g.user, inv.id),
                           gettext("The invoice was cancelled; its number stays in the series."))
 
     @expose("/<int:invoice_id>/delete", methods=["POST"])
     @has_access
-    def delete(self, invoice_id: int) -> Any:
+    def delete(self, invoice_id: int) -> ResponseReturnValue:
         """Delete a draft (it has no number); issued invoices are never deleted."""
         inv = self._get(invoice_id)
         if ConfirmForm().validate_on_submit():
@@ -288,7 +289,7 @@ class InvoiceEditView(CrmView):
 
     @expose("/<int:invoice_id>/correct", methods=["POST"])
     @has_access
-    def correct(self, invoice_id: int) -> Any:
+    def correct(self, invoice_id: int) -> ResponseReturnValue:
         """"Korekta": a correction draft with the reason; its lines after are edited next."""
         inv = self._get(invoice_id)
         form = CorrectionForm()
@@ -301,7 +302,7 @@ class InvoiceEditView(CrmView):
 
     @expose("/<int:invoice_id>/from-proforma", methods=["POST"])
     @has_access
-    def from_proforma(self, invoice_id: int) -> Any:
+    def from_proforma(self, invoice_id: int) -> ResponseReturnValue:
         """"Wystaw fakturę z proformy": a VAT invoice draft copied from the proforma."""
         inv = self._get(invoice_id)
         if ConfirmForm().validate_on_submit():
@@ -312,7 +313,7 @@ class InvoiceEditView(CrmView):
 
     @expose("/from-order/<int:order_id>", methods=["POST"])
     @has_access
-    def from_order(self, order_id: int) -> Any:
+    def from_order(self, order_id: int) -> ResponseReturnValue:
         """"Wystaw fakturę" on an order: a draft with the order's buyer and lines."""
         if ConfirmForm().validate_on_submit():
             done = post_action(lambda: svc.draft_from_order(current_company_id(), g.user, order_id))
@@ -322,7 +323,7 @@ class InvoiceEditView(CrmView):
 
     @expose("/from-offer/<int:offer_id>", methods=["POST"])
     @has_access
-    def from_offer(self, offer_id: int) -> Any:
+    def from_offer(self, offer_id: int) -> ResponseReturnValue:
         """"Wystaw fakturę" on an accepted offer: a draft with the offer's buyer and lines."""
         if ConfirmForm().validate_on_submit():
             done = post_action(lambda: svc.draft_from_offer(current_company_id(), g.user, offer_id))
@@ -332,7 +333,7 @@ class InvoiceEditView(CrmView):
 
     @expose("/<int:invoice_id>/payment", methods=["POST"])
     @has_access
-    def payment(self, invoice_id: int) -> Any:
+    def payment(self, invoice_id: int) -> ResponseReturnValue:
         """Record a full or partial payment (amount, date, method)."""
         inv = self._get(invoice_id)
         form = PaymentForm()

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, flash, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField
 from wtforms.validators import Length
 
+from app.extensions import appbuilder
 from app.services.invoicing import ksef
 from app.views.base import CrmView, current_company_id, form_action, found, post_action
 
@@ -36,7 +38,7 @@ class KsefSettingsView(CrmView):
 
     @expose("/", methods=["GET", "POST"])
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Show and save the KSeF settings; the token is never shown again."""
         company_id = current_company_id()
         settings = ksef.get_settings(company_id)
@@ -51,7 +53,7 @@ class KsefSettingsView(CrmView):
 
     @expose("/check", methods=["POST"])
     @has_access
-    def check(self) -> Any:
+    def check(self) -> ResponseReturnValue:
         """"Sprawdź połączenie": authenticate with KSeF (short time-out) and say what happened."""
         if not KsefButtonForm().validate_on_submit():
             abort(400)
@@ -74,7 +76,7 @@ class KsefView(CrmView):
 
     @expose("/send/<int:invoice_id>", methods=["POST"])
     @has_access
-    def send(self, invoice_id: int) -> Any:
+    def send(self, invoice_id: int) -> ResponseReturnValue:
         """"Wyślij do KSeF": put the invoice in the queue (the scheduler sends it)."""
         company_id = current_company_id()
         invoice = found(ksef._invoice(company_id, invoice_id))
@@ -86,7 +88,7 @@ class KsefView(CrmView):
 
     @expose("/upo/<int:invoice_id>")
     @has_access
-    def upo(self, invoice_id: int) -> Any:
+    def upo(self, invoice_id: int) -> ResponseReturnValue:
         """Download the UPO XML of an accepted invoice."""
         name, data = found(ksef.upo(current_company_id(), invoice_id))
         return Response(data, mimetype="application/xml",
@@ -94,7 +96,7 @@ class KsefView(CrmView):
 
     @expose("/queue")
     @has_access
-    def queue(self) -> Any:
+    def queue(self) -> ResponseReturnValue:
         """"Kolejka KSeF": invoices waiting, being sent or rejected."""
         rows = ksef.queue(current_company_id())
         return self.render_template("invoices/ksef_queue.html", rows=rows, labels=ksef.KSEF_STATUS_LABELS)
@@ -102,8 +104,6 @@ class KsefView(CrmView):
 
 def ksef_panel(invoice: Any) -> dict[str, Any]:
     """Template global for ``invoices/_ksef.html``: status, queue row, what the user may do."""
-    from app.extensions import appbuilder
-
     panel = ksef.status_view(current_company_id(), invoice)
     panel["may_send"] = appbuilder.sm.has_access("can_send", "KsefSending")
     panel["may_upo"] = appbuilder.sm.has_access("can_upo", "KsefSending")

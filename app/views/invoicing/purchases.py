@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, abort, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _l
 
@@ -22,7 +21,7 @@ class PurchaseInvoicesView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """Purchase invoices, newest first; ``q`` searches number, seller and NIP."""
         company_id = current_company_id()
         q = (request.args.get("q") or "")[:100]
@@ -33,7 +32,7 @@ class PurchaseInvoicesView(CrmView):
 
     @expose("/fetch", methods=["POST"])
     @has_access
-    def fetch(self) -> Any:
+    def fetch(self) -> ResponseReturnValue:
         """"Pobierz z KSeF": the next scheduler tick fetches (no KSeF call in this request)."""
         if not KsefButtonForm().validate_on_submit():
             abort(400)
@@ -43,7 +42,7 @@ class PurchaseInvoicesView(CrmView):
 
     @expose("/<int:purchase_id>/xml")
     @has_access
-    def xml(self, purchase_id: int) -> Any:
+    def xml(self, purchase_id: int) -> ResponseReturnValue:
         """Download the XML of a purchase invoice as KSeF stores it."""
         row = found(purchases.get_purchase(current_company_id(), purchase_id))
         if not row.xml:

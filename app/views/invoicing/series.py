@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from flask import redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext
 
@@ -28,7 +29,7 @@ class InvoiceSeriesView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """The company's series with an example of the next number's shape."""
         return self.render_template("invoices/series.html", series=svc.list_series(current_company_id()),
                                     kind_labels=svc.KIND_LABELS, reset_labels=svc.RESET_LABELS,
@@ -36,7 +37,7 @@ class InvoiceSeriesView(CrmView):
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
-    def add(self) -> Any:
+    def add(self) -> ResponseReturnValue:
         """"Dodaj serię"."""
         form = SeriesForm()
         if form.validate_on_submit():
@@ -48,7 +49,7 @@ class InvoiceSeriesView(CrmView):
 
     @expose("/<int:series_id>/edit", methods=["GET", "POST"])
     @has_access
-    def edit(self, series_id: int) -> Any:
+    def edit(self, series_id: int) -> ResponseReturnValue:
         """"Edycja" of a series (kind, pattern and reset are fixed once documents were numbered)."""
         series = found(svc.get_series(current_company_id(), series_id))
         form = SeriesForm(obj=series)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _l
 
@@ -21,7 +20,7 @@ class AdminBackupsView(CrmView):
 
     @expose("/")
     @has_access
-    def index(self) -> Any:
+    def index(self) -> ResponseReturnValue:
         """The newest backup runs first."""
         return self.render_template(
             "admin/backups.html", rows=backups.history(), status_labels=backups.STATUS_LABELS,
