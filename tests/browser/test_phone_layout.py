@@ -118,3 +118,28 @@ def test_main_pages_fit_a_phone_and_gear_is_reachable(phone, app, make_company):
         if url in ("/", f"/bases/{base_id}", f"/contacts/{seed['client_id']}", "/offers/add", "/tasks/all"):
             shot(phone, "phone-page" + url.replace("/", "-").rstrip("-"))
         _assert_gear_reachable(phone)
+
+
+def test_desktop_skip_link_and_first_field_focus(page, app, make_company):
+    info = make_company("Hurtownia Żółw Sp. z o.o.")
+    seed = seed_sales(app, info)
+    _sign_in(page, info["email"], info["password"])
+    # the first Tab reaches "Przejdź do treści", which moves the focus to the content
+    page.goto("/tasks/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Przejdź do treści"
+    assert page.locator(".skip-link").is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main-content"
+    # a form page starts in its first field
+    page.goto("/tasks/add")
+    assert page.evaluate("() => document.activeElement.name") == "title"
+    page.goto(f"/binders/{seed['binder_id']}/edit")
+    assert page.evaluate("() => document.activeElement.name") == "name"
+    # a list page with only a search and delete buttons keeps the focus on the page
+    page.goto("/bases/")
+    assert page.evaluate("() => document.activeElement.tagName") == "BODY"
+    # the desktop keeps its full menu and no "Menu" button
+    assert page.locator(".crm-sidebar ul").is_visible()
+    assert not page.locator("#crm-menu-toggle").is_visible()
+    shot(page, "desktop-tasks-list")
