@@ -36,8 +36,9 @@ document.addEventListener("submit", function (ev) {
 })();
 
 // A form page starts in its first field (the first wrong one after a failed submit).
-// Only forms sent by POST with fields to fill: not searches, not delete buttons; not on phones,
-// where focusing would pop the keyboard over the page.
+// Only forms sent by POST with fields to fill (not searches, not delete buttons), only a field on the
+// first screen (a note box low on a detail page must not scroll the page), never <form data-no-autofocus>;
+// not on phones, where focusing would pop the keyboard over the page.
 (function () {
   if (window.matchMedia && window.matchMedia("(max-width: 767px)").matches) return;
   var main = document.getElementById("main-content");
@@ -45,13 +46,15 @@ document.addEventListener("submit", function (ev) {
   var FIELDS = "input:not([type=hidden]):not([type=submit]):not([type=button]):not([type=checkbox])" +
                ":not([type=radio]):not([type=file]):not([readonly]):not([disabled]), select:not([disabled]), textarea:not([disabled])";
   function visible(el) { return !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length); }
-  var forms = main.querySelectorAll("form[method=post], form[method=POST]");
+  var forms = main.querySelectorAll("form[method=post]:not([data-no-autofocus]), form[method=POST]:not([data-no-autofocus])");
   for (var i = 0; i < forms.length; i++) {
     var wrong = forms[i].querySelector(".has-error");
     var scope = wrong || forms[i];
     var fields = scope.querySelectorAll(FIELDS);
     for (var j = 0; j < fields.length; j++) {
-      if (visible(fields[j])) { fields[j].focus(); return; }
+      if (!visible(fields[j])) continue;
+      if (wrong || fields[j].getBoundingClientRect().top < window.innerHeight) fields[j].focus({ preventScroll: !wrong });
+      return;
     }
   }
 })();
