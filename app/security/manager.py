@@ -7,6 +7,7 @@ from typing import Any, Optional
 from flask import flash, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose
+from flask_appbuilder.const import FLAMSG_ERR_SEC_ACCESS_DENIED
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView
@@ -36,6 +37,16 @@ class TwoFactorLoginForm(FlaskForm):
     )
 
 
+def _ask_to_sign_in_instead_of_denied() -> None:
+    """A signed-out visitor sent here from a page gets "sign in to continue", not "access denied"."""
+    flashes = session.get("_flashes") or []
+    denied = str(FLAMSG_ERR_SEC_ACCESS_DENIED)
+    kept = [(cat, msg) for cat, msg in flashes if msg != denied]
+    if len(kept) != len(flashes):
+        session["_flashes"] = kept
+        flash(str(_l("Please sign in to continue.")), "info")
+
+
 class CrmAuthDBView(AuthDBView):
     """Login page in Polish with a sign-up link; logout only by POST with CSRF."""
 
@@ -48,6 +59,7 @@ class CrmAuthDBView(AuthDBView):
         """Show the login form; check the password (with lockout), then the second step if on."""
         if g.user is not None and g.user.is_authenticated:
             return redirect(self._get_safe_next_url())
+        _ask_to_sign_in_instead_of_denied()
         form = LoginForm_db()
         if form.validate_on_submit():
             next_url = get_safe_redirect(request.args.get("next", ""))

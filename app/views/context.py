@@ -1,4 +1,4 @@
-"""Template context: the left menu sections, the current section, settings tabs, licence days."""
+"""Template context: the left menu sections, the current section, the page title, settings tabs, licence days."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import Flask, current_app, g, request
 
 from app.extensions import appbuilder
 from app.views.accounts.settings import active_tab, visible_tabs
-from app.views.menu import SECTIONS
+from app.views.menu import SECTIONS, page_title
 from app.views.work.notifications import bell_count
 
 
@@ -39,8 +39,10 @@ def register_context(app: Flask) -> None:
             "crm_company": company,
             "crm_days_left": company.licence_days_left() if company else None,
         }
+        tab = active_tab()
+        ctx["crm_page_title"] = tab.label if tab is not None else page_title(request.blueprint, request.endpoint)
         if authenticated:
             ctx["crm_unread"] = bell_count()
-            ctx["crm_tab"] = active_tab()
-            ctx["crm_tabs"] = visible_tabs() if ctx["crm_tab"] else []
+            ctx["crm_tab"] = tab
+            ctx["crm_tabs"] = visible_tabs() if tab else []
         return ctx
