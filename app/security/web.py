@@ -8,11 +8,11 @@ gets its rule (``needs_setup``) from the composition root, so this module import
 from __future__ import annotations
 
 import secrets
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 from flask import Flask, Response, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_datetime, gettext
+from flask_babel import gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.models.mixins import utcnow
@@ -26,11 +26,6 @@ TWO_FACTOR_SETUP_ENDPOINTS = {
     "static",
     "appbuilder.static",
 }
-
-
-def _local_datetime(value: Any) -> str:
-    """A naive-UTC timestamp in the company time zone, e.g. 28.11.2026 14:05."""
-    return format_datetime(value, "dd.MM.yyyy HH:mm") if value else "—"
 
 
 def csp_nonce() -> str:
@@ -69,7 +64,6 @@ def install_web_security(app: Flask) -> None:
 
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["crm_now"] = utcnow
-    app.jinja_env.filters["crm_datetime"] = _local_datetime
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

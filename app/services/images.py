@@ -7,7 +7,7 @@ import io
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
-from app.services import DomainError
+from app.services import DomainError, formats
 
 ALLOWED_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 
@@ -18,7 +18,7 @@ def process_image(data: bytes, max_bytes: int, box: int, field: str = "image") -
         raise DomainError(_l("Choose an image file."), field)
     if len(data) > max_bytes:
         raise DomainError(
-            _l("The image is too large (at most %(mb)s MB).", mb=round(max_bytes / 1024 / 1024, 1)),
+            _l("The image is too large (at most %(size)s).", size=formats.file_size(max_bytes)),
             field,
         )
     try:

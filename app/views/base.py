@@ -10,7 +10,7 @@ from flask import abort, flash, g, request
 from flask_appbuilder import BaseView
 from flask_wtf import FlaskForm
 
-from app.services import DomainError, inputs
+from app.services import DomainError, formats, inputs
 
 
 class CrmView(BaseView):
@@ -21,13 +21,13 @@ class CrmView(BaseView):
 
 
 def cell(value: Any) -> Any:
-    """How a list or detail cell shows a value: "—" for nothing, Polish date formats."""
+    """How a list or detail cell shows a value: "—" for nothing, moments in Warsaw time, Polish dates."""
     if value is None or value == "":
         return "—"
     if isinstance(value, dt.datetime):
-        return value.strftime("%d.%m.%Y %H:%M")
+        return formats.local_datetime(value)
     if isinstance(value, dt.date):
-        return value.strftime("%d.%m.%Y")
+        return formats.local_date(value)
     return value
 
 

@@ -8,6 +8,7 @@ from flask import Flask, current_app, g, request
 
 from app.extensions import appbuilder
 from app.views.accounts.settings import active_tab, visible_tabs
+from app.views.formats import register_formats
 from app.views.menu import SECTIONS, page_title
 from app.views.work.notifications import bell_count
 
@@ -25,7 +26,8 @@ def _current_section() -> str:
 
 
 def register_context(app: Flask) -> None:
-    """Install the context processor used by crm/base.html."""
+    """Install the context processor used by crm/base.html and the display filters."""
+    register_formats(app)
 
     @app.context_processor
     def _crm_context() -> dict[str, Any]:

@@ -39,7 +39,7 @@ def test_add_contact_asks_company_or_person_then_saves_a_company(owner_client, a
         "website": "zolw.pl", "notes": "Stały klient", "owner_id": str(c.crm["owner_id"])})
     assert r.status_code == 302
     card = c.get(r.headers["Location"]).get_data(as_text=True)
-    for text in ("Hurtownia Żółw", nip, regon, "90-001", "Łódź", "biuro@zolw.pl", "+48426301234", "https://zolw.pl", "Stały klient"):
+    for text in ("Hurtownia Żółw", nip, regon, "90-001", "Łódź", "biuro@zolw.pl", "+48 42 630 12 34", "https://zolw.pl", "Stały klient"):
         assert text in card
     assert_polish_page(card, "card")
 

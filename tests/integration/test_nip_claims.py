@@ -111,7 +111,7 @@ def test_claim_end_to_end_moves_the_nip(app, client, mail_outbox, make_company):
     assert listing.status_code == 200
     assert NIP in listing.text and "Zofia Wiśniewska" in listing.text and "Czeka na decyzję" in listing.text
     detail = admin.get(f"/admin/nip-claims/{claim.id}")
-    assert "Ktoś Obcy" in detail.text and "obcy@example.pl" in detail.text and "+48601234567" in detail.text
+    assert "Ktoś Obcy" in detail.text and "obcy@example.pl" in detail.text and "+48 601 234 567" in detail.text
 
     # approving needs the admin's check: without it nothing changes
     refused = admin.post(f"/admin/nip-claims/{claim.id}/approve", data={"note": "Odpis KRS zgodny"})

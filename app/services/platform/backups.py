@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -55,8 +54,7 @@ from app.models.mixins import utcnow
 from app.models.users import CrmUser
 from app.security.roles import PLATFORM_ADMIN
 from app.security.tenancy import all_tenants
-from app.services import DomainError, unit_of_work
-from app.services.clock import utc_to_local
+from app.services import DomainError, formats, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -716,21 +714,12 @@ def _report_drill(record: Backup) -> None:
 
 def local_time(value: Optional[dt.datetime]) -> str:
     """A stored UTC moment as Warsaw (installation) time, e.g. 28.11.2026 03:00."""
-    return utc_to_local(value).strftime("%d.%m.%Y %H:%M") if value else "—"
+    return formats.local_datetime(value)
 
 
 def human_size(size: Optional[int]) -> str:
     """A byte count the Polish way: 512 B, 1,5 KB, 12,3 MB, 1,2 GB."""
-    if size is None:
-        return "—"
-    value, unit = float(size), "B"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            break
-        value /= 1024
-    if unit == "B":
-        return f"{size} B"
-    return f"{format_decimal(value, format='#,##0.0', locale='pl')} {unit}"
+    return formats.file_size(size)
 
 
 def history(limit: int = 100) -> list[Backup]:

@@ -18,7 +18,7 @@ from app.integrations.storage import get_storage, new_key
 from app.models.binders import Attachment
 from app.models.mixins import utcnow
 from app.security.tenancy import tenant_scope
-from app.services import DomainError, trash, unit_of_work
+from app.services import DomainError, formats, trash, unit_of_work
 from app.services.work import binders
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -128,7 +128,7 @@ def _checked(data: bytes, filename: str) -> tuple[str, str]:
     limit = max_bytes()
     if len(data) > limit:
         raise DomainError(
-            _l("The file is too large (at most %(mb)s MB).", mb=round(limit / 1024 / 1024, 1)), "file"
+            _l("The file is too large (at most %(size)s).", size=formats.file_size(limit)), "file"
         )
     name = safe_filename(filename)
     mime = sniff_mime(data, name)

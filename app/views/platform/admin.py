@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models.company import Company
 from app.models.signups import NipClaim
+from app.services import formats
 from app.services.accounts import nip_claims
 from app.services.platform import restores
 from app.views.accounts.links import invitation_link
@@ -55,6 +56,7 @@ class AdminCompaniesView(ModelView):
     formatters_columns = {
         **cell_formatters(*show_columns),
         "plan": lambda p: str(PLAN_LABELS.get(p, p)),
+        "phone": formats.phone,
     }
 
     def get_action_permission_name(self, name: str) -> str:

@@ -24,6 +24,5 @@ class AdminBackupsView(CrmView):
         """The newest backup runs first."""
         return self.render_template(
             "admin/backups.html", rows=backups.history(), status_labels=backups.STATUS_LABELS,
-            kind_labels=backups.KIND_LABELS, local_time=backups.local_time, human_size=backups.human_size,
-            title=_l("Backups"),
+            kind_labels=backups.KIND_LABELS, title=_l("Backups"),
         )

@@ -11,7 +11,6 @@ from flask_appbuilder import expose, has_access
 from app.services.work import notifications as svc
 from app.views.base import CrmView, current_company_id, found
 from app.views.forms import ConfirmForm
-from app.views.work.tasks import fmt_local
 
 
 def bell_count() -> int:
@@ -37,7 +36,7 @@ class NotificationsView(CrmView):
         """The user's notifications, newest first."""
         notes = svc.list_for(current_company_id(), g.user.id)
         return self.render_template(
-            "tasks/notifications.html", notes=notes, confirm=ConfirmForm(), fmt_local=fmt_local
+            "tasks/notifications.html", notes=notes, confirm=ConfirmForm()
         )
 
     @expose("/<int:note_id>/open", methods=["POST"])

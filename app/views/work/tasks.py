@@ -108,11 +108,6 @@ def fmt_due(task: Task) -> str:
     return f"{text} {task.due_time.strftime('%H:%M')}" if task.due_time else text
 
 
-def fmt_local(value: dt.datetime | None) -> str:
-    """A stored UTC moment in local time, or "—"."""
-    return clock.utc_to_local(value).strftime("%d.%m.%Y %H:%M") if value else "—"
-
-
 class TasksView(CrmView):
     """Task lists, calendar and form; employees see only their own tasks."""
 
@@ -128,7 +123,7 @@ class TasksView(CrmView):
         now = clock.local_now()
         kw.update(
             status_labels=svc.STATUS_LABELS, priority_labels=svc.PRIORITY_LABELS, fmt_due=fmt_due,
-            fmt_local=fmt_local, now_local=now, confirm=ConfirmForm(),
+            now_local=now, confirm=ConfirmForm(),
         )
         return kw
 
