@@ -15,6 +15,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.binders import Attachment, Binder
@@ -89,6 +90,17 @@ def list_binders(company_id: int, q: str | None = None, contact_id: int | None =
 def binder_choices(company_id: int) -> list[Binder]:
     """Binders for a dropdown, by name."""
     return [b for b, _n in list_binders(company_id)]
+
+
+def search_binders(company_id: int, q: str | None, limit: int = 20) -> list[Binder]:
+    """Binders for an as-you-type picker: by name or client name, at most ``limit`` (<= 50)."""
+    limit = max(1, min(int(limit or 20), 50))
+    stmt = select(Binder).outerjoin(Contact, Contact.id == Binder.contact_id).options(selectinload(Binder.contact))
+    if q and q.strip():
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Binder.name).like(like), func.lower(Contact.name).like(like)))
+    stmt = stmt.order_by(func.lower(Binder.name), Binder.id).limit(limit)
+    return list(db.session.execute(stmt).scalars())
 
 
 def check_binder(company_id: int, binder_id: Any) -> int | None:

@@ -18,6 +18,7 @@ from app.services.contacts import tags as tags_svc
 from app.views.base import CrmView, current_company_id, form_action, found, id_arg, post_action
 from app.views.contacts.contacts_forms import BaseForm, ContactForm, RenameBaseForm
 from app.views.forms import ConfirmForm
+from app.views.pickers import contact_item
 
 CONTACT_FIELDS = (
     "name", "first_name", "last_name", "position", "nip", "regon", "krs", "pesel", "street",
@@ -280,7 +281,7 @@ class ContactsView(CrmView):
         """JSON for as-you-type pickers in offers, invoices and tasks: never a mailing-base contact."""
         items = svc.search_pickable(current_company_id(), request.args.get("q", "")[:100], limit=20)
         return jsonify([
-            {"id": c.id, "name": c.name, "kind": c.kind, "base": c.base.name if c.base else None,
+            {**contact_item(c), "name": c.name, "kind": c.kind, "base": c.base.name if c.base else None,
              "email": c.email, "nip": c.nip, "city": c.city}
             for c in items
         ])

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -25,8 +26,8 @@ from app.models.tasks import TASK_PRIORITIES, TASK_STATUSES, Task
 from app.services import clock
 from app.services.accounts import employees as employees_svc
 from app.services.dictionaries import Dictionary
-from app.services.work import binders as binders_svc
 from app.services.work import tasks as svc
+from app.views import pickers
 from app.views.base import CrmView, current_company_id, form_action, found, id_arg, post_action
 from app.views.dictionaries import DictionaryView
 from app.views.forms import REQUIRED, ConfirmForm
@@ -49,19 +50,17 @@ class TaskForm(FlaskForm):
     due_time = TimeField(_l("Due time"), validators=[Optional()])
     priority = SelectField(_l("Priority"), choices=[], default="normal", validate_choice=False)
     status = SelectField(_l("Status"), choices=[], default="todo", validate_choice=False)
-    contact_id = SelectField(_l("Contact"), choices=[], validate_choice=False)
-    binder_id = SelectField(_l("Binder"), choices=[], validate_choice=False)
+    contact_id = HiddenField(_l("Contact"))
+    binder_id = HiddenField(_l("Binder"))
     remind_at = DateTimeLocalField(_l("Reminder"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
-    def fill_choices(self, company_id: int, keep_contact: Any = None) -> None:
-        """Dropdowns of the company: categories, people, contacts of standard bases, binders."""
+    def fill_choices(self, company_id: int) -> None:
+        """Dropdowns of the company: categories and people (contact and binder are as-you-type pickers)."""
         none = ("", "—")
         self.category_id.choices = [none] + [(str(c.id), c.name) for c in svc.list_categories(company_id)]
         self.assignee_ids.choices = [(str(u.id), str(u)) for u in employees_svc.active_people(company_id)]
         self.priority.choices = [(p, str(svc.PRIORITY_LABELS[p])) for p in TASK_PRIORITIES]
         self.status.choices = [(s, str(svc.STATUS_LABELS[s])) for s in TASK_STATUSES]
-        self.contact_id.choices = [none] + [(str(c.id), c.name) for c in svc.contact_choices(company_id, keep_contact)]
-        self.binder_id.choices = [none] + [(str(b.id), b.name) for b in binders_svc.binder_choices(company_id)]
 
 
 def _data(form: TaskForm) -> svc.TaskData:
@@ -204,7 +203,17 @@ class TasksView(CrmView):
         )
 
     def _form_page(self, form: TaskForm, task: Task | None) -> ResponseReturnValue:
-        return self.render_template("tasks/form.html", **self._ctx(form=form, task=task))
+        company_id = current_company_id()
+        contact_label = pickers.contact_label(company_id, form.contact_id.data)
+        binder_label = pickers.binder_label(company_id, form.binder_id.data)
+        if not contact_label:
+            form.contact_id.data = ""
+        if not binder_label:
+            form.binder_id.data = ""
+        return self.render_template(
+            "tasks/form.html",
+            **self._ctx(form=form, task=task, contact_label=contact_label, binder_label=binder_label),
+        )
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -219,7 +228,7 @@ class TasksView(CrmView):
             day = _date_arg("due_date")
             if day:
                 form.due_date.data = day
-        form.fill_choices(company_id, keep_contact=form.contact_id.data)
+        form.fill_choices(company_id)
         if form.validate_on_submit():
             done = form_action(form, lambda: svc.create_task(company_id, g.user, _data(form)), _l("Task added."))
             if done.ok and done.value is not None:
@@ -238,7 +247,7 @@ class TasksView(CrmView):
             form.binder_id.data = str(task.binder_id or "")
             form.assignee_ids.data = [str(u.id) for u in task.assignees]
             form.remind_at.data = svc.reminder_local(task.company_id, task.id)
-        form.fill_choices(task.company_id, keep_contact=form.contact_id.data)
+        form.fill_choices(task.company_id)
         if form.validate_on_submit():
             if form_action(form, lambda: svc.update_task(task.company_id, g.user, task.id, _data(form)),
                            _l("Changes saved.")).ok:
