@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.integrations.storage import StorageError
@@ -30,7 +30,7 @@ class BinderForm(FlaskForm):
     """Add or edit a binder."""
 
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    contact_id = HiddenField(_l("Client"))
+    contact_id = StringField(_l("Client"))  # an id, rendered by the picker macro
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
 
 

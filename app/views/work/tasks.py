@@ -13,7 +13,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
-    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -50,8 +49,8 @@ class TaskForm(FlaskForm):
     due_time = TimeField(_l("Due time"), validators=[Optional()])
     priority = SelectField(_l("Priority"), choices=[], default="normal", validate_choice=False)
     status = SelectField(_l("Status"), choices=[], default="todo", validate_choice=False)
-    contact_id = HiddenField(_l("Contact"))
-    binder_id = HiddenField(_l("Binder"))
+    contact_id = StringField(_l("Contact"))  # an id, rendered by the picker macro
+    binder_id = StringField(_l("Binder"))  # an id, rendered by the picker macro
     remind_at = DateTimeLocalField(_l("Reminder"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
     def fill_choices(self, company_id: int) -> None:
