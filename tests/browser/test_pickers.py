@@ -119,6 +119,10 @@ def test_mailing_contact_is_not_offered_and_typed_text_is_not_a_choice(page, app
     assert page.input_value("#contact_id") == "" and page.input_value("#contact_id_search") == ""
     box.press_sequentially("Budi")
     page.locator("#contact_id_list [role=option]", has_text="Budimex Sp. z o.o.").wait_for()
+    page.set_viewport_size({"width": 390, "height": 844})
+    list_box = page.locator("#contact_id_list").bounding_box()
+    assert list_box is not None and list_box["x"] >= 0 and list_box["x"] + list_box["width"] <= 390
+    shot(page, "pickers-05-phone")
     box.press("Enter")  # the only match
     page.click("#save-binder")
     assert "Budimex Sp. z o.o." in page.inner_text("#binder-client")

@@ -153,3 +153,30 @@ def test_task_form_keeps_the_chosen_client_after_a_refusal(app, owner_client):
     assert resp.status_code == 200
     assert f'name="contact_id" id="contact_id" value="{ids["contact"]}"' in page
     assert 'id="contact_id_search" value="Budimex Sp. z o.o."' in page
+
+
+def test_task_form_shows_every_refusal_at_once(app, owner_client):
+    c = owner_client
+    ids = make_contacts(app, c.crm["company_id"])
+    resp = c.post("/tasks/add", data={"title": "", "due_time": "10:00", "contact_id": ids["mailing_contact"],
+                                      "description": "Opis wpisany", "priority": "normal", "status": "todo"})
+    page = html_lib.unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 200
+    assert "Pole „Tytuł” jest wymagane." in _group_of(page, "title")
+    assert "Podaj termin razem z godziną" in _group_of(page, "due_date")
+    assert "bazy mailingowej" in page[page.index('name="contact_id"'):]
+    assert page.count('class="help-block error"') == 3
+    assert "Opis wpisany" in page
+
+
+def test_binder_form_shows_name_and_client_refusals_at_once(app, owner_client):
+    c = owner_client
+    ids = make_contacts(app, c.crm["company_id"])
+    resp = c.post("/binders/add", data={"name": " ", "contact_id": ids["mailing_contact"], "description": "x" * 5001})
+    page = html_lib.unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 200
+    assert "Pole „Nazwa” jest wymagane." in _group_of(page, "name")
+    assert page.count('class="help-block error"') == 3
+    with app.app_context(), tenant_scope(c.crm["company_id"]):
+        assert db.session.execute(select(func.count(Binder.id))).scalar_one() == 0
+        db.session.remove()

@@ -170,7 +170,7 @@ def test_status_change_and_bad_input(owner_client):
     resp = c.post(f"/tasks/{tid}/status", data={"status": "hacked"}, follow_redirects=True)
     assert resp.status_code == 200 and "Wybierz status" in resp.get_data(as_text=True)
     resp = _task(c, title="")
-    assert resp.status_code == 200 and "To pole jest wymagane" in resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Pole „Tytuł” jest wymagane." in resp.get_data(as_text=True)
     resp = _task(c, title="Zły termin", due_time="10:00")
     assert resp.status_code == 200 and "Podaj termin razem z godziną" in resp.get_data(as_text=True)
     resp = _task(c, title="Zła kategoria", category_id="abc")

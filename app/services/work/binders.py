@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models.binders import Attachment, Binder
 from app.models.contacts import Contact
 from app.models.users import CrmUser
-from app.services import DomainError, inputs, trash, unit_of_work
+from app.services import DomainError, FieldChecks, inputs, trash, unit_of_work
 from app.services import validators as v
 from app.services.contacts.contacts import pickable_contact
 
@@ -121,16 +121,21 @@ def require_binder(company_id: int, binder_id: int) -> Binder:
     return binder
 
 
+def _clean_client(company_id: int, value: Any) -> int | None:
+    contact_id = inputs.parse_id(value, "contact_id", _l("This contact does not exist."))
+    return pickable_contact(company_id, contact_id).id if contact_id is not None else None
+
+
 def _clean(company_id: int, data: BinderData) -> dict[str, Any]:
-    name = v.clean_text(data.name, "name", _l("Name"), 200, required=True)
-    contact_id = inputs.parse_id(data.contact_id, "contact_id", _l("This contact does not exist."))
-    if contact_id is not None:
-        contact_id = pickable_contact(company_id, contact_id).id
-    return {
-        "name": name,
-        "contact_id": contact_id,
-        "description": v.clean_text(data.description, "description", _l("Description"), 5000),
+    """Every field of the binder form checked in one pass; all refusals come together (FieldErrors)."""
+    checks = FieldChecks()
+    out = {
+        "name": checks.run(v.clean_text, data.name, "name", _l("Name"), 200, required=True),
+        "contact_id": checks.run(_clean_client, company_id, data.contact_id),
+        "description": checks.run(v.clean_text, data.description, "description", _l("Description"), 5000),
     }
+    checks.raise_if_any()
+    return out
 
 
 @unit_of_work

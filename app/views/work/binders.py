@@ -15,7 +15,7 @@ from flask_wtf.file import FileField
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import Optional
 
 from app.integrations.storage import StorageError
 from app.models.binders import Attachment, Binder
@@ -23,15 +23,16 @@ from app.services.work import attachments as files_svc
 from app.services.work import binders as svc
 from app.views import pickers
 from app.views.base import CrmView, current_company_id, file_bytes, form_action, found, post_action
-from app.views.forms import REQUIRED, ConfirmForm
+from app.views.forms import ConfirmForm
+from app.views.work.tasks import CheckedByService
 
 
 class BinderForm(FlaskForm):
     """Add or edit a binder."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    name = StringField(_l("Name"), validators=[CheckedByService(required=True)])
     contact_id = StringField(_l("Client"))  # an id, rendered by the picker macro
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    description = TextAreaField(_l("Description"), validators=[Optional()])  # length: the service
 
 
 class UploadForm(FlaskForm):

@@ -19,7 +19,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import Optional
 
 from app.models.tasks import TASK_PRIORITIES, TASK_STATUSES, Task
 from app.services import clock
@@ -29,7 +29,7 @@ from app.services.work import tasks as svc
 from app.views import pickers
 from app.views.base import CrmView, current_company_id, form_action, found, id_arg, post_action
 from app.views.dictionaries import DictionaryView
-from app.views.forms import REQUIRED, ConfirmForm
+from app.views.forms import ConfirmForm
 
 MONTHS = (
     _l("January"), _l("February"), _l("March"), _l("April"), _l("May"), _l("June"), _l("July"),
@@ -38,11 +38,24 @@ MONTHS = (
 WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 
 
+class CheckedByService:
+    """A field the service checks together with every other field (all refusals shown at once).
+
+    It only marks the field (the red asterisk when ``required``); WTForms itself refuses nothing.
+    """
+
+    def __init__(self, required: bool = False) -> None:
+        self.field_flags = {"required": True} if required else {}
+
+    def __call__(self, form: Any, field: Any) -> None:
+        """Nothing to check here."""
+
+
 class TaskForm(FlaskForm):
     """Add or edit a task."""
 
-    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10000)])
+    title = StringField(_l("Title"), validators=[CheckedByService(required=True)])
+    description = TextAreaField(_l("Description"), validators=[Optional()])  # length: the service
     category_id = SelectField(_l("Category"), choices=[], validate_choice=False)
     assignee_ids = SelectMultipleField(_l("Assigned to"), choices=[], validate_choice=False)
     due_date = DateField(_l("Due date"), validators=[Optional()])
