@@ -38,3 +38,12 @@ def binder_label(company_id: int, value: Any) -> str:
     ident = inputs.to_id(value)
     binder = binders_svc.get_binder(company_id, ident) if ident is not None else None
     return binder.name if binder is not None else ""
+
+
+def employer_label(company_id: int, base_id: int, value: Any) -> str:
+    """The name the "works for" picker shows: a company contact of the same base, else empty."""
+    ident = inputs.to_id(value)
+    employer = contacts_svc.get_contact(company_id, ident) if ident is not None else None
+    if employer is None or employer.base_id != base_id or employer.kind != "company":
+        return ""
+    return employer.name

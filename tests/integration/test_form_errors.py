@@ -180,3 +180,24 @@ def test_binder_form_shows_name_and_client_refusals_at_once(app, owner_client):
     with app.app_context(), tenant_scope(c.crm["company_id"]):
         assert db.session.execute(select(func.count(Binder.id))).scalar_one() == 0
         db.session.remove()
+
+
+def test_employer_picker_offers_companies_of_the_same_base_only(app, owner_client, make_company):
+    c = owner_client
+    ids = make_contacts(app, c.crm["company_id"])
+    with app.app_context(), tenant_scope(c.crm["company_id"]):
+        db.session.add(Contact(base_id=ids["base"], kind="person", first_name="Anna", last_name="Budna",
+                               name="Anna Budna", name_sort="budna anna"))
+        db.session.add(Contact(base_id=ids["mailing_base"], kind="company", name="Budmat", name_sort="budmat",
+                               email="a@budmat.pl"))
+        db.session.commit()
+        db.session.remove()
+    items = c.get(f"/contacts/api/employers/{ids['base']}?q=bud").get_json()
+    assert [i["label"] for i in items] == ["Budimex Sp. z o.o."]
+    assert [i["label"] for i in c.get(f"/contacts/api/employers/{ids['mailing_base']}?q=bud").get_json()] == ["Budmat"]
+    page = c.get(f"/contacts/add/{ids['base']}?kind=person&employer={ids['contact']}").get_data(as_text=True)
+    assert 'id="employer_id_search" value="Budimex Sp. z o.o."' in html_lib.unescape(page)
+    other = make_company("Obca Sp. z o.o.")
+    b = app.test_client()
+    login(b, other["email"])
+    assert b.get(f"/contacts/api/employers/{ids['base']}?q=bud").status_code == 404

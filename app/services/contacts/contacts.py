@@ -25,8 +25,6 @@ from app.services.accounts import employees
 from app.services.contacts.bases import get_base, require_base
 from app.services.contacts.search import normalize, search_clause
 
-#: at most this many companies are offered in the "works for" dropdown of a person
-EMPLOYER_CHOICES_LIMIT = 1000
 #: at most this many contacts are offered by an as-you-type picker
 PICK_LIMIT = 50
 
@@ -87,16 +85,19 @@ def get_contact(company_id: int, contact_id: int) -> Contact | None:
     return contact
 
 
-def employer_choices(company_id: int, base_id: int, limit: int = EMPLOYER_CHOICES_LIMIT) -> list[Contact]:
-    """Company contacts of one base, by name: who a person can work for."""
-    return list(
-        db.session.execute(
-            select(Contact)
-            .where(Contact.base_id == base_id, Contact.kind == "company")
-            .order_by(Contact.name_sort, Contact.id)
-            .limit(limit)
-        ).scalars()
+def search_employers(company_id: int, base_id: int, q: str | None, limit: int = 20) -> list[Contact]:
+    """Company contacts of one base for the as-you-type "works for" picker (searched like contacts)."""
+    limit = max(1, min(int(limit or 20), PICK_LIMIT))
+    stmt = (
+        select(Contact)
+        .where(Contact.base_id == base_id, Contact.kind == "company")
+        .order_by(Contact.name_sort, Contact.id)
+        .limit(limit)
     )
+    clause = search_clause(q)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    return list(db.session.execute(stmt).scalars())
 
 
 def people_of(company_id: int, contact_id: int, limit: int = 100) -> list[Contact]:
