@@ -18,7 +18,6 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models.contacts import ClientBase, Contact
 from app.models.mixins import utcnow
 from app.models.tasks import (
     TASK_PRIORITIES,
@@ -130,25 +129,6 @@ class TaskData:
     remind_at: dt.datetime | None = None
 
 
-CONTACT_CHOICES_LIMIT = 1000
-
-
-def contact_choices(company_id: int, keep: Any = None) -> list[Contact]:
-    """Contacts a task or binder can name: standard ("Kontakty") bases only, by name; ``keep`` is added if missing."""
-    standard = select(ClientBase.id).where(ClientBase.kind == "contacts")
-    stmt = (
-        select(Contact)
-        .where(Contact.base_id.in_(standard))
-        .order_by(Contact.name_sort, Contact.id)
-        .limit(CONTACT_CHOICES_LIMIT)
-    )
-    rows = list(db.session.execute(stmt).scalars())
-    keep_id = inputs.to_id(keep)
-    if keep_id is not None and all(c.id != keep_id for c in rows):
-        extra = db.session.execute(stmt.where(Contact.id == keep_id)).scalar_one_or_none()
-        if extra is not None:
-            rows.insert(0, extra)
-    return rows
 
 
 def _clean_category(company_id: int, value: Any) -> int | None:
