@@ -129,8 +129,6 @@ class TaskData:
     remind_at: dt.datetime | None = None
 
 
-
-
 def _clean_category(company_id: int, value: Any) -> int | None:
     category_id = inputs.parse_id(value, "category_id", _l("This category does not exist."))
     if category_id is not None and get_category(company_id, category_id) is None:
