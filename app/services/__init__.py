@@ -12,7 +12,8 @@
   one transaction that commits when the function returns and rolls back when it raises (a
   ``DomainError`` included). Nested calls join the outer unit. Views never commit or roll back.
 * A refused action raises ``DomainError(message, field)`` with a translatable (``lazy_gettext``)
-  message; the view shows it next to ``field`` or as a flash message.
+  message; the view shows it next to ``field`` or as a flash message. A form's checks collect
+  every refusal with ``FieldChecks`` and raise ``FieldErrors`` (field -> message) once.
 * Company filtering is the global tenancy hook's job (``app/security/tenancy.py``); a query adds
   an explicit ``company_id`` filter only where it runs inside an opt-out (``all_tenants()`` or
   ``execution_options(all_tenants=True)``), with a comment saying why.
@@ -46,6 +47,46 @@ class DomainError(Exception):
 
     def __str__(self) -> str:
         return str(self.message)
+
+
+class FieldErrors(DomainError):
+    """Several fields refused at once: ``errors`` maps each field to its translatable message.
+
+    A service collects the refusals of all its checks with :class:`FieldChecks` and raises this
+    once, so the form shows every wrong field after one submit.
+    """
+
+    def __init__(self, errors: dict[str, Any]) -> None:
+        first_field, first_message = next(iter(errors.items()))
+        super().__init__(first_message, first_field or None)
+        self.errors = dict(errors)
+
+
+class FieldChecks:
+    """Run a service's field checks one after another and keep every refusal (one per field)."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, Any] = {}
+
+    def run(self, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """The checked value, or None after recording the check's DomainError under its field."""
+        try:
+            return check(*args, **kwargs)
+        except DomainError as err:
+            self.refuse(err.message, err.field)
+            return None
+
+    def refuse(self, message: Any, field: str | None) -> None:
+        """Record a refusal of ``field`` (the first one of a field is kept)."""
+        self.errors.setdefault(field or "", message)
+
+    def raise_if_any(self) -> None:
+        """Raise FieldErrors when any check refused (a lone refusal stays a plain DomainError)."""
+        if len(self.errors) == 1:
+            field, message = next(iter(self.errors.items()))
+            raise DomainError(message, field or None)
+        if self.errors:
+            raise FieldErrors(self.errors)
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ from flask import abort, flash, g, request
 from flask_appbuilder import BaseView
 from flask_wtf import FlaskForm
 
-from app.services import DomainError, formats, inputs
+from app.services import DomainError, FieldErrors, formats, inputs
 
 
 class CrmView(BaseView):
@@ -37,12 +37,14 @@ def cell_formatters(*columns: str) -> dict[str, Any]:
 
 
 def show_domain_error(form: Optional[FlaskForm], error: DomainError) -> None:
-    """Attach a DomainError to its form field, or flash it when it names no field."""
-    field = getattr(form, error.field, None) if (form is not None and error.field) else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error)]
-    else:
-        flash(str(error), "danger")
+    """Attach a DomainError to its form field (every field of a FieldErrors), or flash what names no field."""
+    errors = error.errors if isinstance(error, FieldErrors) else {error.field or "": error.message}
+    for name, message in errors.items():
+        field = getattr(form, name, None) if (form is not None and name) else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [str(message)]
+        else:
+            flash(str(message), "danger")
 
 
 T = TypeVar("T")

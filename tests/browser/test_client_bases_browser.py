@@ -49,7 +49,7 @@ def test_base_company_person_and_search_as_you_type(page, live_server, make_comp
     page.fill("#first_name", "Anna")
     page.fill("#last_name", "Nowak")
     page.fill("#position", "Kierowniczka zakupów")
-    assert page.locator("#employer_id option:checked").inner_text() == "Żółta Łódka Sp. z o.o."
+    assert page.input_value("#employer_id_search") == "Żółta Łódka Sp. z o.o."
     page.click("#save")
     page.wait_for_url("**/contacts/*")
     assert page.inner_text("#employer-link") == "Żółta Łódka Sp. z o.o."

@@ -15,7 +15,7 @@ from app.models import Attachment, Binder
 from app.security.tenancy import all_tenants, tenant_scope
 from app.services import DomainError, trash
 from app.services.work.attachments import DOCX, store_attachment
-from tests.helpers import login, selected_values
+from tests.helpers import login
 from tests.integration.sales_fixtures import offer_form, seed_sales
 from tests.integration.tasks_fixtures import make_contacts
 
@@ -64,7 +64,7 @@ def test_binder_page_shows_sections_and_empty_states(app, owner_client):
     # "Nowe zadanie" from the binder: the task lands in it
     assert f"/tasks/add?binder_id={bid}" in html
     form = c.get(f"/tasks/add?binder_id={bid}").get_data(as_text=True)
-    assert selected_values(form, "binder_id") == [str(bid)]
+    assert f'name="binder_id" id="binder_id" value="{bid}"' in form and 'value="Budowa hali w Łodzi"' in form
     resp = c.post("/tasks/add", data={"title": "Pomiar hali", "binder_id": bid, "priority": "normal", "status": "todo"})
     assert resp.status_code == 302
     task_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
@@ -164,9 +164,11 @@ def test_binder_and_file_isolation(app, owner_client, make_company):
     assert resp.status_code == 404
     # the owner's pages do show them, so the checks below can fail
     for url, text in (("/binders/", "Tajny segregator"), ("/binders/?q=tajny", "Tajny segregator"),
-                      ("/tasks/add", "Tajny segregator"), ("/binders/add", "A Budimex")):
+                      ("/binders/api/pick?q=tajny", "Tajny segregator"), ("/contacts/api/pick?q=budimex", "A Budimex"),
+                      (f"/tasks/add?binder_id={bid}", "Tajny segregator")):
         assert text in a.get(url).get_data(as_text=True), url
-    for url in ("/binders/", "/binders/?q=tajny", "/tasks/add", "/binders/add"):
+    for url in ("/binders/", "/binders/?q=tajny", "/binders/api/pick?q=tajny", "/contacts/api/pick?q=budimex",
+                f"/tasks/add?binder_id={bid}", "/binders/add"):
         html = b.get(url).get_data(as_text=True)
         assert "Tajny segregator" not in html and "A Budimex" not in html, url
     # a foreign binder id in B's own task and in store_attachment is refused

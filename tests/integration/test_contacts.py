@@ -51,8 +51,8 @@ def test_person_works_for_a_company_of_the_same_base(owner_client, app):
     other = make_base(app, cid, "Inna")
     firm = make_contact(app, cid, b, kind="company", name="Stolarnia Dąb")
     foreign_firm = make_contact(app, cid, other, kind="company", name="Obca Firma")
-    form = c.get(f"/contacts/add/{b}?kind=person").get_data(as_text=True)
-    assert "Stolarnia Dąb" in form and "Obca Firma" not in form
+    offered = [i["label"] for i in c.get(f"/contacts/api/employers/{b}?q=").get_json()]
+    assert "Stolarnia Dąb" in offered and "Obca Firma" not in offered
     html = c.post(f"/contacts/add/{b}?kind=person", data={
         "first_name": "Jan", "last_name": "Kowalski", "employer_id": str(foreign_firm)}).get_data(as_text=True)
     assert "Wybierz firmę z tej samej bazy klientów." in html

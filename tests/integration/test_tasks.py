@@ -92,8 +92,9 @@ def test_add_task_for_contact_appears_in_my_tasks_and_calendar(app, owner_client
 def test_mailing_base_contact_cannot_be_attached(app, owner_client):
     c = owner_client
     ids = make_contacts(app, c.crm["company_id"])
-    form = c.get("/tasks/add").get_data(as_text=True)
-    assert "Budimex" in form and "Jan Mailingowy" not in form  # not even offered
+    offered = [item["label"] for item in c.get("/contacts/api/pick?q=").get_json()]
+    assert "Budimex Sp. z o.o." in offered and "Jan Mailingowy" not in offered  # not even offered
+    assert c.get("/contacts/api/pick?q=Mailingowy").get_json() == []
     resp = _task(c, title="Spam", contact_id=ids["mailing_contact"])
     assert resp.status_code == 200
     assert "bazy mailingowej" in resp.get_data(as_text=True)
@@ -169,7 +170,7 @@ def test_status_change_and_bad_input(owner_client):
     resp = c.post(f"/tasks/{tid}/status", data={"status": "hacked"}, follow_redirects=True)
     assert resp.status_code == 200 and "Wybierz status" in resp.get_data(as_text=True)
     resp = _task(c, title="")
-    assert resp.status_code == 200 and "To pole jest wymagane" in resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Pole „Tytuł” jest wymagane." in resp.get_data(as_text=True)
     resp = _task(c, title="Zły termin", due_time="10:00")
     assert resp.status_code == 200 and "Podaj termin razem z godziną" in resp.get_data(as_text=True)
     resp = _task(c, title="Zła kategoria", category_id="abc")
@@ -186,7 +187,7 @@ def test_tenant_isolation_of_tasks_and_categories(app, owner_client, make_compan
     tid = _task_id(_task(a, title="Tajne zadanie A", contact_id=ids_a["contact"], category_id=cat_a))
     # the owner's pages do show them, so the checks below can fail
     for url, text in (("/tasks/", "Tajne zadanie A"), ("/tasks/all", "Tajne zadanie A"),
-                      ("/settings/task-categories/", "Tajna kategoria"), ("/tasks/add", "A Budimex")):
+                      ("/settings/task-categories/", "Tajna kategoria"), ("/contacts/api/pick?q=budimex", "A Budimex")):
         assert text in a.get(url).get_data(as_text=True), url
     b_info = make_company("Beta")
     b = app.test_client()
@@ -195,7 +196,8 @@ def test_tenant_isolation_of_tasks_and_categories(app, owner_client, make_compan
         assert b.get(url).status_code == 404, url
     for url in (f"/tasks/{tid}/delete", f"/tasks/{tid}/status", f"/settings/task-categories/{cat_a}/delete"):
         assert b.post(url, data={"status": "done"}).status_code == 404, url
-    for url in ("/tasks/", "/tasks/all", "/tasks/calendar?view=month", "/settings/task-categories/", "/tasks/add"):
+    for url in ("/tasks/", "/tasks/all", "/tasks/calendar?view=month", "/settings/task-categories/", "/tasks/add",
+                "/contacts/api/pick?q=budimex"):
         html = b.get(url).get_data(as_text=True)
         assert "Tajne zadanie A" not in html and "Tajna kategoria" not in html and "A Budimex" not in html, url
     # foreign ids in B's own task are refused with a message and change nothing

@@ -19,14 +19,12 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models.contacts import CONTACT_KINDS, ClientBase, Contact
 from app.models.mixins import utcnow
-from app.services import DomainError, inputs, trash, unit_of_work
+from app.services import DomainError, FieldChecks, inputs, trash, unit_of_work
 from app.services import validators as v
 from app.services.accounts import employees
 from app.services.contacts.bases import get_base, require_base
 from app.services.contacts.search import normalize, search_clause
 
-#: at most this many companies are offered in the "works for" dropdown of a person
-EMPLOYER_CHOICES_LIMIT = 1000
 #: at most this many contacts are offered by an as-you-type picker
 PICK_LIMIT = 50
 
@@ -87,16 +85,19 @@ def get_contact(company_id: int, contact_id: int) -> Contact | None:
     return contact
 
 
-def employer_choices(company_id: int, base_id: int, limit: int = EMPLOYER_CHOICES_LIMIT) -> list[Contact]:
-    """Company contacts of one base, by name: who a person can work for."""
-    return list(
-        db.session.execute(
-            select(Contact)
-            .where(Contact.base_id == base_id, Contact.kind == "company")
-            .order_by(Contact.name_sort, Contact.id)
-            .limit(limit)
-        ).scalars()
+def search_employers(company_id: int, base_id: int, q: str | None, limit: int = 20) -> list[Contact]:
+    """Company contacts of one base for the as-you-type "works for" picker (searched like contacts)."""
+    limit = max(1, min(int(limit or 20), PICK_LIMIT))
+    stmt = (
+        select(Contact)
+        .where(Contact.base_id == base_id, Contact.kind == "company")
+        .order_by(Contact.name_sort, Contact.id)
+        .limit(limit)
     )
+    clause = search_clause(q)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    return list(db.session.execute(stmt).scalars())
 
 
 def people_of(company_id: int, contact_id: int, limit: int = 100) -> list[Contact]:
@@ -159,58 +160,99 @@ def _clean_consent_date(value: Any) -> dt.datetime | None:
     return when
 
 
+def _clean_company(checks: FieldChecks, data: ContactData) -> dict[str, Any]:
+    """The company-only fields (every refusal recorded in ``checks``)."""
+    return {
+        "name": checks.run(v.clean_text, data.name, "name", _l("Company name"), TEXT_LIMITS["name"], required=True),
+        "first_name": None, "last_name": None, "position": None, "pesel": None, "employer_id": None,
+        "nip": checks.run(v.clean_nip, data.nip) if data.nip and data.nip.strip() else None,
+        "regon": checks.run(v.clean_regon, data.regon),
+        "krs": checks.run(clean_krs, data.krs),
+        "website": checks.run(clean_website, data.website),
+    }
+
+
+def _clean_employer(company_id: int, base: ClientBase, value: Any, contact_id: int | None) -> int | None:
+    """The company a person works for: a company contact of the same base (never the person)."""
+    employer_id = _opt_int(value, "employer_id")
+    if employer_id is not None:
+        employer = get_contact(company_id, employer_id)
+        if employer is None or employer.base_id != base.id or employer.kind != "company" or employer_id == contact_id:
+            raise DomainError(_l("Choose a company from the same client base."), "employer_id")
+    return employer_id
+
+
+def _clean_person(
+    checks: FieldChecks, company_id: int, base: ClientBase, data: ContactData, contact_id: int | None
+) -> dict[str, Any]:
+    """The person-only fields (every refusal recorded in ``checks``)."""
+    first = checks.run(v.clean_text, data.first_name, "first_name", _l("First name"), TEXT_LIMITS["first_name"],
+                       required=True)
+    last = checks.run(v.clean_text, data.last_name, "last_name", _l("Last name"), TEXT_LIMITS["last_name"],
+                      required=True)
+    return {
+        "first_name": first, "last_name": last, "name": f"{first} {last}",
+        "position": checks.run(v.clean_text, data.position, "position", _l("Position"), TEXT_LIMITS["position"]),
+        "pesel": checks.run(v.clean_pesel, data.pesel),
+        "nip": None, "regon": None, "krs": None, "website": None,
+        "employer_id": checks.run(_clean_employer, company_id, base, data.employer_id, contact_id),
+    }
+
+
+def _clean_owner(company_id: int, value: Any) -> int | None:
+    """The account manager: an active employee of the company, or None."""
+    owner_id = _opt_int(value, "owner_id")
+    if owner_id is not None and owner_id not in {u.id for u in employees.active_people(company_id)}:
+        raise DomainError(_l("Choose an active employee of your company."), "owner_id")
+    return owner_id
+
+
+def _clean_consent(checks: FieldChecks, data: ContactData) -> dict[str, Any]:
+    """The marketing consent a mailing-base contact needs: date, how, and its text."""
+    out = {
+        "consent_given_at": checks.run(_clean_consent_date, data.consent_given_at),
+        "consent_source": checks.run(v.clean_text, data.consent_source, "consent_source",
+                                     _l("How the consent was given"), 200),
+        "consent_text": checks.run(v.clean_text, data.consent_text, "consent_text", _l("Consent text"), 5000),
+    }
+    missing = {
+        "consent_given_at": _l("A mailing base contact needs the date of the marketing consent."),
+        "consent_source": _l("Say how the marketing consent was given."),
+        "consent_text": _l("Enter the text of the marketing consent."),
+    }
+    for name, message in missing.items():
+        if not out[name] and name not in checks.errors:
+            checks.refuse(message, name)
+    return out
+
+
 def _clean_contact(company_id: int, base: ClientBase, data: ContactData, contact_id: int | None) -> dict[str, Any]:
-    """Every field of the form validated for a contact of ``base``: the columns to write."""
+    """Every field of the form validated for a contact of ``base``: the columns to write.
+
+    All fields are checked in one pass; the refusals come together as one ``FieldErrors``.
+    """
     kind = data.kind
     if kind not in CONTACT_KINDS:
         raise DomainError(_l("Choose whether you add a company or a person."), "kind")
+    checks = FieldChecks()
     out: dict[str, Any] = {"kind": kind}
     if kind == "company":
-        out["name"] = v.clean_text(data.name, "name", _l("Company name"), TEXT_LIMITS["name"], required=True)
-        out["first_name"] = out["last_name"] = out["position"] = out["pesel"] = None
-        out["employer_id"] = None
-        out["nip"] = v.clean_nip(data.nip) if data.nip and data.nip.strip() else None
-        out["regon"] = v.clean_regon(data.regon)
-        out["krs"] = clean_krs(data.krs)
-        out["website"] = clean_website(data.website)
+        out.update(_clean_company(checks, data))
     else:
-        first = v.clean_text(data.first_name, "first_name", _l("First name"), TEXT_LIMITS["first_name"], required=True)
-        last = v.clean_text(data.last_name, "last_name", _l("Last name"), TEXT_LIMITS["last_name"], required=True)
-        out.update(first_name=first, last_name=last, name=f"{first} {last}")
-        out["position"] = v.clean_text(data.position, "position", _l("Position"), TEXT_LIMITS["position"])
-        out["pesel"] = v.clean_pesel(data.pesel)
-        out["nip"] = out["regon"] = out["krs"] = out["website"] = None
-        employer_id = _opt_int(data.employer_id, "employer_id")
-        if employer_id is not None:
-            employer = get_contact(company_id, employer_id)
-            if employer is None or employer.base_id != base.id or employer.kind != "company" or employer_id == contact_id:
-                raise DomainError(_l("Choose a company from the same client base."), "employer_id")
-        out["employer_id"] = employer_id
-    out["street"] = v.clean_text(data.street, "street", _l("Street and number"), TEXT_LIMITS["street"])
-    out["postal_code"] = v.clean_postal_code(data.postal_code)
-    out["city"] = v.clean_text(data.city, "city", _l("City"), TEXT_LIMITS["city"])
+        out.update(_clean_person(checks, company_id, base, data, contact_id))
+    out["street"] = checks.run(v.clean_text, data.street, "street", _l("Street and number"), TEXT_LIMITS["street"])
+    out["postal_code"] = checks.run(v.clean_postal_code, data.postal_code)
+    out["city"] = checks.run(v.clean_text, data.city, "city", _l("City"), TEXT_LIMITS["city"])
     out["city_norm"] = normalize(out["city"])[:100] or None
-    out["email"] = v.clean_email(data.email, required=base.is_mailing)
-    out["phone"] = v.clean_phone(data.phone)
-    out["notes"] = v.clean_text(data.notes, "notes", _l("Notes"), TEXT_LIMITS["notes"])
-    owner_id = _opt_int(data.owner_id, "owner_id")
-    if owner_id is not None and owner_id not in {u.id for u in employees.active_people(company_id)}:
-        raise DomainError(_l("Choose an active employee of your company."), "owner_id")
-    out["owner_id"] = owner_id
+    out["email"] = checks.run(v.clean_email, data.email, required=base.is_mailing)
+    out["phone"] = checks.run(v.clean_phone, data.phone)
+    out["notes"] = checks.run(v.clean_text, data.notes, "notes", _l("Notes"), TEXT_LIMITS["notes"])
+    out["owner_id"] = checks.run(_clean_owner, company_id, data.owner_id)
     if base.is_mailing:
-        out["consent_given_at"] = _clean_consent_date(data.consent_given_at)
-        if out["consent_given_at"] is None:
-            raise DomainError(
-                _l("A mailing base contact needs the date of the marketing consent."), "consent_given_at"
-            )
-        out["consent_source"] = v.clean_text(data.consent_source, "consent_source", _l("How the consent was given"), 200)
-        if not out["consent_source"]:
-            raise DomainError(_l("Say how the marketing consent was given."), "consent_source")
-        out["consent_text"] = v.clean_text(data.consent_text, "consent_text", _l("Consent text"), 5000)
-        if not out["consent_text"]:
-            raise DomainError(_l("Enter the text of the marketing consent."), "consent_text")
+        out.update(_clean_consent(checks, data))
     else:
         out["consent_given_at"] = out["consent_source"] = out["consent_text"] = None
+    checks.raise_if_any()
     out["name_sort"] = sort_key(kind, out["name"], out["first_name"], out["last_name"])
     return out
 

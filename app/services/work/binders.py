@@ -15,12 +15,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.binders import Attachment, Binder
 from app.models.contacts import Contact
 from app.models.users import CrmUser
-from app.services import DomainError, inputs, trash, unit_of_work
+from app.services import DomainError, FieldChecks, inputs, trash, unit_of_work
 from app.services import validators as v
 from app.services.contacts.contacts import pickable_contact
 
@@ -91,6 +92,17 @@ def binder_choices(company_id: int) -> list[Binder]:
     return [b for b, _n in list_binders(company_id)]
 
 
+def search_binders(company_id: int, q: str | None, limit: int = 20) -> list[Binder]:
+    """Binders for an as-you-type picker: by name or client name, at most ``limit`` (<= 50)."""
+    limit = max(1, min(int(limit or 20), 50))
+    stmt = select(Binder).outerjoin(Contact, Contact.id == Binder.contact_id).options(selectinload(Binder.contact))
+    if q and q.strip():
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Binder.name).like(like), func.lower(Contact.name).like(like)))
+    stmt = stmt.order_by(func.lower(Binder.name), Binder.id).limit(limit)
+    return list(db.session.execute(stmt).scalars())
+
+
 def check_binder(company_id: int, binder_id: Any) -> int | None:
     """A binder id of this company, or None; DomainError for a foreign or missing one."""
     bid = inputs.parse_id(binder_id, "binder_id", _l("This binder does not exist."))
@@ -109,16 +121,21 @@ def require_binder(company_id: int, binder_id: int) -> Binder:
     return binder
 
 
+def _clean_client(company_id: int, value: Any) -> int | None:
+    contact_id = inputs.parse_id(value, "contact_id", _l("This contact does not exist."))
+    return pickable_contact(company_id, contact_id).id if contact_id is not None else None
+
+
 def _clean(company_id: int, data: BinderData) -> dict[str, Any]:
-    name = v.clean_text(data.name, "name", _l("Name"), 200, required=True)
-    contact_id = inputs.parse_id(data.contact_id, "contact_id", _l("This contact does not exist."))
-    if contact_id is not None:
-        contact_id = pickable_contact(company_id, contact_id).id
-    return {
-        "name": name,
-        "contact_id": contact_id,
-        "description": v.clean_text(data.description, "description", _l("Description"), 5000),
+    """Every field of the binder form checked in one pass; all refusals come together (FieldErrors)."""
+    checks = FieldChecks()
+    out = {
+        "name": checks.run(v.clean_text, data.name, "name", _l("Name"), 200, required=True),
+        "contact_id": checks.run(_clean_client, company_id, data.contact_id),
+        "description": checks.run(v.clean_text, data.description, "description", _l("Description"), 5000),
     }
+    checks.raise_if_any()
+    return out
 
 
 @unit_of_work

@@ -18,7 +18,6 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models.contacts import ClientBase, Contact
 from app.models.mixins import utcnow
 from app.models.tasks import (
     TASK_PRIORITIES,
@@ -29,7 +28,7 @@ from app.models.tasks import (
 )
 from app.models.users import CrmUser
 from app.security import roles
-from app.services import DomainError, clock, dictionaries, inputs, trash, unit_of_work
+from app.services import DomainError, FieldChecks, clock, dictionaries, inputs, trash, unit_of_work
 from app.services import validators as v
 from app.services.accounts import employees
 from app.services.contacts.contacts import pickable_contact
@@ -130,59 +129,49 @@ class TaskData:
     remind_at: dt.datetime | None = None
 
 
-CONTACT_CHOICES_LIMIT = 1000
-
-
-def contact_choices(company_id: int, keep: Any = None) -> list[Contact]:
-    """Contacts a task or binder can name: standard ("Kontakty") bases only, by name; ``keep`` is added if missing."""
-    standard = select(ClientBase.id).where(ClientBase.kind == "contacts")
-    stmt = (
-        select(Contact)
-        .where(Contact.base_id.in_(standard))
-        .order_by(Contact.name_sort, Contact.id)
-        .limit(CONTACT_CHOICES_LIMIT)
-    )
-    rows = list(db.session.execute(stmt).scalars())
-    keep_id = inputs.to_id(keep)
-    if keep_id is not None and all(c.id != keep_id for c in rows):
-        extra = db.session.execute(stmt.where(Contact.id == keep_id)).scalar_one_or_none()
-        if extra is not None:
-            rows.insert(0, extra)
-    return rows
-
-
-def _clean(company_id: int, data: TaskData) -> dict[str, Any]:
-    title = v.clean_text(data.title, "title", _l("Title"), 200, required=True)
-    description = v.clean_text(data.description, "description", _l("Description"), 10000)
-    if data.priority not in TASK_PRIORITIES:
-        raise DomainError(_l("Choose a priority."), "priority")
-    if data.status not in TASK_STATUSES:
-        raise DomainError(_l("Choose a status."), "status")
-    category_id = inputs.parse_id(data.category_id, "category_id", _l("This category does not exist."))
+def _clean_category(company_id: int, value: Any) -> int | None:
+    category_id = inputs.parse_id(value, "category_id", _l("This category does not exist."))
     if category_id is not None and get_category(company_id, category_id) is None:
         raise DomainError(_l("This category does not exist."), "category_id")
-    binder_id = binders.check_binder(company_id, data.binder_id)
-    contact_id = inputs.parse_id(data.contact_id, "contact_id", _l("This contact does not exist."))
-    if contact_id is not None:
-        contact_id = pickable_contact(company_id, contact_id).id
-    ids = set(inputs.parse_ids(data.assignee_ids, "assignee_ids", _l("Choose people of your company.")))
+    return category_id
+
+
+def _clean_contact(company_id: int, value: Any) -> int | None:
+    contact_id = inputs.parse_id(value, "contact_id", _l("This contact does not exist."))
+    return pickable_contact(company_id, contact_id).id if contact_id is not None else None
+
+
+def _clean_assignees(company_id: int, value: Any) -> list[CrmUser]:
+    ids = set(inputs.parse_ids(value, "assignee_ids", _l("Choose people of your company.")))
     people = {p.id: p for p in employees.active_people(company_id)}
     if any(uid not in people for uid in ids):
         raise DomainError(_l("Choose people of your company."), "assignee_ids")
-    if data.due_time is not None and data.due_date is None:
-        raise DomainError(_l("Give the due date together with the time."), "due_date")
-    return {
-        "title": title,
-        "description": description,
-        "category_id": category_id,
-        "binder_id": binder_id,
-        "contact_id": contact_id,
+    return [people[uid] for uid in sorted(ids)]
+
+
+def _clean(company_id: int, data: TaskData) -> dict[str, Any]:
+    """Every field of the task form checked in one pass; all refusals come together (FieldErrors)."""
+    checks = FieldChecks()
+    out = {
+        "title": checks.run(v.clean_text, data.title, "title", _l("Title"), 200, required=True),
+        "description": checks.run(v.clean_text, data.description, "description", _l("Description"), 10000),
+        "category_id": checks.run(_clean_category, company_id, data.category_id),
+        "binder_id": checks.run(binders.check_binder, company_id, data.binder_id),
+        "contact_id": checks.run(_clean_contact, company_id, data.contact_id),
         "due_date": data.due_date,
         "due_time": data.due_time,
         "priority": data.priority,
         "status": data.status,
-        "assignees": [people[uid] for uid in sorted(ids)],
+        "assignees": checks.run(_clean_assignees, company_id, data.assignee_ids) or [],
     }
+    if data.priority not in TASK_PRIORITIES:
+        checks.refuse(_l("Choose a priority."), "priority")
+    if data.status not in TASK_STATUSES:
+        checks.refuse(_l("Choose a status."), "status")
+    if data.due_time is not None and data.due_date is None:
+        checks.refuse(_l("Give the due date together with the time."), "due_date")
+    checks.raise_if_any()
+    return out
 
 
 def _apply(task: Task, clean: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from app.services.contacts import tags as tags_svc
 from app.views.base import CrmView, current_company_id, form_action, found, id_arg, post_action
 from app.views.contacts.contacts_forms import BaseForm, ContactForm, RenameBaseForm
 from app.views.forms import ConfirmForm
+from app.views.pickers import contact_item, employer_label
 
 CONTACT_FIELDS = (
     "name", "first_name", "last_name", "position", "nip", "regon", "krs", "pesel", "street",
@@ -145,7 +146,7 @@ class ContactsView(CrmView):
     crm_section = "clients"
     class_permission_name = "Contacts"
     method_permission_name: ClassVar[dict[str, str]] = {
-        "index": "list", "show": "list", "api_pick": "list", "add": "add", "edit": "edit",
+        "index": "list", "show": "list", "api_pick": "list", "api_employers": "list", "add": "add", "edit": "edit",
         "set_tags": "edit", "bulk": "edit", "delete": "delete",
     }
 
@@ -162,10 +163,6 @@ class ContactsView(CrmView):
         form = ContactForm(obj=contact)
         owners = employees_svc.active_people(company_id)
         form.owner_id.choices = [("", "—")] + [(str(u.id), str(u)) for u in owners]
-        employers = [c for c in svc.employer_choices(company_id, base.id) if contact is None or c.id != contact.id]
-        if contact is not None and contact.employer is not None and contact.employer not in employers:
-            employers.insert(0, contact.employer)
-        form.employer_id.choices = [("", "—")] + [(str(c.id), c.name) for c in employers]
         if request.method == "GET":
             if contact is None:
                 form.owner_id.data = str(g.user.id)
@@ -196,7 +193,8 @@ class ContactsView(CrmView):
             if done.ok and done.value is not None:
                 flash(gettext("Contact %(name)s added.", name=done.value.name), "success")
                 return redirect(url_for(".show", contact_id=done.value.id))
-        return self.render_template("crm/contact_form.html", form=form, base=base, kind=kind, contact=None)
+        return self.render_template("crm/contact_form.html", form=form, base=base, kind=kind, contact=None,
+                                    employer_label=employer_label(current_company_id(), base.id, form.employer_id.data))
 
     @expose("/<int:contact_id>")
     @has_access
@@ -224,7 +222,8 @@ class ContactsView(CrmView):
             )
             if done.ok:
                 return redirect(url_for(".show", contact_id=contact_id))
-        return self.render_template("crm/contact_form.html", form=form, base=base, kind=contact.kind, contact=contact)
+        return self.render_template("crm/contact_form.html", form=form, base=base, kind=contact.kind, contact=contact,
+                                    employer_label=employer_label(current_company_id(), base.id, form.employer_id.data))
 
     @expose("/<int:contact_id>/delete", methods=["POST"])
     @has_access
@@ -274,13 +273,21 @@ class ContactsView(CrmView):
             flash(gettext("Choose an action."), "danger")
         return redirect(_safe_next(request.form.get("next")))
 
+    @expose("/api/employers/<int:base_id>")
+    @has_access
+    def api_employers(self, base_id: int) -> ResponseReturnValue:
+        """JSON for the "works for" picker of a person: ``[{id, label, detail}]``, companies of the base."""
+        base = _base(base_id)
+        items = svc.search_employers(current_company_id(), base.id, request.args.get("q", "")[:100])
+        return jsonify([contact_item(c) for c in items])
+
     @expose("/api/pick")
     @has_access
     def api_pick(self) -> ResponseReturnValue:
         """JSON for as-you-type pickers in offers, invoices and tasks: never a mailing-base contact."""
         items = svc.search_pickable(current_company_id(), request.args.get("q", "")[:100], limit=20)
         return jsonify([
-            {"id": c.id, "name": c.name, "kind": c.kind, "base": c.base.name if c.base else None,
+            {**contact_item(c), "name": c.name, "kind": c.kind, "base": c.base.name if c.base else None,
              "email": c.email, "nip": c.nip, "city": c.city}
             for c in items
         ])

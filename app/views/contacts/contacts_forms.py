@@ -39,7 +39,7 @@ class ContactForm(FlaskForm):
     first_name = StringField(_l("First name"), validators=[Optional()])
     last_name = StringField(_l("Last name"), validators=[Optional()])
     position = StringField(_l("Position"), validators=[Optional()])
-    employer_id = SelectField(_l("Works for (company)"), choices=[], validators=[Optional()], validate_choice=False)
+    employer_id = StringField(_l("Works for (company)"), validators=[Optional()])  # an id, from the picker
     nip = StringField(_l("NIP"), validators=[Optional()])
     regon = StringField(_l("REGON"), validators=[Optional()])
     krs = StringField(_l("KRS"), validators=[Optional()])

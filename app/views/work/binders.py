@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from flask import abort, g, redirect, request, send_file, url_for
+from flask import abort, g, jsonify, redirect, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _l
@@ -14,30 +14,25 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Optional
 
 from app.integrations.storage import StorageError
 from app.models.binders import Attachment, Binder
 from app.services.work import attachments as files_svc
 from app.services.work import binders as svc
-from app.services.work import tasks as tasks_svc
+from app.views import pickers
 from app.views.base import CrmView, current_company_id, file_bytes, form_action, found, post_action
-from app.views.forms import REQUIRED, ConfirmForm
+from app.views.forms import ConfirmForm
+from app.views.work.tasks import CheckedByService
 
 
 class BinderForm(FlaskForm):
     """Add or edit a binder."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    contact_id = SelectField(_l("Client"), choices=[], validate_choice=False)
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-
-    def fill_choices(self, company_id: int) -> None:
-        """Clients: contacts of standard bases only."""
-        self.contact_id.choices = [("", "—")] + [
-            (str(c.id), c.name) for c in tasks_svc.contact_choices(company_id, self.contact_id.data)
-        ]
+    name = StringField(_l("Name"), validators=[CheckedByService(required=True)])
+    contact_id = StringField(_l("Client"))  # an id, rendered by the picker macro
+    description = TextAreaField(_l("Description"), validators=[Optional()])  # length: the service
 
 
 class UploadForm(FlaskForm):
@@ -124,11 +119,25 @@ class BindersView(CrmView):
     crm_section = "binders"
     class_permission_name = "Binders"
     method_permission_name: ClassVar[dict[str, str]] = {
-        "index": "list", "show": "list", "add": "add", "edit": "edit", "delete": "delete", "upload": "edit",
+        "index": "list", "show": "list", "api_pick": "list", "add": "add", "edit": "edit", "delete": "delete", "upload": "edit",
     }
 
     def _get(self, binder_id: int) -> Binder:
         return found(svc.get_binder(current_company_id(), binder_id))
+
+    def _form_page(self, form: BinderForm, binder: Binder | None) -> ResponseReturnValue:
+        """The binder form with the name of the chosen client in its picker."""
+        contact_label = pickers.contact_label(current_company_id(), form.contact_id.data)
+        if not contact_label:
+            form.contact_id.data = ""
+        return self.render_template("binders/form.html", form=form, binder=binder, contact_label=contact_label)
+
+    @expose("/api/pick")
+    @has_access
+    def api_pick(self) -> ResponseReturnValue:
+        """JSON for the as-you-type binder pickers: ``[{id, label, detail}]`` of this company."""
+        q = request.args.get("q", "")[:100]
+        return jsonify([pickers.binder_item(b) for b in svc.search_binders(current_company_id(), q)])
 
     @expose("/")
     @has_access
@@ -146,12 +155,11 @@ class BindersView(CrmView):
         form = BinderForm()
         if request.method == "GET":
             form.contact_id.data = request.args.get("contact_id", "")
-        form.fill_choices(company_id)
         if form.validate_on_submit():
             done = form_action(form, lambda: svc.create_binder(company_id, _data(form), g.user.id), _l("Binder created."))
             if done.ok and done.value is not None:
                 return redirect(url_for(".show", binder_id=done.value.id))
-        return self.render_template("binders/form.html", form=form, binder=None)
+        return self._form_page(form, None)
 
     @expose("/<int:binder_id>")
     @has_access
@@ -180,12 +188,11 @@ class BindersView(CrmView):
         form = BinderForm(obj=binder)
         if request.method == "GET":
             form.contact_id.data = str(binder.contact_id or "")
-        form.fill_choices(binder.company_id)
         if form.validate_on_submit():
             if form_action(form, lambda: svc.update_binder(binder.company_id, binder.id, _data(form)),
                            _l("Changes saved.")).ok:
                 return redirect(url_for(".show", binder_id=binder.id))
-        return self.render_template("binders/form.html", form=form, binder=binder)
+        return self._form_page(form, binder)
 
     @expose("/<int:binder_id>/delete", methods=["POST"])
     @has_access

@@ -19,17 +19,17 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import Optional
 
 from app.models.tasks import TASK_PRIORITIES, TASK_STATUSES, Task
 from app.services import clock
 from app.services.accounts import employees as employees_svc
 from app.services.dictionaries import Dictionary
-from app.services.work import binders as binders_svc
 from app.services.work import tasks as svc
+from app.views import pickers
 from app.views.base import CrmView, current_company_id, form_action, found, id_arg, post_action
 from app.views.dictionaries import DictionaryView
-from app.views.forms import REQUIRED, ConfirmForm
+from app.views.forms import ConfirmForm
 
 MONTHS = (
     _l("January"), _l("February"), _l("March"), _l("April"), _l("May"), _l("June"), _l("July"),
@@ -38,30 +38,41 @@ MONTHS = (
 WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 
 
+class CheckedByService:
+    """A field the service checks together with every other field (all refusals shown at once).
+
+    It only marks the field (the red asterisk when ``required``); WTForms itself refuses nothing.
+    """
+
+    def __init__(self, required: bool = False) -> None:
+        self.field_flags = {"required": True} if required else {}
+
+    def __call__(self, form: Any, field: Any) -> None:
+        """Nothing to check here."""
+
+
 class TaskForm(FlaskForm):
     """Add or edit a task."""
 
-    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10000)])
+    title = StringField(_l("Title"), validators=[CheckedByService(required=True)])
+    description = TextAreaField(_l("Description"), validators=[Optional()])  # length: the service
     category_id = SelectField(_l("Category"), choices=[], validate_choice=False)
     assignee_ids = SelectMultipleField(_l("Assigned to"), choices=[], validate_choice=False)
     due_date = DateField(_l("Due date"), validators=[Optional()])
     due_time = TimeField(_l("Due time"), validators=[Optional()])
     priority = SelectField(_l("Priority"), choices=[], default="normal", validate_choice=False)
     status = SelectField(_l("Status"), choices=[], default="todo", validate_choice=False)
-    contact_id = SelectField(_l("Contact"), choices=[], validate_choice=False)
-    binder_id = SelectField(_l("Binder"), choices=[], validate_choice=False)
+    contact_id = StringField(_l("Contact"))  # an id, rendered by the picker macro
+    binder_id = StringField(_l("Binder"))  # an id, rendered by the picker macro
     remind_at = DateTimeLocalField(_l("Reminder"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
-    def fill_choices(self, company_id: int, keep_contact: Any = None) -> None:
-        """Dropdowns of the company: categories, people, contacts of standard bases, binders."""
+    def fill_choices(self, company_id: int) -> None:
+        """Dropdowns of the company: categories and people (contact and binder are as-you-type pickers)."""
         none = ("", "—")
         self.category_id.choices = [none] + [(str(c.id), c.name) for c in svc.list_categories(company_id)]
         self.assignee_ids.choices = [(str(u.id), str(u)) for u in employees_svc.active_people(company_id)]
         self.priority.choices = [(p, str(svc.PRIORITY_LABELS[p])) for p in TASK_PRIORITIES]
         self.status.choices = [(s, str(svc.STATUS_LABELS[s])) for s in TASK_STATUSES]
-        self.contact_id.choices = [none] + [(str(c.id), c.name) for c in svc.contact_choices(company_id, keep_contact)]
-        self.binder_id.choices = [none] + [(str(b.id), b.name) for b in binders_svc.binder_choices(company_id)]
 
 
 def _data(form: TaskForm) -> svc.TaskData:
@@ -199,7 +210,17 @@ class TasksView(CrmView):
         )
 
     def _form_page(self, form: TaskForm, task: Task | None) -> ResponseReturnValue:
-        return self.render_template("tasks/form.html", **self._ctx(form=form, task=task))
+        company_id = current_company_id()
+        contact_label = pickers.contact_label(company_id, form.contact_id.data)
+        binder_label = pickers.binder_label(company_id, form.binder_id.data)
+        if not contact_label:
+            form.contact_id.data = ""
+        if not binder_label:
+            form.binder_id.data = ""
+        return self.render_template(
+            "tasks/form.html",
+            **self._ctx(form=form, task=task, contact_label=contact_label, binder_label=binder_label),
+        )
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -214,7 +235,7 @@ class TasksView(CrmView):
             day = _date_arg("due_date")
             if day:
                 form.due_date.data = day
-        form.fill_choices(company_id, keep_contact=form.contact_id.data)
+        form.fill_choices(company_id)
         if form.validate_on_submit():
             done = form_action(form, lambda: svc.create_task(company_id, g.user, _data(form)), _l("Task added."))
             if done.ok and done.value is not None:
@@ -233,7 +254,7 @@ class TasksView(CrmView):
             form.binder_id.data = str(task.binder_id or "")
             form.assignee_ids.data = [str(u.id) for u in task.assignees]
             form.remind_at.data = svc.reminder_local(task.company_id, task.id)
-        form.fill_choices(task.company_id, keep_contact=form.contact_id.data)
+        form.fill_choices(task.company_id)
         if form.validate_on_submit():
             if form_action(form, lambda: svc.update_task(task.company_id, g.user, task.id, _data(form)),
                            _l("Changes saved.")).ok:
