@@ -102,10 +102,13 @@ def _soft_delete_row(obj: SoftDeleteMixin, deletion_id: str, when: dt.datetime, 
 
 
 @unit_of_work
-def soft_delete(objs: list[Any] | Any, user_id: Optional[int] = None) -> str:
-    """Move rows (and their cascaded children) to the trash in one operation; return its id."""
+def soft_delete(objs: list[Any] | Any, user_id: Optional[int] = None, deletion_id: Optional[str] = None) -> str:
+    """Move rows (and their cascaded children) to the trash in one operation; return its id.
+
+    ``deletion_id`` continues an operation done in batches (a large bulk delete): one trash entry.
+    """
     rows = objs if isinstance(objs, list) else [objs]
-    deletion_id = uuid.uuid4().hex
+    deletion_id = deletion_id or uuid.uuid4().hex
     when = utcnow()
     for obj in rows:
         if not isinstance(obj, SoftDeleteMixin):
