@@ -357,6 +357,8 @@ class DeletionGroup:
     names: list[str] = field(default_factory=list)
     #: the tables of the deleted things (the others were deleted with them)
     roots: tuple[str, ...] = ()
+    #: the other tables in the order they are told: each thing's parts as declared, accessories last
+    part_order: tuple[str, ...] = ()
 
     @property
     def subject(self) -> str:
@@ -366,8 +368,7 @@ class DeletionGroup:
     @property
     def parts(self) -> str:
         """What went to the trash with them: "2 pozycje oferty, 1 wersja PDF" ("" when nothing)."""
-        parts = sorted((t for t in self.counts if t not in self.roots), key=lambda t: t in ACCESSORIES)
-        return describe_counts({t: self.counts[t] for t in parts})
+        return describe_counts({t: self.counts[t] for t in self.part_order if t in self.counts})
 
     @property
     def more(self) -> int:
@@ -379,24 +380,28 @@ class DeletionGroup:
 ACCESSORIES = frozenset({"attachment"})
 
 
-def _cascade_children(classes: list[Any]) -> dict[str, set[str]]:
-    """Table -> the tables its rows take to the trash with them."""
-    out: dict[str, set[str]] = {}
+def _cascade_children(classes: list[Any]) -> dict[str, list[str]]:
+    """Table -> the tables its rows take to the trash with them (in declaration order)."""
+    out: dict[str, list[str]] = {}
     for cls in classes:
         mapper = inspect(cls)
-        out[cls.__tablename__] = {mapper.relationships[n].mapper.class_.__tablename__ for n in cls.__soft_delete_cascade__}
+        out[cls.__tablename__] = [mapper.relationships[n].mapper.class_.__tablename__ for n in cls.__soft_delete_cascade__]
     return out
 
 
-def _name_roots(group: DeletionGroup, by_table: dict[str, Any], children: dict[str, set[str]],
+def _name_roots(group: DeletionGroup, by_table: dict[str, Any], children: dict[str, list[str]],
                 company_id: int, sample: int) -> None:
     """Find the deleted things of a group (rows not deleted as parts of another) and name a few."""
-    parts = set().union(*(children.get(t, set()) for t in group.counts)) if group.counts else set()
-    roots = tuple(t for t in group.counts if t not in parts) or tuple(group.counts)
+    parts: set[str] = set().union(*(children.get(t, []) for t in group.counts))
+    roots = tuple(sorted(t for t in group.counts if t not in parts)) or tuple(sorted(group.counts))
     if any(t not in ACCESSORIES for t in roots):
         # an offer's PDF filed in a binder goes with the offer: a part, not a deleted thing of its own
         roots = tuple(t for t in roots if t not in ACCESSORIES)
     group.roots = roots
+    declared = [c for t in roots for c in children.get(t, []) if c in group.counts]
+    rest = sorted(t for t in group.counts if t not in roots and t not in declared)
+    order = list(dict.fromkeys(declared + rest))
+    group.part_order = tuple(sorted(order, key=lambda t: t in ACCESSORIES))
     for table in roots:
         cls = by_table[table]
         label = _label_column(cls)
