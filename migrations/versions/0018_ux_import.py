@@ -1,7 +1,7 @@
 """ux-import: background bulk actions on contacts (tag, untag, delete) with progress
 
-Revision ID: 0017_ux_import
-Revises: 0016_inv_finish
+Revision ID: 0018_ux_import
+Revises: 0017_inv_search
 Create Date: 2026-11-30 06:40:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017_ux_import'
-down_revision = '0016_inv_finish'
+revision = '0018_ux_import'
+down_revision = '0017_inv_search'
 branch_labels = None
 depends_on = None
 
