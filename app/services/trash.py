@@ -11,11 +11,12 @@ import dataclasses
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from flask_appbuilder import Model
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
@@ -50,6 +51,37 @@ def kind_label(table: str) -> str:
     return str(KIND_LABELS.get(table, table))
 
 
+#: "N things" of a table's rows with the language's plural forms (literal msgids for the catalog)
+COUNT_PHRASES: dict[str, Callable[[int], str]] = {
+    "client_base": lambda n: ngettext("%(num)s client base", "%(num)s client bases", n),
+    "contact": lambda n: ngettext("%(n)s contact", "%(n)s contacts", n, n=n),
+    "tag": lambda n: ngettext("%(num)s tag", "%(num)s tags", n),
+    "task": lambda n: ngettext("%(num)s task", "%(num)s tasks", n),
+    "task_category": lambda n: ngettext("%(num)s task category", "%(num)s task categories", n),
+    "binder": lambda n: ngettext("%(num)s binder", "%(num)s binders", n),
+    "attachment": lambda n: ngettext("%(num)s attachment", "%(num)s attachments", n),
+    "offer": lambda n: ngettext("%(num)s offer", "%(num)s offers", n),
+    "offer_item": lambda n: ngettext("%(num)s offer item", "%(num)s offer items", n),
+    "offer_version": lambda n: ngettext("%(num)s PDF version", "%(num)s PDF versions", n),
+    "sales_order": lambda n: ngettext("%(num)s order", "%(num)s orders", n),
+    "sales_order_item": lambda n: ngettext("%(num)s order item", "%(num)s order items", n),
+    "product": lambda n: ngettext("%(num)s price list item", "%(num)s price list items", n),
+}
+
+
+def count_phrase(table: str, n: int) -> str:
+    """"3 kontakty", "1 wersja PDF": how many rows of a table, in words a person reads."""
+    phrase = COUNT_PHRASES.get(table)
+    if phrase is None:
+        return ngettext("%(num)s record", "%(num)s records", n)
+    return phrase(n)
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """Rows of several tables in words: "1 pozycja oferty, 1 wersja PDF"."""
+    return ", ".join(count_phrase(t, n) for t, n in counts.items())
+
+
 def _soft_delete_row(obj: SoftDeleteMixin, deletion_id: str, when: dt.datetime, user_id: Optional[int]) -> None:
     """Move one row and its cascaded children (``__soft_delete_cascade__``) to the trash."""
     session = db.session
@@ -70,10 +102,13 @@ def _soft_delete_row(obj: SoftDeleteMixin, deletion_id: str, when: dt.datetime, 
 
 
 @unit_of_work
-def soft_delete(objs: list[Any] | Any, user_id: Optional[int] = None) -> str:
-    """Move rows (and their cascaded children) to the trash in one operation; return its id."""
+def soft_delete(objs: list[Any] | Any, user_id: Optional[int] = None, deletion_id: Optional[str] = None) -> str:
+    """Move rows (and their cascaded children) to the trash in one operation; return its id.
+
+    ``deletion_id`` continues an operation done in batches (a large bulk delete): one trash entry.
+    """
     rows = objs if isinstance(objs, list) else [objs]
-    deletion_id = uuid.uuid4().hex
+    deletion_id = deletion_id or uuid.uuid4().hex
     when = utcnow()
     for obj in rows:
         if not isinstance(obj, SoftDeleteMixin):
@@ -318,14 +353,73 @@ class DeletionGroup:
     deleted_at: dt.datetime
     deleted_by_id: Optional[int]
     counts: dict[str, int] = field(default_factory=dict)
+    #: names of the deleted things themselves (the base, contact, offer, task), not of their parts
     names: list[str] = field(default_factory=list)
+    #: the tables of the deleted things (the others were deleted with them)
+    roots: tuple[str, ...] = ()
+    #: the other tables in the order they are told: each thing's parts as declared, accessories last
+    part_order: tuple[str, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        """The deleted things in words: "1 oferta", "3 kontakty"."""
+        return describe_counts({t: self.counts[t] for t in self.roots})
+
+    @property
+    def parts(self) -> str:
+        """What went to the trash with them: "2 pozycje oferty, 1 wersja PDF" ("" when nothing)."""
+        return describe_counts({t: self.counts[t] for t in self.part_order if t in self.counts})
+
+    @property
+    def more(self) -> int:
+        """How many deleted things are not named in ``names``."""
+        return max(0, sum(self.counts.get(t, 0) for t in self.roots) - len(self.names))
+
+
+#: tables whose rows are deleted together with another thing (not through a cascade relationship)
+ACCESSORIES = frozenset({"attachment"})
+
+
+def _cascade_children(classes: list[Any]) -> dict[str, list[str]]:
+    """Table -> the tables its rows take to the trash with them (in declaration order)."""
+    out: dict[str, list[str]] = {}
+    for cls in classes:
+        mapper = inspect(cls)
+        out[cls.__tablename__] = [mapper.relationships[n].mapper.class_.__tablename__ for n in cls.__soft_delete_cascade__]
+    return out
+
+
+def _name_roots(group: DeletionGroup, by_table: dict[str, Any], children: dict[str, list[str]],
+                company_id: int, sample: int) -> None:
+    """Find the deleted things of a group (rows not deleted as parts of another) and name a few."""
+    parts: set[str] = set().union(*(children.get(t, []) for t in group.counts))
+    roots = tuple(sorted(t for t in group.counts if t not in parts)) or tuple(sorted(group.counts))
+    if any(t not in ACCESSORIES for t in roots):
+        # an offer's PDF filed in a binder goes with the offer: a part, not a deleted thing of its own
+        roots = tuple(t for t in roots if t not in ACCESSORIES)
+    group.roots = roots
+    declared = [c for t in roots for c in children.get(t, []) if c in group.counts]
+    rest = sorted(t for t in group.counts if t not in roots and t not in declared)
+    order = list(dict.fromkeys(declared + rest))
+    group.part_order = tuple(sorted(order, key=lambda t: t in ACCESSORIES))
+    for table in roots:
+        cls = by_table[table]
+        label = _label_column(cls)
+        if not label or len(group.names) >= sample:
+            continue
+        names = db.session.execute(
+            select(getattr(cls, label)).where(_deleted_rows(cls, group.deletion_id, company_id))
+            .order_by(getattr(cls, label)).limit(sample - len(group.names)).execution_options(**_OPTS)
+        ).scalars()
+        group.names.extend(str(n) for n in names if n)
 
 
 def deletion_groups(company_id: int, now: Optional[dt.datetime] = None, sample: int = 3) -> list[DeletionGroup]:
     """Delete operations of one company still restorable (within the retention period), newest first."""
     limit = (now or utcnow()) - dt.timedelta(days=RETENTION_DAYS)
     groups: dict[str, DeletionGroup] = {}
-    for cls in _soft_delete_classes():
+    classes = _soft_delete_classes()
+    for cls in classes:
         rows = db.session.execute(
             select(cls.deletion_id, func.min(cls.deleted_at), func.max(cls.deleted_by_id), func.count())
             .where(cls.company_id == company_id, cls.deleted_at.is_not(None), cls.deleted_at >= limit)
@@ -337,13 +431,10 @@ def deletion_groups(company_id: int, now: Optional[dt.datetime] = None, sample: 
             group.deleted_at = min(group.deleted_at, deleted_at)
             group.deleted_by_id = group.deleted_by_id or deleted_by_id
             group.counts[cls.__tablename__] = count
-            label = next((a for a in ("name", "title", "number") if hasattr(cls, a)), None)
-            if label and len(group.names) < sample:
-                names = db.session.execute(
-                    select(getattr(cls, label)).where(cls.company_id == company_id, cls.deletion_id == deletion_id)
-                    .limit(sample).execution_options(**_OPTS)
-                ).scalars()
-                group.names.extend(str(n) for n in names if n)
+    by_table = {cls.__tablename__: cls for cls in classes}
+    children = _cascade_children(classes)
+    for group in groups.values():
+        _name_roots(group, by_table, children, company_id, sample)
     return sorted(groups.values(), key=lambda g: g.deleted_at, reverse=True)
 
 

@@ -31,8 +31,14 @@ def test_import_with_progress_bar(app, page, make_company):
     assert "Hurtownia Żółw 0" in page.inner_text("#preview-table")
     shot(page, "contact_import_mapping")
     page.click("#start-import")
-    page.wait_for_selector("#job-done:not([hidden])", timeout=30000)
+    page.wait_for_selector("#import-result", timeout=30000)
     assert page.inner_text("#c-inserted") == "300" and page.inner_text("#c-refused") == "1"
     assert "100%" in page.inner_text("#import-progress")
+    # part of the file was refused: the result is yellow, not green, with the reason and the report
+    assert "alert-warning" in page.get_attribute("#import-result", "class")
+    assert page.evaluate("getComputedStyle(document.getElementById('import-result')).backgroundColor") != \
+        page.evaluate("(() => { const d = document.createElement('div'); d.className = 'alert alert-success';"
+                      " document.body.appendChild(d); return getComputedStyle(d).backgroundColor; })()")
+    assert "NIP" in page.inner_text("#import-reasons")
     assert page.is_visible("#report-link")
     shot(page, "contact_import_done")

@@ -21,7 +21,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from app.extensions import db
 from app.models.contact_io import DUPLICATE_MODES, ImportJob
@@ -189,6 +189,64 @@ def preview(job: ImportJob) -> Preview:
         raise DomainError(_l("The file is not a valid CSV file."), "file") from None
     mapping = job.mapping or guess_mapping(headers)
     return Preview(enc, delim, headers, rows, total, mapping)
+
+
+#: mapped fields that say "these rows are persons" and "these rows are companies"
+PERSON_FIELDS = frozenset({"first_name", "last_name", "pesel"})
+COMPANY_FIELDS = frozenset({"name", "nip", "regon", "krs"})
+
+
+def base_kind(company_id: int, base: ClientBase) -> str:
+    """What a base mostly holds (person or company); an empty mailing base holds persons."""
+    rows = db.session.execute(
+        select(Contact.kind, func.count()).where(Contact.base_id == base.id).group_by(Contact.kind)
+    ).all()
+    counts = {kind: n for kind, n in rows}
+    if counts:
+        return "person" if counts.get("person", 0) > counts.get("company", 0) else "company"
+    return "person" if base.is_mailing else "company"
+
+
+def guess_kind(company_id: int, base: ClientBase, mapping: dict[str, str]) -> str:
+    """The kind of rows without a type column: from the mapped columns, else from the base's content."""
+    fields = set(mapping.values())
+    person, company = bool(fields & PERSON_FIELDS), bool(fields & COMPANY_FIELDS)
+    if person and not company:
+        return "person"
+    if company and not person:
+        return "company"
+    return base_kind(company_id, base)
+
+
+def suggested_kind(company_id: int, job: ImportJob) -> str:
+    """The default kind the mapping page offers for a draft (its guessed or saved mapping)."""
+    base = _require_base(company_id, job.base_id)
+    return guess_kind(company_id, base, job.mapping or {})
+
+
+def outcome(job: ImportJob) -> str | None:
+    """The colour of a finished import: "success" (every row came in), "partial" or "failed"."""
+    if job.status == "failed":
+        return "failed"
+    if job.status != "done":
+        return None
+    came_in = job.inserted + job.updated
+    if came_in == 0:
+        return "failed"
+    return "success" if came_in >= job.processed else "partial"
+
+
+def reasons(job: ImportJob, limit: int = 10) -> list[tuple[str, int]]:
+    """The reasons rows were refused or skipped, most frequent first, read from the job's report."""
+    if not job.report:
+        return []
+    counts: dict[str, int] = {}
+    rows = csv.reader(io.StringIO(job.report.decode("utf-8-sig")), delimiter=";")
+    next(rows, None)
+    for row in rows:
+        if len(row) >= 3 and row[2]:
+            counts[row[2]] = counts.get(row[2], 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
 # --------------------------------------------------------------------------- jobs

@@ -135,6 +135,8 @@ class ContactImportView(CrmView):
         preview = pre.value
         form = MappingForm()
         mapping = dict(preview.mapping)
+        if request.method == "GET":
+            form.default_kind.data = import_svc.guess_kind(current_company_id(), base, mapping)
         if request.method == "POST":
             mapping = {str(i): request.form.get(f"col_{i}", "") for i in range(len(preview.headers))}
         if form.validate_on_submit():
@@ -159,7 +161,10 @@ class ContactImportView(CrmView):
         if job.status == "draft":
             return redirect(url_for(".mapping", job_id=job.id))
         base = bases_svc.get_base(current_company_id(), job.base_id)
-        return self.render_template("contacts_io/job.html", job=job, base=base, title=gettext("Import contacts from CSV"))
+        return self.render_template(
+            "contacts_io/job.html", job=job, base=base, outcome=import_svc.outcome(job),
+            reasons=import_svc.reasons(job), title=gettext("Import contacts from CSV"),
+        )
 
     @expose("/<int:job_id>/progress")
     @has_access

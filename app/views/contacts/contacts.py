@@ -8,10 +8,13 @@ from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import format_decimal, gettext, ngettext
+from flask_babel import lazy_gettext as _l
 
 from app.models.contacts import ClientBase, Contact
+from app.services import DomainError, inputs
 from app.services.accounts import employees as employees_svc
 from app.services.contacts import bases as bases_svc
+from app.services.contacts import bulk as bulk_svc
 from app.services.contacts import contacts as svc
 from app.services.contacts import search as search_svc
 from app.services.contacts import tags as tags_svc
@@ -147,7 +150,7 @@ class ContactsView(CrmView):
     class_permission_name = "Contacts"
     method_permission_name: ClassVar[dict[str, str]] = {
         "index": "list", "show": "list", "api_pick": "list", "api_employers": "list", "add": "add", "edit": "edit",
-        "set_tags": "edit", "bulk": "edit", "delete": "delete",
+        "set_tags": "edit", "bulk": "edit", "bulk_job": "edit", "bulk_progress": "edit", "delete": "delete",
     }
 
     @expose("/")
@@ -253,24 +256,20 @@ class ContactsView(CrmView):
     @expose("/bulk", methods=["POST"])
     @has_access
     def bulk(self) -> ResponseReturnValue:
-        """Add or remove a tag on the selected contacts, or move them to the trash (POST with CSRF)."""
+        """Tag, untag or delete the ticked contacts or all matching the filter (POST with CSRF)."""
         _confirmed()
         company_id = current_company_id()
-        ids = request.form.getlist("ids")
-        action = request.form.get("action")
-        if action in ("tag", "untag"):
-            done = post_action(
-                lambda: tags_svc.tag_contacts(company_id, ids, request.form.get("tag_id"), add=action == "tag")
-            )
-            if done.ok:
-                flash(gettext("Tag changed on %(n)s contacts.", n=done.value), "success")
-        elif action == "delete":
-            post_action(
-                lambda: svc.delete_contacts(company_id, ids, g.user.id),
-                gettext("%(n)s contacts moved to the trash.", n=len(ids)),
-            )
-        else:
-            flash(gettext("Choose an action."), "danger")
+        action = request.form.get("action") or ""
+        done = post_action(lambda: bulk_svc.start(
+            company_id, g.user.id, action, request.form.getlist("ids"), request.form.get("tag_id"),
+            _bulk_filter(), request.form.get("expected"),
+        ))
+        outcome = done.value
+        if outcome is not None and outcome.job is not None:
+            bulk_svc.start_in_background(outcome.job.id)
+            return redirect(url_for(".bulk_job", job_id=outcome.job.id, next=_safe_next(request.form.get("next"))))
+        if outcome is not None:
+            flash(_bulk_message(outcome.action, outcome.count, outcome.changed), "success")
         return redirect(_safe_next(request.form.get("next")))
 
     @expose("/api/employers/<int:base_id>")
@@ -280,6 +279,25 @@ class ContactsView(CrmView):
         base = _base(base_id)
         items = svc.search_employers(current_company_id(), base.id, request.args.get("q", "")[:100])
         return jsonify([contact_item(c) for c in items])
+
+    @expose("/bulk/<int:job_id>")
+    @has_access
+    def bulk_job(self, job_id: int) -> ResponseReturnValue:
+        """A large bulk action running in the background: its progress bar and result."""
+        job = found(bulk_svc.get_job(current_company_id(), job_id))
+        tag = tags_svc.get_tag(current_company_id(), job.tag_id) if job.tag_id else None
+        return self.render_template(
+            "crm/contact_bulk_job.html", job=job, tag=tag, back=_safe_next(request.args.get("next")),
+            done_label=_bulk_message(job.action, job.total, job.changed), title=gettext("Bulk action"),
+        )
+
+    @expose("/bulk/<int:job_id>/progress")
+    @has_access
+    def bulk_progress(self, job_id: int) -> ResponseReturnValue:
+        """Progress of a background bulk action as JSON (polled by its page)."""
+        job = found(bulk_svc.get_job(current_company_id(), job_id))
+        return jsonify(id=job.id, status=job.status, finished=job.finished, percent=job.percent,
+                       total=job.total, processed=job.processed, changed=job.changed)
 
     @expose("/api/pick")
     @has_access
@@ -291,6 +309,34 @@ class ContactsView(CrmView):
              "email": c.email, "nip": c.nip, "city": c.city}
             for c in items
         ])
+
+
+def _form_id(name: str) -> int | None:
+    """An optional id of the bulk form; a value that is not an id refuses the action (never widens it)."""
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    ident = inputs.to_id(raw)
+    if ident is None:
+        raise DomainError(_l("The list changed after you selected it. Check the selection and try again."))
+    return ident
+
+
+def _bulk_filter() -> bulk_svc.ListFilter | None:
+    """The list's filter sent with "select all matching" (None when only the ticked rows count)."""
+    if request.form.get("scope") != "all":
+        return None
+    return bulk_svc.ListFilter(base_id=_form_id("filter_base"), q=(request.form.get("filter_q") or "")[:100],
+                               tag_id=_form_id("filter_tag"))
+
+
+def _bulk_message(action: str, count: int, changed: int) -> str:
+    """What a bulk action did, in words with the count."""
+    if action == "delete":
+        return ngettext("%(num)s contact moved to the trash.", "%(num)s contacts moved to the trash.", count)
+    if action == "tag":
+        return ngettext("Tag added to %(num)s contact.", "Tag added to %(num)s contacts.", changed)
+    return ngettext("Tag removed from %(num)s contact.", "Tag removed from %(num)s contacts.", changed)
 
 
 def _safe_next(target: str | None) -> str:
