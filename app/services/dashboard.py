@@ -166,14 +166,15 @@ def task_charts(company_id: int, user: CrmUser, today: dt.date) -> dict[str, Any
     done_bucket = _bucket(Task.completed_at, utc_starts, utc_end)
     done = db.session.execute(
         select(done_bucket, func.count(Task.id))
-        .where(Task.company_id == company_id, Task.status == "done", Task.completed_at >= utc_starts[0],
+        # completed_at is set exactly while a task is done: its range alone picks the done tasks
+        .where(Task.company_id == company_id, Task.completed_at >= utc_starts[0],
                Task.completed_at < utc_end, *mine)
         .group_by(done_bucket)
     ).all()
     due_bucket = _bucket(Task.due_date, starts, end)
     overdue = db.session.execute(
         select(due_bucket, func.count(Task.id))
-        .where(Task.company_id == company_id, Task.status != "done", Task.due_date >= starts[0],
+        .where(Task.company_id == company_id, Task.status.in_(("todo", "in_progress")), Task.due_date >= starts[0],
                Task.due_date < min(end, today), *mine)
         .group_by(due_bucket)
     ).all()
