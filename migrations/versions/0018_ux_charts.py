@@ -1,15 +1,15 @@
 """dashboard charts: offers by issue date, tasks by completion, invoices by payment date, per company
 
-Revision ID: 0017_ux_charts
-Revises: 0016_inv_finish
+Revision ID: 0018_ux_charts
+Revises: 0017_inv_search
 Create Date: 2026-11-30 07:00:00
 
 """
 from alembic import op
 
 
-revision = '0017_ux_charts'
-down_revision = '0016_inv_finish'
+revision = '0018_ux_charts'
+down_revision = '0017_inv_search'
 branch_labels = None
 depends_on = None
 
