@@ -93,6 +93,7 @@ class Invoice(TenantMixin, TimestampMixin, Model):
         Index("ix_invoice_company_number", "company_id", "number"),
         Index("ix_invoice_company_buyer_nip", "company_id", "buyer_nip"),
         Index("ix_invoice_company_buyer_name", "company_id", "buyer_name"),
+        Index("ix_invoice_company_paid", "company_id", "paid_at"),  # the dashboard's paid per month
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

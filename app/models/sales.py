@@ -105,6 +105,7 @@ class Offer(_SalesDocument, Model):
         live_unique_index("uq_offer_company_number", "company_id", "number"),
         Index("ix_offer_company_status", "company_id", "status", "valid_until"),
         Index("ix_offer_company_contact", "company_id", "contact_id"),
+        Index("ix_offer_company_issue", "company_id", "issue_date"),  # the dashboard's value per month
     )
 
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="RESTRICT"), nullable=False)

@@ -69,6 +69,7 @@ class Task(TenantMixin, SoftDeleteMixin, TimestampMixin, Model):
         Index("ix_task_company_binder", "company_id", "binder_id"),
         Index("ix_task_company_contact", "company_id", "contact_id"),
         Index("ix_task_company_creator", "company_id", "created_by_id"),
+        Index("ix_task_company_completed", "company_id", "completed_at"),  # the dashboard's done per week
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -25,8 +25,10 @@ class DashboardIndexView(IndexView):
             return redirect(appbuilder.get_url_for_login)
         if user.is_platform_admin:
             return redirect(url_for("AdminCompaniesView.list"))
-        summary = dashboard_svc.summary(current_company_id(), user)
-        return self.render_template(self.index_template, summary=summary, appbuilder=self.appbuilder)
+        company_id = current_company_id()
+        summary = dashboard_svc.summary(company_id, user)
+        charts = dashboard_svc.charts(company_id, user)
+        return self.render_template(self.index_template, summary=summary, charts=charts, appbuilder=self.appbuilder)
 
 
 class LicenceView(CrmView):
