@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import or_, select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -60,12 +60,18 @@ def _binders(contact_id: int) -> Any:
 
 
 def _files(contact_id: int) -> Any:
-    """Files kept in the client's binders and files attached to the contact itself."""
-    binder_ids = select(Binder.id).where(Binder.contact_id == contact_id).scalar_subquery()
+    """Files kept in the client's binders and files attached to the contact itself.
+
+    Two index lookups joined by UNION ALL (an OR of the two would read every file of the company).
+    """
+    binder_ids = select(Binder.id).where(Binder.contact_id == contact_id)
+    ids = union_all(
+        select(Attachment.id).where(Attachment.binder_id.in_(binder_ids)),
+        select(Attachment.id).where(Attachment.owner_type == "contact", Attachment.owner_id == contact_id),
+    ).subquery()
     return (
         select(Attachment).options(joinedload(Attachment.binder))
-        .where(or_(Attachment.binder_id.in_(binder_ids),
-                   (Attachment.owner_type == "contact") & (Attachment.owner_id == contact_id)))
+        .where(Attachment.id.in_(select(ids.c.id)))
         .order_by(Attachment.id.desc())
     )
 

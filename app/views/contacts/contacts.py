@@ -20,13 +20,13 @@ from app.services.contacts import contacts as svc
 from app.services.contacts import notes as notes_svc
 from app.services.contacts import search as search_svc
 from app.services.contacts import tags as tags_svc
-from app.views.base import CrmView, current_company_id, form_action, found, id_arg, post_action
-from app.views.contacts.contacts_forms import BaseForm, ContactForm, RenameBaseForm
 from app.services.invoicing import invoices as invoices_svc
 from app.services.sales import offers as offers_svc
 from app.services.sales import orders as orders_svc
 from app.services.sales import pricing
 from app.services.work import tasks as tasks_svc
+from app.views.base import CrmView, current_company_id, form_action, found, id_arg, post_action
+from app.views.contacts.contacts_forms import BaseForm, ContactForm, RenameBaseForm
 from app.views.forms import ConfirmForm
 from app.views.work.tasks import fmt_due, fmt_local
 
