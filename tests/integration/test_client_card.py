@@ -163,7 +163,6 @@ def test_card_sql_statements_do_not_grow_with_related_rows(app, make_company):
 
     c.get(f"/contacts/{small}")  # warm-up (first request of the session)
     n_big, n_small = statements(f"/contacts/{big}"), statements(f"/contacts/{small}")
-    print("CARD SQL", n_big, n_small)
     assert n_big == n_small
 
 
@@ -270,3 +269,15 @@ def test_client_names_link_to_the_card_everywhere(app, make_company):
         assert resp.status_code == 200, url
         hrefs = [a.get("href") for a in find(resp.get_data(as_text=True), css)]
         assert hrefs and set(hrefs) == {card}, (url, hrefs)
+
+
+def test_employee_sees_add_only_where_allowed(app, make_company, add_employee):
+    info = make_company()
+    seed = seed_sales(app, info)
+    emp = add_employee(info["owner_id"], "pracownik@firma.pl")
+    c = _signed_in(app, emp)
+    html = c.get(f"/contacts/{seed['client_id']}").get_data(as_text=True)
+    adds = [a.get("id") for a in find(html, ".card-section-head a.btn-add")]
+    assert adds == ["add-tasks", "add-offers", "add-orders", "add-binders"]
+    assert find(html, "#card-invoices")  # the invoices themselves are shown
+    assert c.get(f"/invoices/add?contact_id={seed['client_id']}").status_code == 403

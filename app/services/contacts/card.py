@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sqlalchemy import select, union_all
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from app.extensions import db
 from app.models.binders import Attachment, Binder
@@ -52,7 +52,10 @@ def _orders(contact_id: int) -> Any:
 
 
 def _invoices(contact_id: int) -> Any:
-    return select(Invoice).where(Invoice.buyer_contact_id == contact_id).order_by(Invoice.id.desc())
+    # only what a row shows: never the stored XML and UPO of every invoice
+    columns = load_only(Invoice.company_id, Invoice.number, Invoice.issue_date, Invoice.total_gross,
+                        Invoice.currency, Invoice.status)
+    return select(Invoice).options(columns).where(Invoice.buyer_contact_id == contact_id).order_by(Invoice.id.desc())
 
 
 def _binders(contact_id: int) -> Any:

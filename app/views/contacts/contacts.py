@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
+from app.extensions import appbuilder
 from app.models.contacts import ClientBase, Contact
 from app.services.accounts import employees as employees_svc
 from app.services.contacts import bases as bases_svc
@@ -39,16 +40,17 @@ LIST_TEMPLATE = "crm/contacts.html"
 #: the rows alone, for search as you type
 LIST_PARTIAL_TEMPLATE = "crm/_contact_list.html"
 
-#: the card's sections: title, icon, colour (menu section) and the endpoint of "Dodaj" (``?contact_id=``)
-CARD_SECTIONS: dict[str, tuple[Any, str, str, str | None]] = {
-    "tasks": (_l("Tasks"), "fa-list-check", "tasks", "TasksView.add"),
-    "offers": (_l("Offers"), "fa-file-signature", "offers", "OffersView.add"),
-    "orders": (_l("Orders"), "fa-clipboard-list", "orders", "OrdersView.add"),
-    "invoices": (_l("Invoices"), "fa-file-invoice-dollar", "invoices", "InvoiceEditView.add"),
-    "binders": (_l("Binders"), "fa-folder-open", "binders", "BindersView.add"),
-    "files": (_l("Files"), "fa-paperclip", "binders", None),
-    "campaigns": (_l("E-mail campaigns"), "fa-envelope", "emailing", None),
-    "notes": (_l("Notes"), "fa-note-sticky", "clients", None),
+#: the card's sections: title, icon, colour (menu section), the endpoint of "Dodaj" (opened with
+#: ``?contact_id=``) and the permission (view name) its "can_add" needs
+CARD_SECTIONS: dict[str, tuple[Any, str, str, str | None, str | None]] = {
+    "tasks": (_l("Tasks"), "fa-list-check", "tasks", "TasksView.add", "Tasks"),
+    "offers": (_l("Offers"), "fa-file-signature", "offers", "OffersView.add", "Offers"),
+    "orders": (_l("Orders"), "fa-clipboard-list", "orders", "OrdersView.add", "Orders"),
+    "invoices": (_l("Invoices"), "fa-file-invoice-dollar", "invoices", "InvoiceEditView.add", "InvoiceIssue"),
+    "binders": (_l("Binders"), "fa-folder-open", "binders", "BindersView.add", "Binders"),
+    "files": (_l("Files"), "fa-paperclip", "binders", None, None),
+    "campaigns": (_l("E-mail campaigns"), "fa-envelope", "emailing", None, None),
+    "notes": (_l("Notes"), "fa-note-sticky", "clients", None, None),
 }
 
 
@@ -77,8 +79,14 @@ def _card_labels() -> dict[str, Any]:
         "card_sections": CARD_SECTIONS, "money": pricing.format_money, "fmt_due": fmt_due, "fmt_local": fmt_local,
         "task_status_labels": tasks_svc.STATUS_LABELS, "offer_status_labels": offers_svc.STATUS_LABELS,
         "order_status_labels": orders_svc.STATUS_LABELS, "invoice_status_labels": invoices_svc.STATUS_LABELS,
-        "card_empty": CARD_EMPTY,
+        "card_empty": CARD_EMPTY, "card_can_add": _can_add(),
     }
+
+
+def _can_add() -> dict[str, bool]:
+    """Which sections' "Dodaj" the signed-in user may use (a button never leads to "Brak dostępu")."""
+    held = appbuilder.sm.get_user_permissions(g.user)  # one query for all sections
+    return {key: perm is not None and ("can_add", perm) in held for key, (_t, _i, _c, _e, perm) in CARD_SECTIONS.items()}
 
 
 def _list_context(base_id: int | None) -> dict[str, Any]:
