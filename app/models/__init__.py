@@ -5,7 +5,7 @@ from app.models.binders import Attachment, Binder
 from app.models.company import Company
 from app.models.contact_bulk import BulkJob
 from app.models.contact_io import ImportJob
-from app.models.contacts import ClientBase, Contact, Tag, contact_tag
+from app.models.contacts import ClientBase, Contact, ContactNote, Tag, contact_tag
 from app.models.invoicing import (
     Invoice,
     InvoiceCounter,
@@ -32,4 +32,4 @@ from app.models.signups import NipClaim
 from app.models.tasks import Task, TaskCategory, task_assignee
 from app.models.users import CrmUser
 
-__all__ = ["Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "ClientBase", "Company", "CompanySecurity", "Contact", "CrmUser", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]
+__all__ = ["Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "ClientBase", "Company", "CompanySecurity", "Contact", "ContactNote", "CrmUser", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]

@@ -9,7 +9,7 @@ from flask_appbuilder import Model
 from sqlalchemy import Column, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.mixins import SoftDeleteMixin, TenantMixin, TimestampMixin, live_unique_index
+from app.models.mixins import SoftDeleteMixin, TenantMixin, TimestampMixin, live_unique_index, utcnow
 from app.models.users import CrmUser
 
 BASE_KINDS = ("contacts", "mailing")
@@ -114,3 +114,18 @@ class Tag(TenantMixin, SoftDeleteMixin, TimestampMixin, Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ContactNote(TenantMixin, SoftDeleteMixin, Model):
+    """One entry of a client's notes timeline: who wrote what, and when."""
+
+    __tablename__ = "contact_note"
+    __table_args__ = (Index("ix_contact_note_company_contact", "company_id", "contact_id", "created_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"), nullable=False)
+    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+
+    author: Mapped[Optional[CrmUser]] = relationship(foreign_keys=[author_id])

@@ -4,24 +4,35 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask import abort, flash, g, jsonify, make_response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import format_decimal, gettext, ngettext
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
 
+from app.extensions import appbuilder
 from app.models.contacts import ClientBase, Contact
 from app.services import DomainError, inputs
 from app.services.accounts import employees as employees_svc
 from app.services.contacts import bases as bases_svc
 from app.services.contacts import bulk as bulk_svc
+from app.services.contacts import card as card_svc
 from app.services.contacts import contacts as svc
+from app.services.contacts import notes as notes_svc
 from app.services.contacts import search as search_svc
 from app.services.contacts import tags as tags_svc
+from app.services.invoicing import invoices as invoices_svc
+from app.services.sales import offers as offers_svc
+from app.services.sales import orders as orders_svc
+from app.services.sales import pricing
+from app.services.work import tasks as tasks_svc
 from app.views.base import CrmView, current_company_id, form_action, found, id_arg, post_action
 from app.views.contacts.contacts_forms import BaseForm, ContactForm, RenameBaseForm
 from app.views.forms import ConfirmForm
 from app.views.pickers import contact_item, employer_label
+from app.views.work.tasks import fmt_due
 
 CONTACT_FIELDS = (
     "name", "first_name", "last_name", "position", "nip", "regon", "krs", "pesel", "street",
@@ -31,6 +42,54 @@ CONTACT_FIELDS = (
 LIST_TEMPLATE = "crm/contacts.html"
 #: the rows alone, for search as you type
 LIST_PARTIAL_TEMPLATE = "crm/_contact_list.html"
+
+#: the card's sections: title, icon, colour (menu section), the endpoint of "Dodaj" (opened with
+#: ``?contact_id=``) and the permission (view name) its "can_add" needs
+CARD_SECTIONS: dict[str, tuple[Any, str, str, str | None, str | None]] = {
+    "tasks": (_l("Tasks"), "fa-list-check", "tasks", "TasksView.add", "Tasks"),
+    "offers": (_l("Offers"), "fa-file-signature", "offers", "OffersView.add", "Offers"),
+    "orders": (_l("Orders"), "fa-clipboard-list", "orders", "OrdersView.add", "Orders"),
+    "invoices": (_l("Invoices"), "fa-file-invoice-dollar", "invoices", "InvoiceEditView.add", "InvoiceIssue"),
+    "binders": (_l("Binders"), "fa-folder-open", "binders", "BindersView.add", "Binders"),
+    "files": (_l("Files"), "fa-paperclip", "binders", None, None),
+    "campaigns": (_l("E-mail campaigns"), "fa-envelope", "emailing", None, None),
+    "notes": (_l("Notes"), "fa-note-sticky", "clients", None, None),
+}
+
+
+#: what a section says when it has nothing yet
+CARD_EMPTY: dict[str, Any] = {
+    "tasks": _l("No tasks for this client yet."),
+    "offers": _l("No offers for this client yet."),
+    "orders": _l("No orders for this client yet."),
+    "invoices": _l("No invoices for this client yet."),
+    "binders": _l("No binders for this client yet."),
+    "files": _l("No files for this client yet."),
+    "campaigns": _l("No mailings yet"),
+    "notes": _l("No notes yet."),
+}
+
+
+class NoteForm(FlaskForm):
+    """A new entry of the client's notes timeline."""
+
+    text = TextAreaField(_l("Text of the note"))
+
+
+def _card_labels() -> dict[str, Any]:
+    """Labels and formatters the card's rows use."""
+    return {
+        "card_sections": CARD_SECTIONS, "money": pricing.format_money, "fmt_due": fmt_due,
+        "task_status_labels": tasks_svc.STATUS_LABELS, "offer_status_labels": offers_svc.STATUS_LABELS,
+        "order_status_labels": orders_svc.STATUS_LABELS, "invoice_status_labels": invoices_svc.STATUS_LABELS,
+        "card_empty": CARD_EMPTY, "card_can_add": _can_add(),
+    }
+
+
+def _can_add() -> dict[str, bool]:
+    """Which sections' "Dodaj" the signed-in user may use (a button never leads to "Brak dostępu")."""
+    held = appbuilder.sm.get_user_permissions(g.user)  # one query for all sections
+    return {key: perm is not None and ("can_add", perm) in held for key, (_t, _i, _c, _e, perm) in CARD_SECTIONS.items()}
 
 
 def _list_context(base_id: int | None) -> dict[str, Any]:
@@ -151,6 +210,7 @@ class ContactsView(CrmView):
     method_permission_name: ClassVar[dict[str, str]] = {
         "index": "list", "show": "list", "api_pick": "list", "api_employers": "list", "add": "add", "edit": "edit",
         "set_tags": "edit", "bulk": "edit", "bulk_job": "edit", "bulk_progress": "edit", "delete": "delete",
+        "card_section": "list", "add_note": "edit", "delete_note": "edit",
     }
 
     @expose("/")
@@ -202,14 +262,55 @@ class ContactsView(CrmView):
     @expose("/<int:contact_id>")
     @has_access
     def show(self, contact_id: int) -> ResponseReturnValue:
-        """A contact's card with its tags and, for a company, the people who work there."""
+        """The client's card: details, tags, balance, then a page of each kind of related thing and the notes."""
         contact = _contact(contact_id)
         company_id = current_company_id()
         return self.render_template(
             "crm/contact.html", contact=contact, base=_base(contact.base_id),
             tags=tags_svc.list_tags(company_id), people=svc.people_of(company_id, contact.id),
-            confirm=ConfirmForm(),
+            confirm=ConfirmForm(), sections=card_svc.first_pages(company_id, contact), note_form=NoteForm(),
+            **_card_labels(),
         )
+
+    @expose("/<int:contact_id>/card/<section>")
+    @has_access
+    def card_section(self, contact_id: int, section: str) -> ResponseReturnValue:
+        """One more page of one section of the card ("Pokaż więcej"): rows only, or a page without JavaScript."""
+        contact = _contact(contact_id)
+        company_id = current_company_id()
+        if section not in card_svc.sections_of(contact):
+            abort(404)
+        page = found(card_svc.section_page(company_id, contact.id, section, id_arg("page") or 1))
+        context = {"contact": contact, "key": section, "section": page, **_card_labels()}
+        if not request.args.get("partial"):
+            return self.render_template("crm/_card_page.html", base=_base(contact.base_id), **context)
+        response = make_response(self.render_template("crm/_card_rows.html", **context))
+        response.headers["X-Card-Next"] = url_for(
+            ".card_section", contact_id=contact.id, section=section, page=page.page + 1) if page.more else ""
+        return response
+
+    @expose("/<int:contact_id>/notes", methods=["POST"])
+    @has_access
+    def add_note(self, contact_id: int) -> ResponseReturnValue:
+        """Add a note to the client's timeline (POST with CSRF); a refused note shows its reason."""
+        contact = _contact(contact_id)
+        form = NoteForm()
+        if not form.validate_on_submit():
+            abort(400)
+        post_action(lambda: notes_svc.add_note(current_company_id(), g.user, contact.id, form.text.data),
+                    gettext("Note added."))
+        return redirect(url_for(".show", contact_id=contact.id, _anchor="card-notes"))
+
+    @expose("/<int:contact_id>/notes/<int:note_id>/delete", methods=["POST"])
+    @has_access
+    def delete_note(self, contact_id: int, note_id: int) -> ResponseReturnValue:
+        """Move one note of the timeline to the trash (POST with CSRF)."""
+        contact = _contact(contact_id)
+        company_id = current_company_id()
+        note = found(notes_svc.get_note(company_id, contact.id, note_id))
+        _confirmed()
+        post_action(lambda: notes_svc.delete_note(company_id, note.id, g.user.id), gettext("Note moved to the trash."))
+        return redirect(url_for(".show", contact_id=contact.id, _anchor="card-notes"))
 
     @expose("/<int:contact_id>/edit", methods=["GET", "POST"])
     @has_access

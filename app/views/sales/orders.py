@@ -14,11 +14,11 @@ from flask_wtf import FlaskForm
 from app.models.sales import ORDER_STATUSES
 from app.services.sales import offers as offers_svc
 from app.services.sales import orders as svc
-from app.services.sales.documents import Document
+from app.services.sales.documents import Document, pick_client
 from app.services.work import binders as binders_svc
-from app.views.base import current_company_id, found, post_action
+from app.views.base import current_company_id, found, id_arg, post_action
 from app.views.forms import ConfirmForm
-from app.views.sales.documents import DocumentKind, SalesDocumentView, pdf_or_404
+from app.views.sales.documents import DocumentKind, SalesDocumentView, pdf_or_404, prefill_from_binder
 from app.views.sales.sales_forms import OrderForm, parse_date, read_items
 
 
@@ -53,6 +53,14 @@ class OrdersView(SalesDocumentView):
             currency=form.currency.data, due_date=parse_date(form.due_date.data, "due_date"),
             binder_id=form.binder_id.data, payment_terms=form.payment_terms.data, notes=form.notes.data,
         )
+
+    def _prefill_new(self, form: FlaskForm, company_id: int) -> None:
+        """From a binder: that binder and its client; from a client's card (``?contact_id=``): that client."""
+        prefill_from_binder(form, company_id)
+        if id_arg("contact_id") is not None:
+            picked = post_action(lambda: pick_client(company_id, request.args["contact_id"]))
+            if picked.ok and picked.value is not None:
+                form.contact_id.data, form.contact_label.data = str(picked.value.id), picked.value.name
 
     @expose("/from-offer/<int:offer_id>", methods=["POST"])
     @has_access

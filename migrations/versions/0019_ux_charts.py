@@ -1,15 +1,15 @@
 """dashboard charts: offers by issue date, tasks by completion, invoices by payment date, per company
 
-Revision ID: 0018_ux_charts
-Revises: 0017_inv_search
+Revision ID: 0019_ux_charts
+Revises: 0018_ux_import
 Create Date: 2026-11-30 07:00:00
 
 """
 from alembic import op
 
 
-revision = '0018_ux_charts'
-down_revision = '0017_inv_search'
+revision = '0019_ux_charts'
+down_revision = '0018_ux_import'
 branch_labels = None
 depends_on = None
 
