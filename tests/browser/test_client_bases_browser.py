@@ -41,7 +41,7 @@ def test_base_company_person_and_search_as_you_type(page, live_server, make_comp
     page.click("#save")
     page.wait_for_url("**/contacts/*")
     details = page.inner_text("#contact-details")
-    assert "90-001" in details and "biuro@zoltalodka.pl" in details and "+48601222333" in details
+    assert "90-001" in details and "biuro@zoltalodka.pl" in details and "+48 601 222 333" in details
     shot(page, "bases-02-company")
 
     # a person who works for it
