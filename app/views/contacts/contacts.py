@@ -204,9 +204,11 @@ class ContactsView(CrmView):
         """A contact's card with its tags and, for a company, the people who work there."""
         contact = _contact(contact_id)
         company_id = current_company_id()
+        # only a company employs people: a person's card does not look them up
+        people = svc.people_of(company_id, contact.id) if contact.kind == "company" else []
         return self.render_template(
             "crm/contact.html", contact=contact, base=_base(contact.base_id),
-            tags=tags_svc.list_tags(company_id), people=svc.people_of(company_id, contact.id),
+            tags=tags_svc.list_tags(company_id), people=people,
             confirm=ConfirmForm(),
         )
 
