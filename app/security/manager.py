@@ -63,6 +63,7 @@ class _Access(NamedTuple):
 
     roles: tuple[tuple[int, str], ...]
     require_2fa: Optional[bool]
+    policy_changed: Optional[dt.datetime]
 
 
 _lock = threading.Lock()
@@ -111,8 +112,15 @@ def _apply(session: Session, user: CrmUser, access: _Access) -> None:
     roles = [_detached(session, Role, id=rid, name=name) for rid, name in access.roles]
     set_committed_value(user, "roles", roles)
     set_committed_value(user, "groups", [])
-    if access.require_2fa is not None and user.company_id is not None:
-        _detached(session, CompanySecurity, company_id=user.company_id, require_2fa=access.require_2fa)
+    if user.company_id is not None:
+        policy = _detached(session, CompanySecurity, company_id=user.company_id,
+                           require_2fa=bool(access.require_2fa), updated_at=access.policy_changed)
+        if access.require_2fa is None:
+            # the company never saved a policy: this stand-in answers "not required" without a
+            # query; a first change of it is stored as a new row (_bump_on_access_change)
+            policy.crm_not_stored = True
+        # the identity map holds rows weakly: keep the policy alive for the request
+        g.crm_company_policy = policy
 
 
 def _capture(session: Session, user: CrmUser) -> Optional[_Access]:
@@ -121,7 +129,8 @@ def _capture(session: Session, user: CrmUser) -> Optional[_Access]:
         return None
     policy = session.get(CompanySecurity, user.company_id) if user.company_id is not None else None
     return _Access(roles=tuple((r.id, r.name) for r in user.roles),
-                   require_2fa=None if policy is None else bool(policy.require_2fa))
+                   require_2fa=None if policy is None else bool(policy.require_2fa),
+                   policy_changed=None if policy is None else policy.updated_at)
 
 
 _ACCESS_ATTRS = ("roles", "groups", "active", "company_id", "fs_uniquifier")
@@ -136,6 +145,11 @@ def _bump_on_access_change(session: Session, _ctx: Any, _instances: Any) -> None
             if any(get_history(obj, attr).has_changes() for attr in _ACCESS_ATTRS):
                 obj.changed_on = now
         elif isinstance(obj, CompanySecurity):
+            if getattr(obj, "crm_not_stored", False):
+                if obj not in session.dirty:
+                    continue
+                session.expunge(obj)
+                session.add(CompanySecurity(company_id=obj.company_id, require_2fa=obj.require_2fa))
             company = session.get(Company, obj.company_id)
             if company is not None:
                 company.updated_at = now
