@@ -165,14 +165,15 @@ def serve(url: str, inst: str) -> tuple[subprocess.Popen, str]:
          "--chdir", str(ROOT / "bench"), "--log-level", "warning", "invoices_wsgi:app"],
         env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    for _ in range(600):
         try:
-            requests.get(base + "/login/", timeout=2)
+            requests.get(base + "/login/", timeout=60)
             return proc, base
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             if proc.poll() is not None:
                 raise SystemExit("gunicorn did not start") from None
             time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGTERM)
     raise SystemExit("gunicorn did not answer")
 
 
