@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0018_ux_perf'
-down_revision = '0016_inv_finish'
+down_revision = '0017_inv_search'
 branch_labels = None
 depends_on = None
 
