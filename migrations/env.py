@@ -49,12 +49,12 @@ def include_name(name, type_, parent_names):
     """Leave alone what a migration builds for one database only, outside the ORM metadata.
 
     The SQLite FTS5 tables of migration 0008 (``contact_fts*``) and the PostgreSQL pg_trgm GIN
-    indexes of migration 0003 (``ix_contact_trgm_*``): the models cannot declare either for one
-    dialect only, so autogenerate would propose to drop them.
+    indexes of migrations 0003 (``ix_contact_trgm_*``) and 0017 (``ix_invoice_trgm_*``): the models
+    cannot declare either for one dialect only, so autogenerate would propose to drop them.
     """
     if type_ == "table" and name and name.startswith("contact_fts"):
         return False
-    return not (type_ == "index" and name and name.startswith("ix_contact_trgm_"))
+    return not (type_ == "index" and name and name.startswith(("ix_contact_trgm_", "ix_invoice_trgm_")))
 
 
 def get_metadata():

@@ -240,8 +240,10 @@ def test_from_order_and_accepted_offer_copy_items(app, owner_client, seed):
 
     resp = owner_client.post("/offers/add", data=offer_form(seed))
     offer_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
-    refused = owner_client.post(f"/invoices/from-offer/{offer_id}", follow_redirects=True)
-    assert "tylko z zaakceptowanej oferty" in refused.get_data(as_text=True)
+    refused = owner_client.post(f"/invoices/from-offer/{offer_id}")
+    assert refused.status_code == 302 and refused.headers["Location"].endswith(f"/offers/{offer_id}")
+    page = owner_client.get(refused.headers["Location"])
+    assert page.status_code == 200 and "tylko z zaakceptowanej oferty" in page.get_data(as_text=True)
     owner_client.post(f"/offers/{offer_id}/status", data={"status": "accepted"})
     resp = owner_client.post(f"/invoices/from-offer/{offer_id}")
     assert resp.status_code == 302 and "/edit" in resp.headers["Location"]

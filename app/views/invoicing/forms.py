@@ -43,7 +43,7 @@ class InvoiceForm(FlaskForm):
                                  render_kw={"placeholder": "123/A/NBP/2026"})
     exchange_date = StringField(_l("Date of the NBP table"), render_kw={"type": "date"})
     payment_method = SelectField(_l("Payment method"), choices=[], default="transfer")
-    due_date = StringField(_l("Due date"), render_kw={"type": "date"})
+    due_date = StringField(_l("Payment due"), render_kw={"type": "date"})
     exemption_basis = StringField(_l("Legal basis of the exemption (zw)"), validators=[Opt(), Length(max=256)],
                                   render_kw={"placeholder": "art. 43 ust. 1 pkt 29 lit. a ustawy o VAT"})
     binder_id = SelectField(_l("Binder"), choices=[], validate_choice=False)

@@ -319,7 +319,7 @@ class InvoiceEditView(CrmView):
             done = post_action(lambda: svc.draft_from_order(current_company_id(), g.user, order_id))
             if done.ok:
                 return redirect(url_for(".edit", invoice_id=done.result.id))
-        return redirect(url_for("OrdersView.show", order_id=order_id))
+        return redirect(url_for("OrdersView.show", doc_id=order_id))
 
     @expose("/from-offer/<int:offer_id>", methods=["POST"])
     @has_access
@@ -329,7 +329,7 @@ class InvoiceEditView(CrmView):
             done = post_action(lambda: svc.draft_from_offer(current_company_id(), g.user, offer_id))
             if done.ok:
                 return redirect(url_for(".edit", invoice_id=done.result.id))
-        return redirect(url_for("OffersView.show", offer_id=offer_id))
+        return redirect(url_for("OffersView.show", doc_id=offer_id))
 
     @expose("/<int:invoice_id>/payment", methods=["POST"])
     @has_access
