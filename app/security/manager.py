@@ -35,7 +35,6 @@ from app.services.accounts import signin
 from app.services.accounts.lockout import AccountLocked
 from app.services.accounts.signups import SignupNotConfirmed
 
-
 # ---------------------------------------------------------------- the per-session identity cache
 #
 # Every signed-in request used to load the user's roles and groups, the company's 2FA policy and
