@@ -1,5 +1,6 @@
 """All ORM models; importing this package registers every table on the metadata."""
 
+from app.models import fk_indexes
 from app.models.backups import Backup
 from app.models.binders import Attachment, Binder
 from app.models.company import Company
@@ -31,5 +32,8 @@ from app.models.security import AuditEvent, CompanySecurity, UserSession
 from app.models.signups import NipClaim
 from app.models.tasks import Task, TaskCategory, task_assignee
 from app.models.users import CrmUser
+
+# after every table is registered: index their foreign keys (see fk_indexes.py)
+fk_indexes.declare()
 
 __all__ = ["Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "ClientBase", "Company", "CompanySecurity", "Contact", "ContactNote", "CrmUser", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]

@@ -89,13 +89,17 @@ def load(token: str | None, ip: str | None = None, now: dt.datetime | None = Non
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
     now = now or utcnow()
-    row = db.session.execute(
-        select(UserSession).where(UserSession.token_hash == _digest(token))
-    ).scalar_one_or_none()
-    if row is None or row.ended_at is not None or row.last_seen_at < now - _idle_limit():
+    # one statement for the session, its user and the user's company (joined on the user)
+    found = db.session.execute(
+        select(UserSession, CrmUser).join(CrmUser, CrmUser.id == UserSession.user_id)
+        .where(UserSession.token_hash == _digest(token))
+    ).one_or_none()
+    if found is None:
         return None
-    user = db.session.get(CrmUser, row.user_id)
-    if user is None or not user.is_active or row.stamp != stamp_of(user):
+    row, user = found
+    if row.ended_at is not None or row.last_seen_at < now - _idle_limit():
+        return None
+    if not user.is_active or row.stamp != stamp_of(user):
         return None
     if now - row.last_seen_at >= dt.timedelta(seconds=TOUCH_SECONDS):
         with transaction() as s:

@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
 from app.models.binders import Attachment, Binder
@@ -190,7 +191,8 @@ def list_documents(model: type[D], statuses: tuple[str, ...], q: str = "", statu
         like = f"%{q}%"
         stmt = stmt.where(or_(func.lower(model.number).like(like), func.lower(Contact.name).like(like)))
     stmt = stmt.order_by(model.issue_date.desc(), model.id.desc()).limit(limit)
-    return list(db.session.execute(stmt).scalars())
+    # the client of each row comes with the join, not one query per row
+    return list(db.session.execute(stmt.options(contains_eager(model.contact))).scalars())
 
 
 def documents_of_binder(model: type[D], binder_id: int) -> list[D]:

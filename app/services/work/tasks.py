@@ -15,7 +15,7 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models.mixins import utcnow
@@ -308,7 +308,7 @@ def list_tasks(company_id: int, user: CrmUser, flt: TaskFilter, limit: int = 500
     """Tasks for a list: open ones first, then by deadline (no deadline last)."""
     stmt = (
         filtered(company_id, user, flt)
-        .options(selectinload(Task.assignees))
+        .options(selectinload(Task.assignees), joinedload(Task.contact))
         .order_by(
             (Task.status == "done"),
             Task.due_date.is_(None),

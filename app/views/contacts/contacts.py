@@ -265,9 +265,11 @@ class ContactsView(CrmView):
         """The client's card: details, tags, balance, then a page of each kind of related thing and the notes."""
         contact = _contact(contact_id)
         company_id = current_company_id()
+        # only a company employs people: a person's card does not look them up
+        people = svc.people_of(company_id, contact.id) if contact.kind == "company" else []
         return self.render_template(
             "crm/contact.html", contact=contact, base=_base(contact.base_id),
-            tags=tags_svc.list_tags(company_id), people=svc.people_of(company_id, contact.id),
+            tags=tags_svc.list_tags(company_id), people=people,
             confirm=ConfirmForm(), sections=card_svc.first_pages(company_id, contact), note_form=NoteForm(),
             **_card_labels(),
         )
