@@ -64,7 +64,7 @@ def test_client_card_with_related_items_show_more_and_a_note(page, app, make_com
     page.goto(f"/contacts/{cid}")
     page.click("#add-tasks")
     page.wait_for_url("**/tasks/add?contact_id=*")
-    assert page.locator("select[name=contact_id]").input_value() == str(cid)
+    assert page.locator("input[name=contact_id]").input_value() == str(cid)
     page.goto("/tasks/all")
     page.locator("a.client-link").first.click()
     page.wait_for_url(f"**/contacts/{cid}")

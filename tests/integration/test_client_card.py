@@ -83,9 +83,11 @@ def test_card_shows_every_kind_of_related_item_with_links_and_prefilled_add(app,
         form = c.get(url).get_data(as_text=True)
         assert find(form, f"input[name={field}]")[0].get("value") == name, url
     task_form = c.get(f"/tasks/add?contact_id={cid}").get_data(as_text=True)
-    assert find(task_form, "select[name=contact_id] option[selected]")[0].get("value") == str(cid)
+    assert find(task_form, "input[name=contact_id]")[0].get("value") == str(cid)
+    assert find(task_form, "#contact_id_search")[0].get("value") == name
     binder_form = c.get(f"/binders/add?contact_id={cid}").get_data(as_text=True)
-    assert find(binder_form, "select[name=contact_id] option[selected]")[0].get("value") == str(cid)
+    assert find(binder_form, "input[name=contact_id]")[0].get("value") == str(cid)
+    assert find(binder_form, "#contact_id_search")[0].get("value") == name
 
 
 def test_empty_sections_say_so_in_polish(owner_client, app):

@@ -85,7 +85,7 @@ def test_bulk_tag_and_untag_selected_contacts(owner_client, app, csrf_on):
     c.post("/contacts/bulk", data=data)  # no CSRF token: nothing changes
     assert _names(c.get(f"/bases/{b}?tag={vip}").get_data(as_text=True)) == []
     r = c.post("/contacts/bulk", data={**data, "csrf_token": token}, follow_redirects=True)
-    assert "Liczba kontaktów ze zmienionym tagiem: 2." in r.get_data(as_text=True)
+    assert "Dodano tag do 2 kontaktów." in r.get_data(as_text=True)
     assert _names(c.get(f"/bases/{b}?tag={vip}").get_data(as_text=True)) == ["Alfa", "Gamma"]
     c.post("/contacts/bulk", data={**data, "csrf_token": token})  # again: idempotent
     c.post("/contacts/bulk", data={**data, "action": "untag", "ids": [str(ids[0])], "csrf_token": token})
