@@ -74,6 +74,8 @@ def test_base_company_person_and_search_as_you_type(page, live_server, make_comp
     page.fill("#contact-search", "")
     page.goto(page.url.split("?")[0])
     page.click("text=Anna Nowak")
+    page.wait_for_url("**/contacts/*")
+    page.wait_for_load_state("load")  # crm.js (the confirmation handler) has run
     page.once("dialog", lambda d: d.dismiss())
     page.click("#delete-contact")
     assert "/contacts/" in page.url
