@@ -15,7 +15,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -24,7 +23,7 @@ from app.models.contact_bulk import BULK_ACTIONS, BulkJob
 from app.models.contacts import Contact
 from app.models.mixins import utcnow
 from app.security.tenancy import all_tenants, tenant_scope
-from app.services import DomainError, inputs, trash, unit_of_work
+from app.services import DomainError, background, inputs, trash, unit_of_work
 from app.services.contacts import bases as bases_svc
 from app.services.contacts import contacts as contacts_svc
 from app.services.contacts import tags as tags_svc
@@ -172,28 +171,11 @@ def run_job(job_id: int) -> None:
                 db.session.commit()
 
 
-_THREADS: dict[int, threading.Thread] = {}
-
-
-def _thread_main(app: Flask, job_id: int) -> None:
-    with app.app_context():
-        try:
-            run_job(job_id)
-        finally:
-            db.session.remove()
-
-
 def start_in_background(job_id: int) -> threading.Thread:
     """Run ``run_job(job_id)`` in a daemon thread with its own app context."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=_thread_main, args=(app, job_id), name=f"bulk-{job_id}", daemon=True)
-    _THREADS[job_id] = thread
-    thread.start()
-    return thread
+    return background.start("bulk", run_job, job_id)
 
 
 def wait(job_id: int, timeout: float = 120.0) -> None:
     """Wait for a job started by ``start_in_background`` (tests, shutdown)."""
-    thread = _THREADS.pop(job_id, None)
-    if thread is not None:
-        thread.join(timeout)
+    background.wait("bulk", job_id, timeout)

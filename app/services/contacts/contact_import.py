@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select, update
@@ -28,7 +27,7 @@ from app.models.contact_io import DUPLICATE_MODES, ImportJob
 from app.models.contacts import CONTACT_KINDS, ClientBase, Contact
 from app.models.mixins import utcnow
 from app.security.tenancy import all_tenants, tenant_scope
-from app.services import DomainError, inputs, unit_of_work
+from app.services import DomainError, background, inputs, unit_of_work
 from app.services import validators as v
 from app.services.contacts import bases
 from app.services.contacts import contacts as contacts_svc
@@ -606,28 +605,11 @@ def purge_drafts(max_age: dt.timedelta = DRAFT_MAX_AGE, now: dt.datetime | None 
 
 # --------------------------------------------------------------------------- background thread
 
-_THREADS: dict[int, threading.Thread] = {}
-
-
-def _thread_main(app: Flask, job_id: int) -> None:
-    with app.app_context():
-        try:
-            run_import(job_id)
-        finally:
-            db.session.remove()
-
-
 def start_in_background(job_id: int) -> threading.Thread:
     """Run ``run_import(job_id)`` in a daemon thread with its own app context."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=_thread_main, args=(app, job_id), name=f"import-{job_id}", daemon=True)
-    _THREADS[job_id] = thread
-    thread.start()
-    return thread
+    return background.start("import", run_import, job_id)
 
 
 def wait(job_id: int, timeout: float = 60.0) -> None:
     """Wait for a job started by ``start_in_background`` (tests, shutdown)."""
-    thread = _THREADS.pop(job_id, None)
-    if thread is not None:
-        thread.join(timeout)
+    background.wait("import", job_id, timeout)
