@@ -9,7 +9,7 @@ KSEF_FAKE_PORT ?= 5081
 export FLASK_APP := run.py
 
 RUN_DEB := fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 gettext
-TEST_DEB := $(RUN_DEB) chromium postgresql poppler-utils
+TEST_DEB := $(RUN_DEB) chromium postgresql poppler-utils dovecot-imapd dovecot-lmtpd
 
 .PHONY: run test setup setup-test deps-run deps-test i18n lint clean
 
