@@ -30,10 +30,11 @@ from app.models.sales import (
 )
 from app.models.security import AuditEvent, CompanySecurity, UserSession
 from app.models.signups import NipClaim
+from app.models.support import CompanyExport, SupportRequest
 from app.models.tasks import Task, TaskCategory, task_assignee
 from app.models.users import CrmUser
 
 # after every table is registered: index their foreign keys (see fk_indexes.py)
 fk_indexes.declare()
 
-__all__ = ["Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "ClientBase", "Company", "CompanySecurity", "Contact", "ContactNote", "CrmUser", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]
+__all__ = ["Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "ClientBase", "Company", "CompanyExport", "CompanySecurity", "Contact", "ContactNote", "CrmUser", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "SupportRequest", "Tag", "Task", "TaskCategory", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]

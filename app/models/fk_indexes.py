@@ -13,7 +13,7 @@ employer, never deleted), those rows stay out of the index and writes stay cheap
 the column implies ``IS NOT NULL``, so SQLite and PostgreSQL both use it. Left out, on purpose:
 FAB's ``ab_user.created_by_fk``/``changed_by_fk`` and ``ab_user_role.role_id`` (small tables whose
 referenced rows are never deleted). ``tests/integration/test_sql_per_page.py`` checks that no
-other foreign key is left without such an index. Migrations ``0021_ux_perf`` and ``0022_fk_indexes`` create them.
+other foreign key is left without such an index. Migrations ``0021_ux_perf``, ``0022_fk_indexes`` and ``0027_rodo`` create them.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ FK_INDEXES: tuple[tuple[str, str], ...] = (
     ("binder", "created_by_id"),
     ("binder", "deleted_by_id"),
     ("client_base", "deleted_by_id"),
+    ("company_export", "requested_by_id"),
     ("contact", "base_id"),
     ("contact_bulk_job", "tag_id"),
     ("contact_bulk_job", "user_id"),
@@ -79,6 +80,8 @@ FK_INDEXES: tuple[tuple[str, str], ...] = (
     ("sales_order_item", "deleted_by_id"),
     ("sales_order_item", "order_id"),
     ("sales_order_item", "product_id"),
+    ("support_request", "answered_by_id"),
+    ("support_request", "user_id"),
     ("tag", "deleted_by_id"),
     ("task", "binder_id"),
     ("task", "category_id"),
