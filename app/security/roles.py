@@ -43,8 +43,9 @@ TENANT_COMMON = frozenset(
         "Invoices",
     }
 )
-#: views of the Owner and Managers: company-wide work settings, issuing invoices, sending to KSeF, purchase invoices
-MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue", "KsefSending", "PurchaseInvoices"})
+#: views of the Owner and Managers: company-wide work settings, issuing invoices, sending to KSeF, purchase invoices,
+#: RODO requests of the company's clients (export and anonymisation of a person)
+MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue", "KsefSending", "PurchaseInvoices", "ContactRodo"})
 #: views only the owner may use: company data and the people of the company
 OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings", "Trash", "InvoiceSeries", "KsefSettings"})
 #: the platform admin's own panel; no tenant business view

@@ -44,6 +44,7 @@ def register_views(appbuilder: AppBuilder) -> None:
         DuplicatesView,
     )
     from app.views.contacts.contacts import ClientBasesView, ContactsView
+    from app.views.contacts.rodo import ContactRodoView
     from app.views.contacts.tags import TagsView
     from app.views.dashboard import LicenceView
     from app.views.invoicing.invoices import InvoiceEditView, InvoicesView, contact_balance
@@ -105,6 +106,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(ContactImportView)
     appbuilder.add_view_no_menu(ContactExportView)
     appbuilder.add_view_no_menu(DuplicatesView)
+    appbuilder.add_view_no_menu(ContactRodoView)
     appbuilder.add_view_no_menu(KsefView)  # send, UPO, "Kolejka KSeF" (purple Invoices section)
     current_app.add_template_global(ksef_panel, "ksef_panel")
 
