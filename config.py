@@ -170,6 +170,10 @@ class BaseConfig:
     AUTO_MIGRATE = False
 
     PLATFORM_ADMIN_EMAIL = os.environ.get("CRM_ADMIN_EMAIL")
+    #: where "Zgłoś modyfikację lub problem" requests are e-mailed (none: only the admin panel lists them)
+    CRM_SUPPORT_EMAIL = os.environ.get("CRM_SUPPORT_EMAIL", "")
+    #: the largest file a support request may carry
+    SUPPORT_MAX_BYTES = int(os.environ.get("CRM_SUPPORT_MAX_BYTES", str(5 * 1024 * 1024)))
     PLATFORM_ADMIN_PASSWORD = os.environ.get("CRM_ADMIN_PASSWORD")
 
 

@@ -41,6 +41,7 @@ TENANT_COMMON = frozenset(
         "Orders",
         "Products",
         "Invoices",
+        "Support",
     }
 )
 #: views of the Owner and Managers: company-wide work settings, issuing invoices, sending to KSeF, purchase invoices,
@@ -49,7 +50,9 @@ MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue", "KsefSending", "Purcha
 #: views only the owner may use: company data and the people of the company
 OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings", "Trash", "InvoiceSeries", "KsefSettings"})
 #: the platform admin's own panel; no tenant business view
-PLATFORM = frozenset({"AdminCompanies", "AdminRestore", "AdminBackups", "AdminNipClaims", "Profile", "AccountSecurity"})
+PLATFORM = frozenset({
+    "AdminCompanies", "AdminRestore", "AdminBackups", "AdminNipClaims", "AdminSupport", "Profile", "AccountSecurity",
+})
 
 ROLE_VIEWS: dict[str, frozenset[str]] = {
     OWNER: TENANT_COMMON | OWNER_ONLY | MANAGEMENT,

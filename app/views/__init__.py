@@ -55,6 +55,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.platform.admin import AdminCompaniesView, AdminNipClaimsView
     from app.views.platform.backups import AdminBackupsView
     from app.views.platform.restores import AdminRestoreView, RestoreConfirmView, TrashView
+    from app.views.platform.support import AdminSupportView, SupportView
     from app.views.sales.offers import OffersView
     from app.views.sales.orders import OrdersView
     from app.views.sales.products import ProductsView
@@ -81,6 +82,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     menu(AdminNipClaimsView, "AdminNipClaims", _l("NIP claims"))
     menu(AdminRestoreView, "AdminRestore", _l("Restoring deleted data"))
     menu(AdminBackupsView, "AdminBackups", _l("Backups"))
+    menu(AdminSupportView, "AdminSupport", _l("Support requests"))
 
     # Public pages and pages without a menu entry.
     appbuilder.add_view_no_menu(SignupView)
@@ -93,6 +95,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(ProductsView)  # "Cennik", a page of the green Offers section
     appbuilder.add_view_no_menu(AttachmentsView)
     appbuilder.add_view_no_menu(NotificationsView)
+    appbuilder.add_view_no_menu(SupportView)  # the user menu's "Zgłoś modyfikację lub problem"
     appbuilder.add_view_no_menu(AccountSecurityView)
     appbuilder.add_view_no_menu(EmployeeSecurityView)
     appbuilder.add_view_no_menu(PasswordResetView)

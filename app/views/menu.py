@@ -30,6 +30,7 @@ SECTIONS: dict[str, Section] = {
     "AdminRestore": Section("admin", "fa-trash-arrow-up"),
     "AdminBackups": Section("admin", "fa-box-archive"),
     "AdminNipClaims": Section("admin", "fa-id-card"),
+    "AdminSupport": Section("admin", "fa-life-ring"),
     "Settings": Section("settings", "fa-gear"),
 }
 
@@ -74,6 +75,9 @@ PAGE_TITLES: dict[str, Any] = {
     "AdminRestoreView": _l("Restoring deleted data"),
     "RestoreConfirmView": _l("Restoring deleted data"),
     "AdminBackupsView": _l("Backups"),
+    "AdminSupportView": _l("Support requests"),
+    "SupportView": _l("Requests to support"),
+    "ContactRodoView": _l("Contacts"),
 }
 
 
