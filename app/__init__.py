@@ -27,7 +27,12 @@ from config import CONFIGS
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 #: endpoints an account with an expired licence may still reach
-LICENCE_FREE_ENDPOINTS = {"CrmAuthDBView.logout", "CrmAuthDBView.login", "LicenceView.index", "static", "appbuilder.static"}
+LICENCE_FREE_ENDPOINTS = {
+    "CrmAuthDBView.logout", "CrmAuthDBView.login", "LicenceView.index", "static", "appbuilder.static",
+    # the owner's export of all data and closing the account stay reachable with an expired licence
+    "CompanyExportView.index", "CompanyExportView.create", "CompanyExportView.download",
+    "AccountClosingView.index", "AccountClosingView.cancel",
+}
 
 
 def create_app(config: Optional[Any] = None) -> Flask:

@@ -33,7 +33,7 @@ from app.services import trash
 from app.services.accounts import audit, nip_claims, sessions, signups
 from app.services.contacts import contact_import
 from app.services.invoicing import ksef, payments, purchases
-from app.services.platform import backups, licences, restores
+from app.services.platform import backups, closing, licences, restores
 from app.services.sales import offers
 from app.services.work import attachments, reminders
 
@@ -68,6 +68,7 @@ JOBS: list[JobSpec] = [
     JobSpec("ksef_send", "app.scheduler:send_to_ksef", "interval", {"seconds": 30}),
     JobSpec("ksef_purchases_requested", "app.scheduler:fetch_requested_purchases", "interval", {"seconds": 30}),
     JobSpec("ksef_purchases_daily", "app.scheduler:fetch_purchases", "cron", {"hour": 5, "minute": 0}),
+    JobSpec("closed_accounts", "app.scheduler:purge_closed_accounts", "cron", {"hour": 3, "minute": 50}),
 ]
 
 _APP: Flask | None = None
@@ -190,6 +191,11 @@ def fetch_requested_purchases() -> int:
 def fetch_purchases() -> int:
     """Daily: fetch new purchase invoices from KSeF for every company with a KSeF token."""
     return _run(purchases.fetch_all)
+
+
+def purge_closed_accounts() -> int:
+    """Delete the data of companies whose account was closed over the grace period (30 days) ago."""
+    return _run(closing.purge_due)
 
 
 # --- building and locking --------------------------------------------------------------------------

@@ -48,7 +48,10 @@ TENANT_COMMON = frozenset(
 #: RODO requests of the company's clients (export and anonymisation of a person)
 MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue", "KsefSending", "PurchaseInvoices", "ContactRodo"})
 #: views only the owner may use: company data and the people of the company
-OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings", "Trash", "InvoiceSeries", "KsefSettings"})
+OWNER_ONLY = frozenset({
+    "CompanySettings", "Employees", "SecuritySettings", "Trash", "InvoiceSeries", "KsefSettings", "CompanyExport",
+    "AccountClosing",
+})
 #: the platform admin's own panel; no tenant business view
 PLATFORM = frozenset({
     "AdminCompanies", "AdminRestore", "AdminBackups", "AdminNipClaims", "AdminSupport", "Profile", "AccountSecurity",

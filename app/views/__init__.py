@@ -23,6 +23,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.services.sales import pricing
     from app.views.accounts.auth import InvitationView, SignupView
     from app.views.accounts.employees import EmployeesView, ProfileView
+    from app.views.accounts.export import AccountClosingView, CompanyExportView
     from app.views.accounts.security import (
         AccountSecurityView,
         AuthTokenApi,
@@ -128,6 +129,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     add_settings_tab(KsefSettingsView, _l("KSeF"), "fa-cloud-arrow-up", 60)
     add_settings_tab(TrashView, _l("Trash"), "fa-trash-can", 80, permission="can_list")
     add_settings_tab(TagsView, _l("Tags"), "fa-tags", 90, permission="can_list")
+    add_settings_tab(CompanyExportView, _l("Data export"), "fa-file-zipper", 92, permission="can_list")
+    add_settings_tab(AccountClosingView, _l("Closing the account"), "fa-door-closed", 95, permission="can_edit")
 
 
 def register_plugins() -> None:

@@ -77,6 +77,8 @@ PAGE_TITLES: dict[str, Any] = {
     "AdminBackupsView": _l("Backups"),
     "AdminSupportView": _l("Support requests"),
     "SupportView": _l("Requests to support"),
+    "CompanyExportView": _l("Data export"),
+    "AccountClosingView": _l("Closing the account"),
     "ContactRodoView": _l("Contacts"),
 }
 
