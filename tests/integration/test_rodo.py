@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.integrations.storage import LocalStorage
-from app.models import Attachment, AuditEvent, Binder, ContactNote, Invoice, Offer, Task
+from app.models import Attachment, AuditEvent, Binder, ContactNote, Invoice, Notification, Offer, Task
 from app.security.tenancy import all_tenants, tenant_scope
 from app.services.work.attachments import get_storage
 from tests.helpers import csrf_token, find, login
@@ -45,7 +45,11 @@ def _person_with_history(app: Any, company_id: int) -> dict:
         db.session.execute(text("INSERT INTO contact_tag (contact_id, tag_id) VALUES (:c, :t)"),
                            {"c": contact_id, "t": tag_id})
         db.session.add(ContactNote(contact_id=contact_id, text="Dzwonił w sprawie rabatu"))
-        db.session.add(Task(title="Oddzwonić", contact_id=contact_id, due_date=TODAY))
+        db.session.add(Task(title="Oddzwonić: Grzegorz Brzęczyszczykiewicz", description="Tel. 601222333",
+                            contact_id=contact_id, due_date=TODAY))
+        owner_id = db.session.execute(text("SELECT id FROM ab_user WHERE company_id = :c"), {"c": company_id}).scalar()
+        db.session.add(Notification(user_id=owner_id, title="Przypomnienie: Grzegorz Brzęczyszczykiewicz",
+                                    body="Napisz na grzegorz.b@chrzaszcz.pl"))
         db.session.add(Offer(number="OF/7/2026", seq_year=2026, seq_number=7, issue_date=TODAY,
                              contact_id=contact_id, total_gross=D("1230.00"), status="sent",
                              sent_to="grzegorz.b@chrzaszcz.pl"))
@@ -90,7 +94,7 @@ def test_export_json_holds_everything_about_the_person(app, make_company):
     assert sections["consent"]["rows"][0]["consent_source"] == "Targi w Kielcach"
     assert [t["name"] for t in sections["tags"]["rows"]] == ["Stały klient"]
     assert [n["text"] for n in sections["notes"]["rows"]] == ["Dzwonił w sprawie rabatu"]
-    assert [t["title"] for t in sections["tasks"]["rows"]] == ["Oddzwonić"]
+    assert [t["title"] for t in sections["tasks"]["rows"]] == ["Oddzwonić: Grzegorz Brzęczyszczykiewicz"]
     assert [o["number"] for o in sections["offers"]["rows"]] == ["OF/7/2026"]
     assert sections["offers"]["rows"][0]["total_gross"] == "1230.00"
     assert [i["buyer_name"] for i in sections["invoices"]["rows"]] == ["Grzegorz Brzęczyszczykiewicz"] * 2
@@ -138,10 +142,14 @@ def test_anonymise_leaves_no_personal_data_in_the_rows(app, make_company):
     note_values = _raw_rows(app, "SELECT * FROM contact_note WHERE contact_id = :id", id=cid)
     draft_values = _raw_rows(app, "SELECT * FROM invoice WHERE buyer_contact_id = :id AND status = 'draft'", id=cid)
     offer_values = _raw_rows(app, "SELECT * FROM offer WHERE contact_id = :id", id=cid)
-    everything = " ".join(contact_values + note_values + draft_values + offer_values).lower()
+    task_values = _raw_rows(app, "SELECT title, description FROM task WHERE contact_id = :id", id=cid)
+    notification_values = _raw_rows(app, "SELECT title, body FROM notification")
+    everything = " ".join(contact_values + note_values + draft_values + offer_values + task_values
+                          + notification_values).lower()
     for value in PERSONAL:
         assert value.lower() not in everything, value
     assert f"Osoba zanonimizowana #{cid}" in contact_values
+    assert task_values == [f"Oddzwonić: Osoba zanonimizowana #{cid}", "Tel. —"]
     assert _raw_rows(app, "SELECT count(*) FROM contact_tag WHERE contact_id = :id", id=cid) == ["0"]
     assert _raw_rows(app, "SELECT count(*) FROM attachment WHERE owner_type = 'contact' AND owner_id = :id",
                      id=cid) == ["0"]

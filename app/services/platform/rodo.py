@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 from flask import render_template
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -34,6 +34,7 @@ from app.models.company import Company
 from app.models.contacts import Contact, ContactNote, contact_tag
 from app.models.invoicing import Invoice
 from app.models.mixins import utcnow
+from app.models.notifications import Notification
 from app.models.sales import Offer, OfferVersion, Order
 from app.models.tasks import Task
 from app.models.users import CrmUser
@@ -304,6 +305,45 @@ def anonymous_name(contact_id: int) -> str:
     return gettext("Anonymised person #%(id)s", id=contact_id)
 
 
+#: free-text columns that may mention a person by name, e-mail, phone or PESEL: the mentions are replaced
+#: (another module adds its columns with ``register_mentions``)
+MENTION_COLUMNS: list[Any] = [Task.title, Task.description, ContactNote.text, Notification.title, Notification.body]
+#: a value shorter than this is not searched for in other rows' texts (it would match unrelated words)
+MIN_MENTION = 5
+
+
+def register_mentions(*columns: Any) -> None:
+    """Add free-text columns whose mentions of an anonymised person are replaced."""
+    MENTION_COLUMNS.extend(c for c in columns if c not in MENTION_COLUMNS)
+
+
+def _mentions(contact: Contact) -> list[tuple[str, str]]:
+    """(value, replacement) pairs of what identifies the person in other rows' texts, longest first."""
+    name = anonymous_name(contact.id)
+    pairs = [(contact.name, name), (f"{contact.first_name or ''} {contact.last_name or ''}".strip(), name),
+             (f"{contact.last_name or ''} {contact.first_name or ''}".strip(), name),
+             (contact.email or "", ERASED), (contact.phone or "", ERASED), (contact.pesel or "", ERASED)]
+    phone = (contact.phone or "").replace(" ", "")
+    if phone.startswith("+48"):  # stored with the country code, typed without it
+        pairs.append((phone[3:], ERASED))
+    seen: dict[str, str] = {}
+    for value, replacement in pairs:
+        if len(value) >= MIN_MENTION:
+            seen.setdefault(value, replacement)
+    return sorted(seen.items(), key=lambda p: -len(p[0]))
+
+
+def _scrub_mentions(contact: Contact) -> None:
+    """Replace the person's name, e-mail, phone and PESEL where other rows' texts mention them."""
+    for value, replacement in _mentions(contact):
+        for column in MENTION_COLUMNS:
+            model = column.class_
+            stmt = (update(model).where(column.contains(value, autoescape=True))
+                    .values({column.key: func.replace(column, value, replacement)})
+                    .execution_options(include_deleted=True, synchronize_session=False))
+            db.session.execute(stmt)
+
+
 def _drop_files(company_id: int, contact: Contact) -> int:
     """Delete the files attached to the contact and the printed PDFs of its offers and orders."""
     offer_ids = select(Offer.id).where(Offer.contact_id == contact.id)
@@ -335,6 +375,7 @@ def anonymise(company_id: int, user: CrmUser, contact_id: int) -> Contact:
     contact = require_person(company_id, contact_id)
     old_email = contact.email
     name = anonymous_name(contact.id)
+    _scrub_mentions(contact)
     for attr in _EMPTIED:
         setattr(contact, attr, None)
     contact.name = name
