@@ -174,6 +174,8 @@ class BaseConfig:
     CRM_SUPPORT_EMAIL = os.environ.get("CRM_SUPPORT_EMAIL", "")
     #: the largest file a support request may carry
     SUPPORT_MAX_BYTES = int(os.environ.get("CRM_SUPPORT_MAX_BYTES", str(5 * 1024 * 1024)))
+    #: days between closing a company account and deleting its data
+    ACCOUNT_CLOSING_GRACE_DAYS = int(os.environ.get("CRM_ACCOUNT_CLOSING_GRACE_DAYS", "30"))
     PLATFORM_ADMIN_PASSWORD = os.environ.get("CRM_ADMIN_PASSWORD")
 
 

@@ -149,3 +149,17 @@ def test_data_is_deleted_after_the_grace_period_only(app, make_company):
 def test_the_scheduler_runs_the_deletion_daily():
     spec = next(j for j in JOBS if j.id == "closed_accounts")
     assert spec.func == "app.scheduler:purge_closed_accounts" and spec.trigger == "cron"
+
+
+def test_closing_and_cancelling_need_the_csrf_token(app, make_company, monkeypatch):
+    a = make_company()
+    c = _signed_in(app, a["email"])
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    c.post("/settings/closing/", data={"understood": "y", "current_password": STRONG_PASSWORD})
+    assert _company(app, a["company_id"]).delete_after is None
+    page = c.get("/settings/closing/").get_data(as_text=True)
+    token = find(page, '#closing-form input[name="csrf_token"]')[0].get("value")
+    c.post("/settings/closing/", data={"understood": "y", "current_password": STRONG_PASSWORD, "csrf_token": token})
+    assert _company(app, a["company_id"]).delete_after is not None
+    c.post("/settings/closing/cancel", data={})
+    assert _company(app, a["company_id"]).delete_after is not None

@@ -148,3 +148,10 @@ def test_another_company_sees_none_of_the_requests(app, make_company, support_ma
     assert cb.get(f"/support/{request_id}/attachment").status_code == 404
     assert "Tajny temat Alfy" not in cb.get("/support/").get_data(as_text=True)
     assert not find(cb.get("/support/").get_data(as_text=True), f'a[href="/support/{request_id}"]')
+
+
+def test_a_request_without_the_csrf_token_is_not_saved(app, owner_client, support_mail, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    resp = owner_client.post("/support/new", data={"kind": "problem", "subject": "Bez tokenu", "description": "x"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/support/new")
+    assert _raw(app, "SELECT count(*) FROM support_request") == [(0,)]
