@@ -17,6 +17,7 @@ from app.services.platform import closing
 from app.services.work.attachments import get_storage
 from tests.helpers import STRONG_PASSWORD, find, login, texts
 from tests.integration.contacts_data import make_base, make_contact, make_tag
+from tests.integration.test_polish_pages import assert_polish
 
 
 def _signed_in(app: Any, email: str) -> Any:
@@ -69,6 +70,7 @@ def test_closing_needs_the_acknowledgement_and_the_password(app, make_company):
     c = _signed_in(app, a["email"])
     page = c.get("/settings/closing/").get_data(as_text=True)
     assert find(page, "#closing-form")
+    assert_polish(page, "/settings/closing/")
     assert "30 dni" in page
     refused = _close(c, understood=False).get_data(as_text=True)
     assert "Zaznacz, że rozumiesz, co oznacza zamknięcie konta." in texts(refused, ".help-block.error")
@@ -91,6 +93,9 @@ def test_owner_closes_sees_the_state_everywhere_and_cancels(app, make_company, a
     assert "Konto firmy jest w trakcie zamykania" in banner
     assert company.delete_after.strftime("%d.%m.%Y") in banner
     assert texts(home, "#closing-banner-cancel") == ["Anuluj zamknięcie konta"]
+    state = c2.get("/settings/closing/").get_data(as_text=True)
+    assert_polish(state, "/settings/closing/ (closing)")
+    assert texts(state, "#closing-state") == [f"Wszystkie dane firmy zostaną usunięte dnia {company.delete_after:%d.%m.%Y}."]
     # an employee sees the state but no button, and cannot reach the closing page
     ce = _signed_in(app, emp["email"])
     emp_home = ce.get("/", follow_redirects=True).get_data(as_text=True)

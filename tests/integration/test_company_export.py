@@ -19,6 +19,7 @@ from app.services.platform import company_export
 from app.services.work.attachments import get_storage
 from tests.helpers import find, links, login, table_rows, texts
 from tests.integration.contacts_data import make_base, make_contact, make_tag
+from tests.integration.test_polish_pages import assert_polish
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
@@ -61,6 +62,7 @@ def _export(app: Any, c: Any) -> zipfile.ZipFile:
     company_export.wait(export_id)
     page = c.get("/settings/export/").get_data(as_text=True)
     assert table_rows(page, "#exports")[0][2] == "Gotowy"
+    assert_polish(page, "/settings/export/")
     resp = c.get(links(page, "a.export-download")[0])
     assert resp.status_code == 200
     assert resp.mimetype == "application/zip"

@@ -18,6 +18,7 @@ from app.services.work.attachments import get_storage
 from tests.helpers import csrf_token, find, login
 from tests.integration.contacts_data import make_base, make_contact, make_tag
 from tests.integration.sales_fixtures import pdf_text
+from tests.integration.test_polish_pages import assert_polish
 
 TODAY = dt.date(2026, 11, 20)
 PERSON = {
@@ -133,6 +134,8 @@ def test_anonymise_leaves_no_personal_data_in_the_rows(app, make_company):
     card = c.get(f"/contacts/{cid}").get_data(as_text=True)
     assert find(card, "#rodo-anonymise")
     confirm = c.get(f"/contacts/rodo/{cid}/anonymise").get_data(as_text=True)
+    assert_polish(confirm, "anonymise")
+    assert_polish(card, "card")
     consequences = " ".join(el.text_content() for el in find(confirm, "#anonymise-consequences li"))
     assert "Tej operacji nie można cofnąć" in confirm
     assert "faktur" in consequences and "art. 112" in consequences

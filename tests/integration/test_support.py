@@ -155,3 +155,22 @@ def test_a_request_without_the_csrf_token_is_not_saved(app, owner_client, suppor
     resp = owner_client.post("/support/new", data={"kind": "problem", "subject": "Bez tokenu", "description": "x"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/support/new")
     assert _raw(app, "SELECT count(*) FROM support_request") == [(0,)]
+
+
+def test_support_pages_are_polish(app, make_company, support_mail):
+    from tests.integration.test_polish_pages import assert_polish
+
+    info = make_company()
+    c = _signed_in(app, info["email"])
+    _send(c, kind="problem", subject="Błąd wydruku", description="Opis",
+          attachment=(io.BytesIO(b"tresc"), "notatka.txt"))
+    request_id = _raw(app, "SELECT id FROM support_request")[0][0]
+    for url in ("/support/", "/support/new", f"/support/{request_id}"):
+        resp = c.get(url)
+        assert resp.status_code == 200, url
+        assert_polish(resp.get_data(as_text=True), url)
+    admin = _admin(app)
+    for url in ("/admin/support/", f"/admin/support/{request_id}", "/admin/support/?status=done"):
+        resp = admin.get(url)
+        assert resp.status_code == 200, url
+        assert_polish(resp.get_data(as_text=True), url)
