@@ -12,7 +12,17 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.integrations.storage import LocalStorage
-from app.models import Attachment, AuditEvent, Binder, ContactNote, Invoice, Notification, Offer, Task
+from app.models import (
+    Attachment,
+    AuditEvent,
+    Binder,
+    ContactNote,
+    ImportJob,
+    Invoice,
+    Notification,
+    Offer,
+    Task,
+)
 from app.security.tenancy import all_tenants, tenant_scope
 from app.services.work.attachments import get_storage
 from tests.helpers import csrf_token, find, login
@@ -60,6 +70,13 @@ def _person_with_history(app: Any, company_id: int) -> dict:
         db.session.add(Invoice(number=None, status="draft", issue_date=TODAY, buyer_contact_id=contact_id,
                                buyer_name="Grzegorz Brzęczyszczykiewicz", buyer_street="ul. Chrząszczyżewoszycka 7",
                                buyer_city="Łękołody", total_gross=D("100.00")))
+        content = ("imie;nazwisko;email;telefon\r\n"
+                   "Grzegorz;Brzęczyszczykiewicz;grzegorz.b@chrzaszcz.pl;601 222 333\r\n"
+                   "Anna;Zielińska;anna@zielona.pl;602 000 111\r\n").encode("cp1250")
+        report = ("\ufeffWiersz;Wynik;Powód;imie;nazwisko;email;telefon\r\n"
+                  "2;Pominięty;Duplikat;Grzegorz;Brzęczyszczykiewicz;grzegorz.b@chrzaszcz.pl;601 222 333\r\n")
+        db.session.add(ImportJob(base_id=base_id, status="done", filename="klienci.csv", encoding="cp1250",
+                                 delimiter=";", content=content, report=report.encode("utf-8")))
         binder = Binder(name="Remont biura", contact_id=contact_id)
         db.session.add(binder)
         db.session.flush()
@@ -147,8 +164,13 @@ def test_anonymise_leaves_no_personal_data_in_the_rows(app, make_company):
     offer_values = _raw_rows(app, "SELECT * FROM offer WHERE contact_id = :id", id=cid)
     task_values = _raw_rows(app, "SELECT title, description FROM task WHERE contact_id = :id", id=cid)
     notification_values = _raw_rows(app, "SELECT title, body FROM notification")
+    with app.app_context(), db.engine.connect() as conn:
+        content, report = conn.execute(text("SELECT content, report FROM import_job")).one()
+    imported = bytes(content).decode("cp1250")
+    assert imported.splitlines() == ["imie;nazwisko;email;telefon", ";;;", "Anna;Zielińska;anna@zielona.pl;602 000 111"]
+    assert bytes(report).decode("utf-8-sig").splitlines()[1] == "2;Pominięty;Duplikat;;;;"
     everything = " ".join(contact_values + note_values + draft_values + offer_values + task_values
-                          + notification_values).lower()
+                          + notification_values + [imported]).lower()
     for value in PERSONAL:
         assert value.lower() not in everything, value
     assert f"Osoba zanonimizowana #{cid}" in contact_values

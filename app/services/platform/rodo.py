@@ -6,7 +6,9 @@ person adds one ``PersonSection`` (a query of its rows and the columns to show),
 
 Anonymisation is irreversible. The person's own fields are replaced, the notes' texts are erased,
 tags are taken off, files attached to the contact and the printed PDFs of its offers and orders are
-deleted; documents keep their numbers and amounts. Issued invoices are legal records the company
+deleted, mentions of the person in other texts (``MENTION_COLUMNS``) are replaced and the person's
+rows in the stored files of finished contact imports are emptied; documents keep their numbers and
+amounts. Issued invoices are legal records the company
 must keep (Polish VAT act, art. 112; RODO art. 17(3)(b)), so their buyer data stay as issued;
 draft invoices get the anonymised buyer data. The audit log records the contact's id, never a
 personal value.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Iterable
@@ -31,6 +34,7 @@ from app.integrations.pdf import render_pdf
 from app.integrations.storage import StorageError
 from app.models.binders import Attachment, Binder
 from app.models.company import Company
+from app.models.contact_io import ImportJob
 from app.models.contacts import Contact, ContactNote, contact_tag
 from app.models.invoicing import Invoice
 from app.models.mixins import utcnow
@@ -344,6 +348,64 @@ def _scrub_mentions(contact: Contact) -> None:
             db.session.execute(stmt)
 
 
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _is_persons_row(cells: list[str], contact: Contact) -> bool:
+    """True when a row of an imported file is this person's: the e-mail, PESEL, phone or full name matches."""
+    clean = [c.strip().strip('"').strip().lower() for c in cells]
+    email = (contact.email or "").lower()
+    phone = _digits(contact.phone or "")[-9:]
+    full = {f"{contact.first_name or ''} {contact.last_name or ''}".strip().lower(), (contact.name or "").lower()}
+    for cell, raw in zip(clean, cells, strict=True):
+        digits = _digits(raw)
+        if (email and cell == email) or (contact.pesel and digits == contact.pesel) or cell in full - {""}:
+            return True
+        if len(phone) == 9 and len(digits) in (9, 11) and digits.endswith(phone):
+            return True
+    first, last = (contact.first_name or "").lower(), (contact.last_name or "").lower()
+    return bool(first and last and first in clean and last in clean)
+
+
+def _blank_rows(text: str, delimiter: str, contact: Contact, keep: int = 0) -> tuple[str, bool]:
+    """The text of a CSV file with the person's rows emptied (line count kept; ``keep`` leading cells stay)."""
+    out, changed = [], False
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        cells = body.split(delimiter)
+        if _is_persons_row(cells[keep:], contact):
+            changed = True
+            line = delimiter.join(cells[:keep] + [""] * (len(cells) - keep)) + line[len(body):]
+        out.append(line)
+    return "".join(out), changed
+
+
+def _scrub_imports(contact: Contact) -> int:
+    """Empty the person's rows in the stored files of finished contact imports and in their reports."""
+    changed = 0
+    ids = db.session.scalars(select(ImportJob.id).where(ImportJob.status.in_(("done", "failed"))))
+    for job_id in list(ids):
+        job = db.session.get(ImportJob, job_id)
+        if job is None:
+            continue
+        try:
+            text = job.content.decode(job.encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        new, hit = _blank_rows(text, job.delimiter or ";", contact)
+        if hit:
+            job.content = new.encode(job.encoding, errors="replace")
+            changed += 1
+        if job.report:
+            report, hit = _blank_rows(job.report.decode("utf-8-sig"), ";", contact, keep=3)
+            if hit:
+                job.report = ("\ufeff" + report).encode("utf-8")
+        db.session.flush()
+        db.session.expunge(job)
+    return changed
+
+
 def _drop_files(company_id: int, contact: Contact) -> int:
     """Delete the files attached to the contact and the printed PDFs of its offers and orders."""
     offer_ids = select(Offer.id).where(Offer.contact_id == contact.id)
@@ -376,6 +438,7 @@ def anonymise(company_id: int, user: CrmUser, contact_id: int) -> Contact:
     old_email = contact.email
     name = anonymous_name(contact.id)
     _scrub_mentions(contact)
+    _scrub_imports(contact)
     for attr in _EMPTIED:
         setattr(contact, attr, None)
     contact.name = name
