@@ -151,9 +151,28 @@ def test_data_is_deleted_after_the_grace_period_only(app, make_company):
     assert _signed_in(app, b["email"]).get("/", follow_redirects=True).status_code == 200
 
 
-def test_the_scheduler_runs_the_deletion_daily():
+def test_the_scheduler_job_deletes_accounts_whose_grace_period_ended(app, make_company):
+    from app import scheduler
+
     spec = next(j for j in JOBS if j.id == "closed_accounts")
     assert spec.func == "app.scheduler:purge_closed_accounts" and spec.trigger == "cron"
+    a, b = make_company(), make_company()
+    _seed(app, a, "Nowak")
+    _seed(app, b, "Kowalska")
+    for info in (a, b):
+        assert _close(_signed_in(app, info["email"])).status_code == 302
+    with app.app_context():  # A closed 30 days ago (the clock moved back by editing the date), B today
+        db.session.get(Company, a["company_id"]).delete_after = dt.date.today() - dt.timedelta(days=1)
+        db.session.commit()
+        db.session.remove()
+    scheduler.bind_app(app)
+    try:
+        assert scheduler.purge_closed_accounts() == 1
+    finally:
+        scheduler.bind_app(None)
+    assert _count(app, "contact", a["company_id"]) == 0
+    assert _count(app, "contact", b["company_id"]) == 1
+    assert _company(app, b["company_id"]).purged_at is None
 
 
 def test_closing_and_cancelling_need_the_csrf_token(app, make_company, monkeypatch):
