@@ -114,9 +114,9 @@ def limit_of(plan: Plan, key: str) -> int:
 
 
 def _lifting_plan(plan: Plan, key: str, needed: int) -> Optional[Plan]:
-    """The cheapest plan on sale whose limit for ``key`` is at least ``needed``, other than ``plan``."""
+    """The cheapest dearer plan on sale whose limit for ``key`` is at least ``needed`` (an upgrade), or None."""
     for other in sorted(all_plans(), key=lambda p: (p.price_gross, p.sort_order)):
-        if other.id != plan.id and limit_of(other, key) >= needed:
+        if other.price_gross > plan.price_gross and limit_of(other, key) >= needed:
             return other
     return None
 
