@@ -19,6 +19,7 @@ from app.services import DomainError, clock, unit_of_work
 from app.services import validators as v
 from app.services.accounts.passwords import check_password
 from app.services.images import process_image
+from app.services.platform import plans
 
 
 @dataclass
@@ -182,6 +183,7 @@ def update_company(
         clean["logo"], clean["logo_mime"] = process_image(
             logo, current_app.config["LOGO_MAX_BYTES"], 400, field="logo"
         )
+        plans.check_storage(company.id, len(clean["logo"]) - len(company.logo or b""), field="logo")
     elif remove_logo:
         clean["logo"] = clean["logo_mime"] = None
     if nip_taken(clean["nip"], exclude_company_id=company.id):

@@ -108,6 +108,15 @@ def plan_name(code: Optional[str]) -> str:
     return plan.name if plan is not None else (code or "")
 
 
+def storage_text(megabytes: int) -> str:
+    """Storage for people: "5 GB" from 5120 MB, "500 MB" below a gigabyte."""
+    if megabytes >= 1024 and megabytes % 1024 == 0:
+        return f"{megabytes // 1024} GB"
+    if megabytes >= 1024:
+        return f"{megabytes / 1024:.1f} GB".replace(".", ",")
+    return f"{megabytes} MB"
+
+
 def limit_of(plan: Plan, key: str) -> int:
     """The plan's limit for ``key`` (storage in MB)."""
     return int(getattr(plan, LIMIT_COLUMNS[key]))
@@ -229,7 +238,9 @@ def check_limit(company_id: int, key: str, adding: int = 1, current: Optional[in
 
 
 def check_storage(company_id: int, size: int, field: Optional[str] = "file") -> None:
-    """Refuse storing ``size`` more bytes when the plan's storage is full."""
+    """Refuse storing ``size`` more bytes when the plan's storage is full (a smaller replacement always passes)."""
+    if size <= 0:
+        return
     check_limit(company_id, "storage_mb", adding=size, field=field)
 
 
