@@ -18,8 +18,10 @@ from app.scheduler import install_in_process_start
 from app.security import licence
 from app.security.inputs import install_id_converter, install_input_guard
 from app.security.tenancy import install_tenancy_hooks
+from app.security.terms import install_terms_gate
 from app.security.web import install_two_factor_gate, install_web_security
 from app.services.accounts.security_policy import needs_2fa_setup
+from app.services.platform import legal
 from app.views import register_views
 from app.views.context import register_context
 from app.views.dashboard import licence_blocked_response
@@ -54,6 +56,7 @@ def create_app(config: Optional[Any] = None) -> Flask:
     _register_request_hooks(app)
     install_web_security(app)
     install_two_factor_gate(app, needs_2fa_setup)
+    install_terms_gate(app, legal.pending_for)
     register_error_handlers(app)
     register_context(app)
     register_cli(app)

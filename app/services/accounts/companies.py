@@ -19,7 +19,7 @@ from app.services import DomainError, clock, unit_of_work
 from app.services import validators as v
 from app.services.accounts.passwords import check_password
 from app.services.images import process_image
-from app.services.platform import plans
+from app.services.platform import legal, plans
 
 
 @dataclass
@@ -32,6 +32,10 @@ class SignupData:
     last_name: str
     email: str
     password: str
+    #: the versions of the terms and the data-processing agreement the person accepted (LegalDocument ids)
+    accepted_documents: tuple[int, ...] = ()
+    #: the IP address the acceptance came from
+    ip: Optional[str] = None
 
 
 def email_taken(email: str, exclude_user_id: Optional[int] = None) -> bool:
@@ -91,6 +95,8 @@ def register_company(data: SignupData, today: Optional[dt.date] = None, *, confi
     owner = new_user(company, first, last, email, data.password, roles.OWNER)
     db.session.add(owner)
     db.session.flush()
+    if data.accepted_documents:
+        legal.record_acceptance(company.id, owner, data.accepted_documents, data.ip)
     return owner
 
 

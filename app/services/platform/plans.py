@@ -52,8 +52,6 @@ LIMIT_LABELS: dict[str, Any] = {
 
 MB = 1024 * 1024
 
-PLAN_EDITED = "plan_edited"
-
 #: limit key -> function(company_id) -> current count (storage in bytes)
 _COUNTERS: dict[str, Callable[[int], int]] = {}
 
@@ -314,5 +312,5 @@ def update_plan(admin: CrmUser, plan_id: int, data: PlanData) -> Plan:
     for key, value in values.items():
         setattr(plan, key, value)
     if changes:
-        audit.record(PLAN_EDITED, actor=admin, details=f"{plan.code}: " + "; ".join(changes))
+        audit.record(audit.PLAN_EDITED, actor=admin, details=f"{plan.code}: " + "; ".join(changes))
     return plan
