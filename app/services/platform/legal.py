@@ -97,17 +97,18 @@ def record_acceptance(company_id: int, user: Optional[CrmUser], document_ids: Se
             db.session.add(row)
             rows.append(row)
         db.session.flush()
-        names = ", ".join(f"{r.document.kind} v{r.document.version}" for r in rows)
-        audit.record(audit.TERMS_ACCEPTED, user, company_id=company_id, details=names)
     return rows
 
 
 @unit_of_work
 def accept(company_id: int, user: CrmUser, document_ids: Sequence[int], ip: Optional[str] = None) -> None:
-    """The owner accepts the new versions (the interstitial at sign-in)."""
+    """The owner accepts the new versions (the interstitial at sign-in); also in the company's audit log."""
     if not user.is_owner or user.company_id != company_id:
         raise DomainError(_l("Only the owner of the company can accept the documents."))
-    record_acceptance(company_id, user, document_ids, ip)
+    rows = record_acceptance(company_id, user, document_ids, ip)
+    with tenant_scope(company_id):
+        names = ", ".join(f"{r.document.kind} v{r.document.version}" for r in rows)
+        audit.record(audit.TERMS_ACCEPTED, user, company_id=company_id, details=names)
 
 
 def acceptances(company_id: int) -> list[TermsAcceptance]:
