@@ -79,6 +79,10 @@ def _register_request_hooks(app: Flask) -> None:
         g.company_id = None
         user = current_user
         if user is None or not getattr(user, "is_authenticated", False):
+            token_user = licence.api_token_user()
+            company = getattr(token_user, "company", None)
+            if company is not None and not company.licence_active():
+                return licence_blocked_response()
             return None
         g.company_id = user.company_id
         company = user.company

@@ -16,6 +16,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from flask import request
+from flask_jwt_extended import get_current_user, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt import PyJWTError
+
 #: every signed-in person of a blocked company may reach these endpoints
 ALLOWED_ENDPOINTS: set[str] = {
     "CrmAuthDBView.login",
@@ -65,3 +70,18 @@ def reachable_while_blocked(user: Any, endpoint: Optional[str], path: str) -> bo
 def owner_may_reach(path: str) -> bool:
     """True when the owner of a blocked company may open ``path`` (the blocking page links only to those)."""
     return any(path.startswith(prefix) for prefix in OWNER_PATHS)
+
+
+def api_token_user() -> Any:
+    """The user of an API request signed with a bearer token (None without one or with a bad one).
+
+    The API's own ``protect()`` answers bad tokens; this only lets the licence check see whose
+    company a good token belongs to before the view runs.
+    """
+    if not request.path.startswith("/api/") or not request.headers.get("Authorization", "").startswith("Bearer "):
+        return None
+    try:
+        verify_jwt_in_request(optional=True)
+        return get_current_user()
+    except (JWTExtendedException, PyJWTError):
+        return None
