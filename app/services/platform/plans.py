@@ -44,10 +44,10 @@ LIMIT_COLUMNS = {
 
 #: limit key -> what it counts, for messages and pages
 LIMIT_LABELS: dict[str, Any] = {
-    "employees": _l("employees"),
-    "mailboxes": _l("mailing accounts"),
-    "emails_month": _l("e-mails a month"),
-    "storage_mb": _l("file storage"),
+    "employees": _l("Employees"),
+    "mailboxes": _l("Mailing accounts"),
+    "emails_month": _l("E-mails a month"),
+    "storage_mb": _l("File storage"),
 }
 
 MB = 1024 * 1024
@@ -91,10 +91,10 @@ def plan_for(company: Company) -> Plan:
 
 
 def plan_label(company: Company) -> str:
-    """The plan as the owner reads it: "AppLarge", or "Free licence (AppLarge limits)" during the trial."""
+    """The plan as the owner reads it: "AppLarge", or "free licence with the limits of AppLarge" during the trial."""
     plan = plan_for(company)
     if company.plan == TRIAL:
-        return str(_l("free licence (limits of %(plan)s)", plan=plan.name))
+        return str(_l("free licence with the limits of %(plan)s", plan=plan.name))
     return plan.name
 
 
@@ -190,16 +190,16 @@ def usage(company_id: int) -> Usage:
 
 
 def _limit_message(key: str, plan_text: str, limit: int, lifting: Optional[Plan]) -> Any:
-    amount = _l("%(size)s MB", size=limit) if key == "storage_mb" else limit
+    amount = storage_text(limit) if key == "storage_mb" else limit
     if lifting is None:
         return _l(
-            "The limit of %(what)s in your plan %(plan)s is %(limit)s and it has been reached. "
+            "Limit reached: %(what)s, at most %(limit)s (your plan: %(plan)s). "
             "No plan allows more; write to support if you need more.",
             what=LIMIT_LABELS[key], plan=plan_text, limit=amount,
         )
-    more = _l("%(size)s MB", size=limit_of(lifting, key)) if key == "storage_mb" else limit_of(lifting, key)
+    more = storage_text(limit_of(lifting, key)) if key == "storage_mb" else limit_of(lifting, key)
     return _l(
-        "The limit of %(what)s in your plan %(plan)s is %(limit)s and it has been reached. "
+        "Limit reached: %(what)s, at most %(limit)s (your plan: %(plan)s). "
         "The plan %(other)s allows %(more)s: change the plan in Settings, the Payments tab.",
         what=LIMIT_LABELS[key], plan=plan_text, limit=amount, other=lifting.name, more=more,
     )
