@@ -277,3 +277,33 @@ def test_owners_and_employees_cannot_open_the_plan_editor(app: Any, owner_client
         assert owner_client.get(url).status_code == 403
     assert owner_client.post(f"/admin/plans/{plan['id']}/edit", data={**PLAN_FORM, "price_gross": "1,00"}).status_code == 403
     assert _plan(app, "applarge") == plan
+
+
+def test_a_csv_import_past_the_storage_limit_is_refused(app: Any, owner_client: Any) -> None:
+    """An uploaded contact file is stored too: with the storage full the upload is refused, no import kept."""
+    from app.models.contact_io import ImportJob
+    from app.security.tenancy import tenant_scope
+    from app.services.contacts import bases, contact_import
+
+    company_id = owner_client.crm["company_id"]
+    _limits(app, "applarge", max_storage_mb=1)
+    with app.app_context():
+        with tenant_scope(company_id):
+            base = bases.create_base(company_id, "Klienci", "contacts")
+            db.session.get(Company, company_id).logo = b"x" * (plans.MB - 20)
+            db.session.commit()
+            csv = "Nazwa;Miasto\nPiekarnia Kłos;Łódź\n".encode()
+            with pytest.raises(DomainError) as err:
+                contact_import.create_draft(company_id, owner_client.crm["owner_id"], base.id, csv, "klienci.csv")
+            assert err.value.field == "file" and "Osiągnięto limit „Miejsce na pliki”" in str(err.value)
+            assert db.session.execute(db.select(ImportJob)).first() is None
+        db.session.remove()
+    assert _stored_bytes(app, company_id) == plans.MB - 20
+
+
+def _stored_bytes(app: Any, company_id: int) -> int | None:
+    """The company's stored bytes as the plan counts them."""
+    with app.app_context():
+        used = plans.usage(company_id).storage_bytes
+        db.session.remove()
+    return used

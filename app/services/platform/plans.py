@@ -5,7 +5,7 @@ within the limits of :data:`TRIAL_LIMITS_PLAN` (AppLarge; the "Cennik" page says
 checked before something is added: :func:`check_limit` raises a :class:`DomainError` that names the
 limit, the current plan and the plan that lifts it. Keys: ``employees`` (active people),
 ``mailboxes`` (mailing accounts), ``emails_month`` (e-mails sent this calendar month) and
-``storage_mb`` (stored files: attachments, binder files, logo, avatars).
+``storage_mb`` (stored files: attachments, binder files and generated PDFs, CSV imports, logo, avatars).
 
 The counts of ``employees`` and ``storage_mb`` are built in; the mailing module registers its own
 counters for ``mailboxes`` and ``emails_month`` with :func:`register_counter` (until then a caller
@@ -26,6 +26,7 @@ from app.extensions import db
 from app.models.billing import TRIAL, Plan
 from app.models.binders import Attachment
 from app.models.company import Company
+from app.models.contact_io import ImportJob
 from app.models.users import CrmUser
 from app.security.tenancy import all_tenants
 from app.services import DomainError, FieldChecks, unit_of_work
@@ -141,7 +142,7 @@ def _count_employees(company_id: int) -> int:
 
 
 def storage_bytes(company_id: int) -> int:
-    """Bytes of the company's stored files: attachments and binder files (not in the trash), logo, avatars."""
+    """Bytes of the company's stored files: live attachments and binder files, CSV imports, logo, avatars."""
     with all_tenants():  # one company's sums, filtered explicitly (also used outside a request)
         files = db.session.execute(
             select(func.coalesce(func.sum(Attachment.size), 0)).where(
@@ -154,7 +155,10 @@ def storage_bytes(company_id: int) -> int:
         avatars = db.session.execute(
             select(func.coalesce(func.sum(func.length(CrmUser.avatar)), 0)).where(CrmUser.company_id == company_id)
         ).scalar_one()
-    return int(files or 0) + int(logo or 0) + int(avatars or 0)
+        imports = db.session.execute(
+            select(func.coalesce(func.sum(func.length(ImportJob.content)), 0)).where(ImportJob.company_id == company_id)
+        ).scalar_one()
+    return int(files or 0) + int(logo or 0) + int(avatars or 0) + int(imports or 0)
 
 
 _COUNTERS.update({"employees": _count_employees, "storage_mb": storage_bytes})
