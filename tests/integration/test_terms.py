@@ -154,6 +154,8 @@ def test_a_new_version_is_accepted_by_the_owner_at_the_next_sign_in(
     again = app.test_client()
     login(again, info["email"])
     assert again.get("/bases/").status_code == 200  # accepted once, for good
+    log = again.get("/settings/security/").get_data(as_text=True)
+    assert "Zaakceptowano regulamin i umowę powierzenia" in log and "Regulamin, wersja 2" in log
 
 
 def test_accepting_an_outdated_version_is_refused(app: Any, make_company: Callable[..., dict]) -> None:
