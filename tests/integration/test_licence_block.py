@@ -344,3 +344,21 @@ def test_the_licence_form_needs_its_csrf_token(app: Any, make_company: Callable)
         assert resp.status_code == 302 and _end(app, info["company_id"]).isoformat() == new_end
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_a_page_added_to_the_allow_list_opens_for_the_owner_only(
+    app: Any, make_company: Callable, add_employee: Callable
+) -> None:
+    """Another module adds its page with licence.allow(): the blocked owner reaches it, the employee does not."""
+    from app.security import licence
+
+    info = _blocked_company(app, make_company, add_employee)
+    owner = _signed_in(app, info["email"])
+    assert owner.get("/settings/company/").headers["Location"].endswith("/licence/")
+    licence.allow(endpoint="CompanySettingsView.index")
+    try:
+        assert owner.get("/settings/company/").status_code == 200
+        employee = _signed_in(app, "ola@klos.pl")
+        assert employee.get("/settings/company/").headers["Location"].endswith("/licence/")
+    finally:
+        licence.OWNER_ENDPOINTS.discard("CompanySettingsView.index")

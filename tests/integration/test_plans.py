@@ -307,3 +307,26 @@ def _stored_bytes(app: Any, company_id: int) -> int | None:
         used = plans.usage(company_id).storage_bytes
         db.session.remove()
     return used
+
+
+def test_a_registered_counter_limits_mailboxes_and_e_mails(ctx: Any, make_company: Callable[..., dict]) -> None:
+    """The mailing module registers how it counts; the check then refuses past AppLarge's limits."""
+    info = make_company()
+    counts = {"mailboxes": 2, "emails_month": 9_990}
+    plans.register_counter("mailboxes", lambda company_id: counts["mailboxes"])
+    plans.register_counter("emails_month", lambda company_id: counts["emails_month"])
+    try:
+        assert plans.usage(info["company_id"]).mailboxes == 2
+        with pytest.raises(DomainError) as err:
+            plans.check_limit(info["company_id"], "mailboxes")
+        assert "Osiągnięto limit „Konta mailingowe”: najwyżej 2" in str(err.value)
+        assert "Pakiet AppLarge+ pozwala na 10" in str(err.value)
+        plans.check_limit(info["company_id"], "emails_month", adding=10)  # exactly 10 000
+        with pytest.raises(DomainError) as err:
+            plans.check_limit(info["company_id"], "emails_month", adding=11)
+        assert "„E-maile miesięcznie”: najwyżej 10\xa0000" in str(err.value)
+    finally:
+        plans._COUNTERS.pop("mailboxes", None)
+        plans._COUNTERS.pop("emails_month", None)
+    with pytest.raises(ValueError):
+        plans.check_limit(info["company_id"], "mailboxes")  # no counter and no current= given

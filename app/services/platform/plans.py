@@ -193,15 +193,22 @@ def usage(company_id: int) -> Usage:
 # ---------------------------------------------------------------- the check
 
 
+def _amount(key: str, value: int) -> str:
+    """A limit as people read it: "5 GB" for storage, "10 000" (non-breaking space) for counts."""
+    if key == "storage_mb":
+        return storage_text(value)
+    return f"{value:,}".replace(",", "\u00a0")
+
+
 def _limit_message(key: str, plan_text: str, limit: int, lifting: Optional[Plan]) -> Any:
-    amount = storage_text(limit) if key == "storage_mb" else limit
+    amount = _amount(key, limit)
     if lifting is None:
         return _l(
             "Limit reached: %(what)s, at most %(limit)s (your plan: %(plan)s). "
             "No plan allows more; write to support if you need more.",
             what=LIMIT_LABELS[key], plan=plan_text, limit=amount,
         )
-    more = storage_text(limit_of(lifting, key)) if key == "storage_mb" else limit_of(lifting, key)
+    more = _amount(key, limit_of(lifting, key))
     return _l(
         "Limit reached: %(what)s, at most %(limit)s (your plan: %(plan)s). "
         "The plan %(other)s allows %(more)s: change the plan in Settings, the Payments tab.",
