@@ -266,3 +266,15 @@ def test_the_new_pages_are_polish(app: Any, make_company: Callable[..., dict], a
             resp = c.get(url, follow_redirects=True)
             assert resp.status_code == 200, (email, url)
             assert_polish(resp.get_data(as_text=True), url)
+
+
+def test_the_owner_sees_the_accepted_documents_in_the_company_data(app: Any, make_company: Callable[..., dict]) -> None:
+    """"Dane firmy" lists the accepted versions with the person; another company's are not there."""
+    info = make_company("Piekarnia", first_name="Zofia", last_name="Wiśniewska")
+    make_company("Hurtownia", first_name="Adam", last_name="Obcy")
+    owner = app.test_client()
+    login(owner, info["email"])
+    page = owner.get("/settings/company/").get_data(as_text=True)
+    rows = texts(page, "#accepted-documents tbody tr")
+    assert len(rows) == 2 and all("Zofia Wiśniewska" in r for r in rows)
+    assert sorted(links(page, "#accepted-documents a")) == ["/legal/dpa/1/", "/legal/terms/1/"]
