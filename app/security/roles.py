@@ -53,9 +53,8 @@ OWNER_ONLY = frozenset({
     "AccountClosing",
 })
 #: the platform admin's own panel; no tenant business view
-PLATFORM = frozenset({
-    "AdminCompanies", "AdminRestore", "AdminBackups", "AdminNipClaims", "AdminSupport", "Profile", "AccountSecurity",
-})
+PLATFORM = frozenset({"AdminCompanies", "AdminRestore", "AdminBackups", "AdminNipClaims", "AdminPlans", "AdminLicences",
+                      "AdminLegal", "AdminSupport", "Profile", "AccountSecurity"})
 
 ROLE_VIEWS: dict[str, frozenset[str]] = {
     OWNER: TENANT_COMMON | OWNER_ONLY | MANAGEMENT,

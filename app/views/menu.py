@@ -31,6 +31,8 @@ SECTIONS: dict[str, Section] = {
     "AdminBackups": Section("admin", "fa-box-archive"),
     "AdminNipClaims": Section("admin", "fa-id-card"),
     "AdminSupport": Section("admin", "fa-life-ring"),
+    "AdminPlans": Section("admin", "fa-tags"),
+    "AdminLegal": Section("admin", "fa-file-contract"),
     "Settings": Section("settings", "fa-gear"),
 }
 
@@ -80,6 +82,11 @@ PAGE_TITLES: dict[str, Any] = {
     "CompanyExportView": _l("Data export"),
     "AccountClosingView": _l("Closing the account"),
     "ContactRodoView": _l("Contacts"),
+    "AdminPlansView": _l("Plans"),
+    "AdminLicenceView": _l("Licence"),
+    "AdminLegalView": _l("Terms and agreements"),
+    "PricingView": _l("Price list"),
+    "TermsAcceptView": _l("New terms to accept"),
 }
 
 
