@@ -126,6 +126,11 @@ def _binder(client: Any) -> int:
     return int(resp.headers["Location"].rstrip("/").split("/")[-1])
 
 
+def _stored_files(folder: str) -> set[str]:
+    """Every file under a company's storage folder (earlier tests of the same company id may have left some)."""
+    return {os.path.join(d, f) for d, _, names in os.walk(folder) for f in names}
+
+
 def test_a_file_past_the_storage_limit_is_refused_and_not_stored(app: Any, owner_client: Any) -> None:
     """A binder file that does not fit into the plan's storage: the Polish message, no attachment, no file."""
     import io
@@ -141,6 +146,8 @@ def test_a_file_past_the_storage_limit_is_refused_and_not_stored(app: Any, owner
         company.logo = b"x" * (plans.MB - 10)  # the logo counts too: ten bytes are left
         db.session.commit()
         db.session.remove()
+    files = os.path.join(app.instance_path, "files", str(company_id))
+    before = _stored_files(files)
     resp = owner_client.post(f"/binders/{bid}/upload", data={"file": (io.BytesIO(PDF), "umowa.pdf")},
                              content_type="multipart/form-data", follow_redirects=True)
     page = resp.get_data(as_text=True)
@@ -149,8 +156,7 @@ def test_a_file_past_the_storage_limit_is_refused_and_not_stored(app: Any, owner
     with app.app_context(), all_tenants():
         assert db.session.execute(db.select(Attachment)).first() is None
         db.session.remove()
-    files = os.path.join(app.instance_path, "files", str(company_id))
-    assert not os.path.isdir(files) or not any(f for _, _, f in os.walk(files))
+    assert _stored_files(files) == before  # nothing written to the storage either
 
 
 def test_a_logo_or_an_avatar_past_the_storage_limit_is_refused(app: Any, owner_client: Any) -> None:
