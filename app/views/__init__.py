@@ -50,6 +50,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.invoicing.ksef import KsefSettingsView, KsefView, ksef_panel
     from app.views.invoicing.purchases import PurchaseInvoicesView
     from app.views.invoicing.series import InvoiceSeriesView
+    from app.views.mailing.mailboxes import MailboxesView
     from app.views.media import MediaView
     from app.views.platform.admin import AdminCompaniesView, AdminNipClaimsView
     from app.views.platform.backups import AdminBackupsView
@@ -118,6 +119,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     add_settings_tab(AvatarView, _l("Avatar"), "fa-user-circle", 20)
     add_settings_tab(EmployeesView, _l("Employees"), "fa-user-tie", 30, permission="can_list")
     add_settings_tab(SecuritySettingsView, _l("Security"), "fa-shield-halved", 35, permission="can_list")
+    add_settings_tab(MailboxesView, _l("Mailing"), "fa-envelope", 40, permission="can_list")
     add_settings_tab(InvoiceSeriesView, _l("Numbering series"), "fa-file-invoice", 45, permission="can_list")
     add_settings_tab(TaskCategoriesView, _l("Task categories"), "fa-list-check", 50, permission="can_list")
     add_settings_tab(KsefSettingsView, _l("KSeF"), "fa-cloud-arrow-up", 60)

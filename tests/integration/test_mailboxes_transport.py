@@ -34,7 +34,7 @@ def test_message_sent_over_smtp_is_found_over_imap(ctx: Any, mail_servers: MailS
         assert len(imap_conn.search("ALL")) == 1
     received = mail_servers.wait_for_messages(user)
     assert received[0]["Subject"] == "Zażółć gęślą jaźń"
-    assert received[0]["Message-ID"].endswith("@firma.test>")
+    assert received[0]["Message-ID"].endswith("@skrzynki-testowe.pl>")
     assert str(received[0]["From"]) == f"Biuro Łódź <{user.email}>"
     assert [p.get_filename() for p in received[0].iter_attachments()] == ["oferta.pdf"]
 

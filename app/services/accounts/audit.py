@@ -60,6 +60,9 @@ SIGNUP_CONFIRMED = "signup_confirmed"
 NIP_CLAIM_APPROVED = "nip_claim_approved"
 NIP_CLAIM_REJECTED = "nip_claim_rejected"
 NIP_TAKEN_OVER = "nip_taken_over"
+MAILBOX_ADDED = "mailbox_added"
+MAILBOX_CHANGED = "mailbox_changed"
+MAILBOX_DELETED = "mailbox_deleted"
 
 #: event code -> label shown in the owner's audit log (order = the filter's order)
 EVENT_LABELS: dict[str, Any] = {
@@ -95,6 +98,9 @@ EVENT_LABELS: dict[str, Any] = {
     NIP_CLAIM_APPROVED: _l("NIP moved to another account after a verified claim"),
     NIP_CLAIM_REJECTED: _l("Claim of the company's NIP rejected"),
     NIP_TAKEN_OVER: _l("Account created for the verified owner of the NIP"),
+    MAILBOX_ADDED: _l("Mailbox added"),
+    MAILBOX_CHANGED: _l("Mailbox changed"),
+    MAILBOX_DELETED: _l("Mailbox deleted"),
 }
 
 #: why a restore confirmation link was refused (details of RESTORE_REFUSED)
