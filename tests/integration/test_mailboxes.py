@@ -269,7 +269,7 @@ def test_bad_input_gets_polish_messages_and_saves_nothing(app: Any, owner_client
     resp = owner_client.post(f"{BASE}/add", data=mailbox_form(
         mail_servers, user, email="nie-adres", smtp_host="zły host", smtp_port="abc", smtp_security="tls9",
         imap_host="", imap_port="70000", imap_security="", login="", password="", rate_per_minute="-1",
-        daily_cap="1e9"))
+        daily_cap="²"))
     assert resp.status_code == 200
     errors = texts(resp.text, ".help-block.error")
     assert "Adres e-mail jest nieprawidłowy." in errors

@@ -150,7 +150,7 @@ def _host(value: Any, field: str) -> str:
 def _number(value: Any, field: str, bounds: tuple[int, int]) -> int:
     text = str(value if value is not None else "").strip()
     low, high = bounds
-    if not text.isdigit() or len(text) > 6 or not low <= int(text) <= high:
+    if not (text.isascii() and text.isdigit()) or len(text) > 6 or not low <= int(text) <= high:
         raise DomainError(_l("Enter a whole number from %(low)s to %(high)s.", low=low, high=high), field)
     return int(text)
 
