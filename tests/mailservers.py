@@ -374,3 +374,24 @@ class MailServers:
             time.sleep(0.1)
             found = self.messages(user)
         return found
+
+
+def active_mailbox(app: Any, company_id: int, owner_id: int, servers: MailServers, user: MailUser | None = None) -> tuple[int, MailUser]:
+    """A mailbox of the company on the test servers, saved and verified through the services: (its id, its user)."""
+    from app.extensions import db
+    from app.models.users import CrmUser
+    from app.security.tenancy import tenant_scope
+    from app.services.mailing import mailboxes, verification
+
+    user = user or servers.add_user()
+    with app.app_context(), tenant_scope(company_id):
+        owner = db.session.get(CrmUser, owner_id)
+        box = mailboxes.create_mailbox(company_id, owner, mailboxes.MailboxData(
+            email=user.email, sender_name="Biuro", smtp_host=HOST, smtp_port=servers.smtps_port, smtp_security="ssl",
+            imap_host=HOST, imap_port=servers.imaps_port, imap_security="ssl", login=user.email, password=user.password))
+        box_id = box.id
+        verification.start_verification(company_id, owner, box_id)
+        code = verification.run_verification(company_id, box_id)
+        db.session.remove()
+    assert code is None, code
+    return box_id, user

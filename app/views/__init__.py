@@ -51,6 +51,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.invoicing.purchases import PurchaseInvoicesView
     from app.views.invoicing.series import InvoiceSeriesView
     from app.views.mailing.mailboxes import MailboxesView
+    from app.views.mailing.mailboxes_documents import register_template_globals
     from app.views.media import MediaView
     from app.views.platform.admin import AdminCompaniesView, AdminNipClaimsView
     from app.views.platform.backups import AdminBackupsView
@@ -113,6 +114,8 @@ def register_views(appbuilder: AppBuilder) -> None:
 
     # The client's unpaid invoices on the contact page (invoices/_contact_balance.html).
     current_app.jinja_env.globals.update(contact_invoice_balance=contact_balance, balance_money=pricing.format_money)
+    # The messages that carried a document, on its page (mailing/mailbox_sent.html).
+    register_template_globals()
 
     # Settings panel tabs (the gear icon), one declaration each.
     add_settings_tab(CompanySettingsView, _l("Company data"), "fa-building", 10)
