@@ -367,3 +367,17 @@ def test_another_company_cannot_see_edit_verify_or_delete_a_mailbox(
     b_box = add_mailbox(b, mail_servers, user)
     assert b_box != box_id
     assert user.email in b.get(f"{BASE}/").text
+
+
+def test_mailing_pages_are_polish(app: Any, owner_client: Any, mail_servers: MailServers) -> None:
+    from tests.integration.test_polish_pages import assert_polish
+
+    empty = owner_client.get(f"{BASE}/")
+    assert_polish(empty.text, f"{BASE}/ (empty)")
+    user = mail_servers.add_user()
+    box_id = add_mailbox(owner_client, mail_servers, user, password="Zle-Haslo-1")
+    verify(owner_client, box_id)
+    for url in (f"{BASE}/", f"{BASE}/add", f"{BASE}/{box_id}/edit", f"{BASE}/{box_id}/verification"):
+        resp = owner_client.get(url)
+        assert resp.status_code == 200, url
+        assert_polish(resp.text, url)
