@@ -381,3 +381,49 @@ def test_mailing_pages_are_polish(app: Any, owner_client: Any, mail_servers: Mai
         resp = owner_client.get(url)
         assert resp.status_code == 200, url
         assert_polish(resp.text, url)
+
+
+def test_a_mailbox_changed_during_its_verification_is_not_made_active(
+    app: Any, owner_client: Any, mail_servers: MailServers
+) -> None:
+    from app.models.users import CrmUser
+
+    user = mail_servers.add_user()
+    company_id = owner_client.crm["company_id"]
+    box_id = add_mailbox(owner_client, mail_servers, user)
+    with app.app_context(), tenant_scope(company_id):
+        verification.start_verification(company_id, db.session.get(CrmUser, owner_client.crm["owner_id"]), box_id)
+        db.session.remove()
+    # a second click while it runs is refused
+    again = owner_client.post(f"{BASE}/{box_id}/verify", follow_redirects=True)
+    assert "Weryfikacja tej skrzynki już trwa." in again.text
+    # the password is changed before the verification gets to its end
+    changed = owner_client.post(f"{BASE}/{box_id}/edit", data=mailbox_form(mail_servers, user, password="Nowe-Haslo-2"))
+    assert changed.status_code == 302
+    with app.app_context():
+        assert verification.run_verification(company_id, box_id) is None  # nothing left to run: the mailbox changed
+        db.session.remove()
+    box = stored(app, company_id, box_id)
+    assert (box.state, box.verified_at) == ("unverified", None)
+    assert mail_servers.messages(user) == []
+
+
+def test_a_verification_left_running_by_a_crash_can_be_started_again(
+    app: Any, owner_client: Any, mail_servers: MailServers
+) -> None:
+    import datetime as dt
+
+    user = mail_servers.add_user()
+    company_id = owner_client.crm["company_id"]
+    box_id = add_mailbox(owner_client, mail_servers, user)
+    with app.app_context(), tenant_scope(company_id):
+        box = db.session.get(Mailbox, box_id)
+        box.state, box.verify_token, box.verify_step = "verifying", "stary-token", "search"
+        box.verify_started_at = dt.datetime(2020, 1, 1)
+        db.session.commit()
+        db.session.remove()
+    listing = owner_client.get(f"{BASE}/")
+    assert find(listing.text, f"#mailbox-{box_id} .mailbox-verify")
+    page = verify(owner_client, box_id)
+    assert "aktywna do wysyłek" in text(page.text, "#verify-result")
+    assert stored(app, company_id, box_id).state == "active"

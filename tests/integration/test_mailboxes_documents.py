@@ -170,3 +170,24 @@ def test_issued_invoice_is_sent_with_its_pdf_and_recorded(
     assert _records(app, company_id) == [("invoice", invoice_id, user.email, buyer.email, "Faktura FV/1")]
     show = owner_client.get(f"/invoices/{invoice_id}")
     assert texts(show.text, "#document-emails .sent-to") == [f"Do: {buyer.email}"]
+
+
+def test_order_is_sent_with_its_pdf_and_recorded(app: Any, owner_client: Any, mail_servers: MailServers) -> None:
+    seed = seed_sales(app, owner_client.crm)
+    company_id = owner_client.crm["company_id"]
+    offer_id = _offer(owner_client, seed)
+    assert owner_client.post(f"/offers/{offer_id}/status", data={"status": "accepted"}).status_code == 302
+    made = owner_client.post(f"/orders/from-offer/{offer_id}")
+    assert made.status_code == 302
+    order_id = int(made.headers["Location"].rstrip("/").split("/")[-1])
+    box_id, user = active_mailbox(app, company_id, owner_client.crm["owner_id"], mail_servers)
+    client_box = mail_servers.add_user()
+    page = owner_client.get(f"/orders/{order_id}/send")
+    assert option_values(page.text, "mailbox_id") == [str(box_id)]
+    resp = owner_client.post(f"/orders/{order_id}/send", data={
+        "mailbox_id": str(box_id), "to": client_box.email, "subject": "Zlecenie ZL/1", "body": "W załączniku."})
+    assert resp.status_code == 302, resp.text[:2000]
+    msg = mail_servers.wait_for_messages(client_box)[0]
+    assert next(msg.iter_attachments()).get_content_type() == "application/pdf"
+    assert _records(app, company_id) == [("order", order_id, user.email, client_box.email, "Zlecenie ZL/1")]
+    assert texts(owner_client.get(f"/orders/{order_id}").text, "#document-emails .sent-subject") == ["Temat: Zlecenie ZL/1"]
