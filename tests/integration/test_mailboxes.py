@@ -262,6 +262,7 @@ def test_password_is_encrypted_and_never_in_pages_logs_or_audit(
     assert user.password not in details and wrong not in details
     audit_page = owner_client.get("/settings/security/")
     assert user.password not in audit_page.text and wrong not in audit_page.text
+    assert f"{user.email}: Hasło" in audit_page.text and "Zmieniono skrzynkę pocztową" in audit_page.text
 
 
 def test_bad_input_gets_polish_messages_and_saves_nothing(app: Any, owner_client: Any, mail_servers: MailServers) -> None:

@@ -111,6 +111,19 @@ _REFUSALS = {
     "closed": _l("the request is already closed"),
 }
 
+#: the fields named in the details of MAILBOX_CHANGED ("address: field, field"; never a value)
+_MAILBOX_FIELDS = {
+    "email": _l("E-mail address"),
+    "smtp_host": _l("SMTP server"),
+    "smtp_port": _l("SMTP port"),
+    "smtp_security": _l("SMTP security"),
+    "imap_host": _l("IMAP server"),
+    "imap_port": _l("IMAP port"),
+    "imap_security": _l("IMAP security"),
+    "login": _l("User name (login)"),
+    "password": _l("Password"),
+}
+
 PAGE_SIZE = 50
 
 _METHODS = {
@@ -141,6 +154,9 @@ def describe(row: AuditEvent) -> str:
     if row.event == DATA_RESTORED and d.count(",") == 2:
         restored, skipped, renamed = d.split(",")
         return str(_l("restored %(r)s, left in the trash %(s)s, renamed %(n)s", r=restored, s=skipped, n=renamed))
+    if row.event == MAILBOX_CHANGED and ": " in d:
+        address, _, fields = d.partition(": ")
+        return address + ": " + ", ".join(str(_MAILBOX_FIELDS.get(f, f)) for f in fields.split(", "))
     if row.event == RECOVERY_CODE_USED:
         return str(_l("%(n)s codes left", n=d))
     return d
