@@ -107,7 +107,7 @@ def test_sending_refused_by_the_mailbox_server_is_shown_and_not_recorded(
     offer_id = _offer(owner_client, seed)
     resp = owner_client.post(f"/offers/{offer_id}/send", data={
         "mailbox_id": str(box_id), "to": client_box.email, "subject": "S", "body": "B"}, follow_redirects=True)
-    assert "Wiadomość nie została wysłana. Serwer SMTP przyjął logowanie, ale odmówił wysłania" in resp.text
+    assert "Wiadomość nie została wysłana. Serwer SMTP odrzucił adres odbiorcy." in resp.text
     assert _records(app, company_id) == []
     with app.app_context(), tenant_scope(company_id):
         assert db.session.get(Offer, offer_id).status == "draft"

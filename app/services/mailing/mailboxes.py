@@ -66,6 +66,8 @@ ERROR_MESSAGES: dict[str, Any] = {
     transport.TLS_ERROR: _l("A secure (TLS) connection could not be made: the server's certificate is not trusted or the security setting does not match the port."),
     transport.SMTP_LOGIN_REFUSED: _l("The SMTP server refused the login or password. Check them (Gmail needs an app password) and whether SMTP access is switched on at your provider."),
     transport.SENDING_REFUSED: _l("The SMTP server accepted the login but refused to send the message from this address. Check that the address belongs to this mailbox."),
+    transport.RECIPIENT_REFUSED: _l("The SMTP server refused the recipient's address. Check the address."),
+    transport.TEMPORARY_FAILURE: _l("The SMTP server cannot take the message just now. Try again in a few minutes."),
     transport.IMAP_LOGIN_REFUSED: _l("The IMAP server refused the login or password. Check whether IMAP access is switched on at your provider."),
     transport.IMAP_UNAVAILABLE: _l("The IMAP server is not available. Check the IMAP server address and port, and whether IMAP access is switched on at your provider."),
     transport.NOT_FOUND: _l("The test message did not arrive in the mailbox in time. Check that the address is the address of this mailbox and try again."),

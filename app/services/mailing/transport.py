@@ -40,6 +40,8 @@ TIMED_OUT = "timed_out"
 TLS_ERROR = "tls_error"
 SMTP_LOGIN_REFUSED = "smtp_login_refused"
 SENDING_REFUSED = "sending_refused"
+RECIPIENT_REFUSED = "recipient_refused"
+TEMPORARY_FAILURE = "temporary_failure"
 IMAP_LOGIN_REFUSED = "imap_login_refused"
 IMAP_UNAVAILABLE = "imap_unavailable"
 NOT_FOUND = "message_not_found"
@@ -184,7 +186,12 @@ def smtp_error_code(exc: BaseException) -> str:
         return code
     if isinstance(exc, smtplib.SMTPAuthenticationError | smtplib.SMTPNotSupportedError):
         return SMTP_LOGIN_REFUSED
-    if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
+    if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError) \
+            and is_temporary(exc):
+        return TEMPORARY_FAILURE
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return RECIPIENT_REFUSED
+    if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPDataError):
         return SENDING_REFUSED
     if isinstance(exc, smtplib.SMTPConnectError | smtplib.SMTPHeloError):
         return CONNECTION_REFUSED
