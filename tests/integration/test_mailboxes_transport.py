@@ -71,3 +71,31 @@ def test_refusals_of_the_real_server_are_classified_for_retries(ctx: Any, mail_s
             pass
     assert transport.smtp_error_code(login_refused.value) == transport.SMTP_LOGIN_REFUSED
     assert transport.is_temporary(login_refused.value) is False
+
+
+def test_a_server_without_starttls_is_refused_not_used_in_clear(ctx: Any, mail_servers: MailServers) -> None:
+    from aiosmtpd.controller import Controller
+
+    from tests.mailservers import free_port
+
+    received: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            received.append(envelope.content)
+            return "250 OK"
+
+    port = free_port()
+    plain = Controller(Handler(), hostname=HOST, port=port)
+    plain.start()
+    try:
+        user = mail_servers.add_user()
+        box = _mailbox(mail_servers, user, smtp="starttls")
+        box.smtp_port = port
+        with pytest.raises(transport.TlsNotOffered) as caught, transport.smtp_session(box, timeout=5) as smtp:
+            smtp.send_message(transport.new_message(box, user.email, "Temat", "Treść"))
+    finally:
+        plain.stop()
+    assert transport.smtp_error_code(caught.value) == transport.TLS_ERROR
+    assert transport.is_temporary(caught.value) is False
+    assert received == []

@@ -49,6 +49,10 @@ PASSWORD_UNREADABLE = "password_unreadable"
 UNEXPECTED = "unexpected"
 
 
+class TlsNotOffered(OSError):
+    """The server does not offer STARTTLS: the connection is refused rather than continued in clear."""
+
+
 def tls_context() -> ssl.SSLContext:
     """A verifying TLS context: the system's CAs plus ``CRM_MAIL_CA_FILE`` when set."""
     ctx = ssl.create_default_context()
@@ -107,6 +111,8 @@ def smtp_session(mailbox: Mailbox, timeout: float | None = None) -> Iterator[smt
     try:
         if mailbox.smtp_security != "ssl":
             smtp.ehlo()
+            if not smtp.has_extn("starttls"):
+                raise TlsNotOffered("the SMTP server does not offer STARTTLS")
             smtp.starttls(context=ctx)
             smtp.ehlo()
         _smtp_login(smtp, mailbox.login, password)
@@ -127,6 +133,8 @@ def imap_session(mailbox: Mailbox, timeout: float | None = None) -> Iterator[IMA
     client = IMAPClient(mailbox.imap_host, port=mailbox.imap_port, ssl=implicit, ssl_context=ctx, timeout=timeout)
     try:
         if not implicit:
+            if not client.has_capability("STARTTLS"):
+                raise TlsNotOffered("the IMAP server does not offer STARTTLS")
             client.starttls(ssl_context=ctx)
         if mailbox.login.isascii() and password.isascii():
             client.login(mailbox.login, password)
@@ -168,7 +176,7 @@ def _network_code(exc: BaseException) -> str | None:
     """The code of a network or TLS failure, or None for anything else."""
     if isinstance(exc, socket.gaierror):
         return UNKNOWN_HOST
-    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError | TlsNotOffered):
         return TLS_ERROR
     if isinstance(exc, ConnectionRefusedError):
         return CONNECTION_REFUSED
@@ -222,4 +230,5 @@ def is_temporary(exc: BaseException) -> bool:
         return all(400 <= code < 500 for code, _msg in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
         return 400 <= exc.smtp_code < 500
-    return isinstance(exc, smtplib.SMTPServerDisconnected | OSError) and not isinstance(exc, ssl.SSLCertVerificationError | socket.gaierror)
+    permanent = ssl.SSLCertVerificationError | socket.gaierror | TlsNotOffered
+    return isinstance(exc, smtplib.SMTPServerDisconnected | OSError) and not isinstance(exc, permanent)
