@@ -129,6 +129,14 @@ class BaseConfig:
     #: development only (see DevelopmentConfig): a folder that stands in for SMTP
     MAIL_FOLDER = ""
 
+    #: company mailboxes (Settings > Mailing): a CA file trusted in addition to the system's CAs when
+    #: connecting to their SMTP/IMAP servers (certificates are always verified), and how long the
+    #: verification looks for its test message in the mailbox (seconds)
+    CRM_MAIL_CA_FILE = os.environ.get("CRM_MAIL_CA_FILE", "")
+    CRM_MAILBOX_VERIFY_TIMEOUT = float(os.environ.get("CRM_MAILBOX_VERIFY_TIMEOUT", "120"))
+    #: seconds a connection, a login or one command to a mailbox's SMTP/IMAP server may take
+    CRM_MAIL_TIMEOUT = float(os.environ.get("CRM_MAIL_TIMEOUT", "20"))
+
     #: KSeF 2.0 (app/integrations/ksef.py): environment test | demo | production, an optional base URL
     #: override (e.g. the local fake, http://127.0.0.1:8099/v2), read timeout in seconds, FA(3) schema
     KSEF_ENVIRONMENT = os.environ.get("KSEF_ENVIRONMENT", "test")

@@ -13,7 +13,7 @@ employer, never deleted), those rows stay out of the index and writes stay cheap
 the column implies ``IS NOT NULL``, so SQLite and PostgreSQL both use it. Left out, on purpose:
 FAB's ``ab_user.created_by_fk``/``changed_by_fk`` and ``ab_user_role.role_id`` (small tables whose
 referenced rows are never deleted). ``tests/integration/test_sql_per_page.py`` checks that no
-other foreign key is left without such an index. Migrations ``0021_ux_perf``, ``0022_fk_indexes`` and ``0027_rodo`` create them.
+other foreign key is left without such an index. Migrations ``0021_ux_perf``, ``0022_fk_indexes``, ``0027_rodo`` and ``0023_mailboxes`` create them.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ FK_INDEXES: tuple[tuple[str, str], ...] = (
     ("contact", "deleted_by_id"),
     ("contact", "employer_id"),
     ("contact", "owner_id"),
+    ("document_email", "mailbox_id"),
+    ("document_email", "sent_by_id"),
     ("import_job", "base_id"),
     ("import_job", "user_id"),
     ("invoice", "binder_id"),
@@ -58,6 +60,7 @@ FK_INDEXES: tuple[tuple[str, str], ...] = (
     ("invoice_payment", "invoice_id"),
     ("ksef_outbox", "invoice_id"),
     ("legal_document", "created_by_id"),
+    ("mailbox", "deleted_by_id"),
     ("nip_claim", "handled_by_id"),
     ("nip_claim", "new_company_id"),
     ("notification", "reminder_id"),

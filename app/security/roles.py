@@ -45,8 +45,8 @@ TENANT_COMMON = frozenset(
     }
 )
 #: views of the Owner and Managers: company-wide work settings, issuing invoices, sending to KSeF, purchase invoices,
-#: RODO requests of the company's clients (export and anonymisation of a person)
-MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue", "KsefSending", "PurchaseInvoices", "ContactRodo"})
+#: the company's mailboxes ("Mailing"); RODO requests of the company's clients (export and anonymisation of a person)
+MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue", "KsefSending", "PurchaseInvoices", "ContactRodo", "Mailboxes"})
 #: views only the owner may use: company data and the people of the company
 OWNER_ONLY = frozenset({
     "CompanySettings", "Employees", "SecuritySettings", "Trash", "InvoiceSeries", "KsefSettings", "CompanyExport",

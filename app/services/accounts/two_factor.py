@@ -15,13 +15,13 @@ import secrets
 import pyotp
 import qrcode
 import qrcode.image.svg
-from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.models.mixins import utcnow
 from app.models.users import CrmUser, new_uniquifier
 from app.services import DomainError, unit_of_work
+from app.services import secrets as secrets_at_rest
 from app.services.accounts import audit, sessions
 from app.services.accounts.lockout import NOT_YOURS, check_current_password, same_company
 from app.services.accounts.security_policy import company_requires_2fa
@@ -31,23 +31,16 @@ TOTP_ISSUER = "Klientela"
 WRONG_CODE = _l("Wrong code. Enter the current code from your authenticator app.")
 
 
-def _fernet() -> Fernet:
-    key = current_app.config.get("CRM_FERNET_KEY")
-    if not key:
-        raise RuntimeError("CRM_FERNET_KEY must be set in the environment")
-    return Fernet(key.encode() if isinstance(key, str) else key)
-
-
 def encrypt(value: str) -> str:
     """Encrypt a secret for the database."""
-    return _fernet().encrypt(value.encode()).decode()
+    return secrets_at_rest.encrypt(value)
 
 
 def decrypt(value: str) -> str:
     """Decrypt a secret stored by ``encrypt``."""
     try:
-        return _fernet().decrypt(value.encode()).decode()
-    except InvalidToken:
+        return secrets_at_rest.decrypt(value)
+    except secrets_at_rest.InvalidToken:
         raise DomainError(_l("The two-step sign-in key cannot be read; ask the owner to reset it.")) from None
 
 

@@ -1,0 +1,1 @@
+"""Views of e-mail from the companies' own mailboxes."""
