@@ -2,6 +2,7 @@
 
 from app.models import fk_indexes
 from app.models.backups import Backup
+from app.models.billing import Plan
 from app.models.binders import Attachment, Binder
 from app.models.company import Company
 from app.models.contact_bulk import BulkJob
@@ -17,8 +18,9 @@ from app.models.invoicing import (
     KsefSettings,
     PurchaseInvoice,
 )
-from app.models.payments import Payment, PaymentEvent, PlatformOperator
+from app.models.legal import LegalDocument, TermsAcceptance
 from app.models.notifications import Notification, Reminder, apscheduler_jobs
+from app.models.payments import Payment, PaymentEvent, PlatformOperator
 from app.models.restores import RestoreRequest
 from app.models.sales import (
     DocumentSequence,
@@ -37,4 +39,4 @@ from app.models.users import CrmUser
 # after every table is registered: index their foreign keys (see fk_indexes.py)
 fk_indexes.declare()
 
-__all__ = ["Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "ClientBase", "Company", "CompanySecurity", "Contact", "ContactNote", "CrmUser", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Payment", "PaymentEvent", "PlatformOperator", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]
+__all__ = ["Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "ClientBase", "Company", "CompanySecurity", "Contact", "ContactNote", "CrmUser", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "LegalDocument", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Payment", "PaymentEvent", "Plan", "PlatformOperator", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "TermsAcceptance", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]

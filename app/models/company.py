@@ -34,8 +34,13 @@ class Company(TimestampMixin, Model):
     phone: Mapped[Optional[str]] = mapped_column(String(20))
     logo: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
     logo_mime: Mapped[Optional[str]] = mapped_column(String(32))
+    #: the plan code (``Plan.code``); "trial" during the free licence (see services/platform/plans.py)
     plan: Mapped[str] = mapped_column(String(20), default="trial", nullable=False)
+    #: a plan change that takes effect at the start of the next paid period (None = no change)
+    next_plan: Mapped[Optional[str]] = mapped_column(String(20), nullable=True)
     licence_valid_until: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    #: the licence end date the owner was warned about three days ahead (the warning goes once per end date)
+    licence_notice_for: Mapped[Optional[dt.date]] = mapped_column(Date, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     #: when the owner confirmed the e-mail address (naive UTC); None = sign-up not confirmed yet
     confirmed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)

@@ -56,6 +56,7 @@ FK_INDEXES: tuple[tuple[str, str], ...] = (
     ("invoice_payment", "created_by_id"),
     ("invoice_payment", "invoice_id"),
     ("ksef_outbox", "invoice_id"),
+    ("legal_document", "created_by_id"),
     ("nip_claim", "handled_by_id"),
     ("nip_claim", "new_company_id"),
     ("notification", "reminder_id"),
@@ -89,6 +90,8 @@ FK_INDEXES: tuple[tuple[str, str], ...] = (
     ("task", "created_by_id"),
     ("task", "deleted_by_id"),
     ("task_category", "deleted_by_id"),
+    ("terms_acceptance", "document_id"),
+    ("terms_acceptance", "user_id"),
 )
 
 
