@@ -27,7 +27,11 @@ from config import CONFIGS
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 #: endpoints an account with an expired licence may still reach
-LICENCE_FREE_ENDPOINTS = {"CrmAuthDBView.logout", "CrmAuthDBView.login", "LicenceView.index", "static", "appbuilder.static"}
+LICENCE_FREE_ENDPOINTS = {"CrmAuthDBView.logout", "CrmAuthDBView.login", "LicenceView.index", "static", "appbuilder.static",
+                          # the owner pays while blocked ("Płatności" tab, PayU's return page) and PayU notifies
+                          "PaymentsSettingsView.index", "PaymentsSettingsView.pay", "PaymentsSettingsView.plan",
+                          "PaymentsSettingsView.return_page", "PaymentsSettingsView.status",
+                          "PaymentsSettingsView.invoice", "PayuNotifyView.notify"}
 
 
 def create_app(config: Optional[Any] = None) -> Flask:

@@ -23,6 +23,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.services.sales import pricing
     from app.views.accounts.auth import InvitationView, SignupView
     from app.views.accounts.employees import EmployeesView, ProfileView
+    from app.views.accounts.payments import PaymentsSettingsView, PayuNotifyView
     from app.views.accounts.security import (
         AccountSecurityView,
         AuthTokenApi,
@@ -97,6 +98,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(PasswordResetView)
     appbuilder.add_view_no_menu(PasswordStrengthView)
     appbuilder.add_view_no_menu(RestoreConfirmView)
+    _public_webhook(appbuilder.add_view_no_menu(PayuNotifyView))  # PayU signs it: no login, no CSRF
     appbuilder.add_api(AuthTokenApi)
     appbuilder.add_api(MeApi)
     _limit_security_endpoints(appbuilder, PasswordResetView, PasswordStrengthView, AuthTokenApi, RestoreConfirmView)
@@ -121,6 +123,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     add_settings_tab(InvoiceSeriesView, _l("Numbering series"), "fa-file-invoice", 45, permission="can_list")
     add_settings_tab(TaskCategoriesView, _l("Task categories"), "fa-list-check", 50, permission="can_list")
     add_settings_tab(KsefSettingsView, _l("KSeF"), "fa-cloud-arrow-up", 60)
+    add_settings_tab(PaymentsSettingsView, _l("Subscription and payments"), "fa-credit-card", 70)
     add_settings_tab(TrashView, _l("Trash"), "fa-trash-can", 80, permission="can_list")
     add_settings_tab(TagsView, _l("Tags"), "fa-tags", 90, permission="can_list")
 
@@ -132,6 +135,13 @@ def register_plugins() -> None:
     binders_svc.register_rows("tasks", tasks_svc.binder_rows)
     reminders_svc.register_target("task", tasks_svc.reminder_message)
     reminders_svc.register_target("offer", offers_svc.reminder_message)
+
+
+def _public_webhook(view: Any) -> None:
+    """A machine-to-machine endpoint that proves itself with a signature: CSRF does not apply."""
+    from app.extensions import csrf
+
+    csrf.exempt(view.blueprint)
 
 
 def _limit_security_endpoints(
