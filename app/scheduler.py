@@ -33,7 +33,8 @@ from app.services import trash
 from app.services.accounts import audit, nip_claims, sessions, signups
 from app.services.contacts import contact_import
 from app.services.invoicing import ksef, payments, purchases
-from app.services.platform import backups, licences, restores
+from app.services.platform import backups, licences, restores, subscription_invoices
+from app.services.platform import payments as subscription_payments
 from app.services.sales import offers
 from app.services.work import attachments, reminders
 
@@ -68,6 +69,8 @@ JOBS: list[JobSpec] = [
     JobSpec("ksef_send", "app.scheduler:send_to_ksef", "interval", {"seconds": 30}),
     JobSpec("ksef_purchases_requested", "app.scheduler:fetch_requested_purchases", "interval", {"seconds": 30}),
     JobSpec("ksef_purchases_daily", "app.scheduler:fetch_purchases", "cron", {"hour": 5, "minute": 0}),
+    JobSpec("plan_changes", "app.scheduler:apply_plan_changes", "cron", {"hour": 0, "minute": 1}),
+    JobSpec("subscription_invoices", "app.scheduler:subscription_invoices_catch_up", "interval", {"minutes": 15}),
 ]
 
 _APP: Flask | None = None
@@ -190,6 +193,16 @@ def fetch_requested_purchases() -> int:
 def fetch_purchases() -> int:
     """Daily: fetch new purchase invoices from KSeF for every company with a KSeF token."""
     return _run(purchases.fetch_all)
+
+
+def apply_plan_changes() -> int:
+    """Daily: a plan chosen for the next period (``next_plan``) becomes the plan when its paid period begins."""
+    return _run(subscription_payments.apply_plan_changes)
+
+
+def subscription_invoices_catch_up() -> int:
+    """Issue and e-mail the subscription invoices of completed payments that a failure left behind."""
+    return _run(lambda: sum(subscription_invoices.catch_up()))
 
 
 # --- building and locking --------------------------------------------------------------------------

@@ -346,3 +346,30 @@ def test_two_concurrent_completed_notifications_extend_once(app, make_company, f
     assert after.licence_valid_until == svc.add_months(before.licence_valid_until, 1)
     assert [s for _, s in _events(app)] == ["COMPLETED"]
     assert _invoice_count(app) == 1
+
+
+def test_invoice_left_behind_by_a_failure_is_issued_and_mailed_by_the_job(app, owner_client, fake_payu, monkeypatch,
+                                                                         mail_outbox):
+    from app import scheduler
+
+    monkeypatch.setitem(app.config, "CRM_OPERATOR_NIP", "")  # the operator is not configured yet
+    order_id, before = _pending_order(app, owner_client, fake_payu)
+    body, header = _signed(fake_payu, order_id, "COMPLETED")
+    assert _notify(owner_client, body, header).status_code == 200
+    [payment] = _payments(app)
+    assert (payment.status, payment.invoice_id) == ("completed", None)  # paid and unblocked all the same
+    assert _company(app, before.id).licence_valid_until > before.licence_valid_until
+    assert mail_outbox == []
+
+    monkeypatch.setitem(app.config, "CRM_OPERATOR_NIP", OPERATOR["CRM_OPERATOR_NIP"])
+    scheduler.bind_app(app)
+    try:
+        assert scheduler.subscription_invoices_catch_up() == 2  # one issued, one e-mailed
+        assert scheduler.subscription_invoices_catch_up() == 0  # nothing twice
+    finally:
+        scheduler.bind_app(None)
+    [payment] = _payments(app)
+    assert payment.invoice_number is not None and payment.invoice_mailed_at is not None
+    [mail] = mail_outbox
+    assert mail["To"] == owner_client.crm["email"]
+    assert _invoice_count(app) == 1
