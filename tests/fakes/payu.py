@@ -9,8 +9,8 @@
   list) or karta; "Zapłać" succeeds, "Anuluj płatność" (or BLIK code 000000, a declined card
   4000 0000 0000 0002) fails. The buyer then goes back to ``continueUrl`` (``?error=501`` on failure).
 * Notifications to ``notifyUrl`` signed with the second key (``OpenPayu-Signature``), each retried
-  until the shop answers 200: PENDING, then COMPLETED (or CANCELED), then ``duplicates`` copies of
-  the final one at once and one more after ``delayed_seconds``.
+  until the shop answers 200: after ``notify_delay`` seconds PENDING, then COMPLETED (or CANCELED),
+  then ``duplicates`` copies of the final one at once and one more after ``delayed_seconds``.
 
 Run standalone: ``python -m tests.fakes.payu --port 5082 --pos-id 300746 --client-id 300746
 --client-secret SECRET --second-key KEY``; tests use :func:`running_fake_payu` on a free port.
@@ -72,12 +72,13 @@ class FakePayu:
                  second_key: str = "b6ca15b0d1020e8094d9b5f8d163db54", sender: str = "checkout",
                  algorithm: str = "SHA-256", auto_notify: bool = True, duplicates: int = 1,
                  delayed_seconds: float = 1.0, retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 4.0),
-                 token_seconds: int = 43199) -> None:
+                 token_seconds: int = 43199, notify_delay: float = 0.0) -> None:
         self.pos_id, self.client_id, self.client_secret = pos_id, client_id, client_secret
         self.second_key, self.sender, self.algorithm = second_key, sender, algorithm
         self.auto_notify, self.duplicates, self.delayed_seconds = auto_notify, duplicates, delayed_seconds
         self.retry_delays = retry_delays
         self.token_seconds = token_seconds
+        self.notify_delay = notify_delay
         self.lock = threading.RLock()
         self.tokens: dict[str, float] = {}
         self.token_requests = 0
@@ -148,6 +149,7 @@ class FakePayu:
             time.sleep(delays.pop(0))
 
     def _notify_all(self, order_id: str, final: str) -> None:
+        time.sleep(self.notify_delay)
         self.notify(order_id, "PENDING")
         self.notify(order_id, final)
         for _ in range(self.duplicates):
@@ -344,9 +346,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--second-key", required=True)
     parser.add_argument("--delayed-seconds", type=float, default=5.0,
                         help="send the final notification once more after this many seconds (-1: never)")
+    parser.add_argument("--notify-delay", type=float, default=2.0,
+                        help="seconds between the buyer paying and the first notification")
     args = parser.parse_args(argv)
     fake = FakePayu(pos_id=args.pos_id, client_id=args.client_id, client_secret=args.client_secret,
-                    second_key=args.second_key, delayed_seconds=args.delayed_seconds)
+                    second_key=args.second_key, delayed_seconds=args.delayed_seconds, notify_delay=args.notify_delay)
     print(f"fake PayU on http://{args.host}:{args.port} (POS {args.pos_id})", flush=True)
     make_server(args.host, args.port, fake.app, threaded=True).serve_forever()
 

@@ -1,6 +1,8 @@
-/* The payment return page: ask for the payment's state every two seconds until PayU's word arrives. */
+/* Payments: go on to PayU's page; on the return page ask for the payment's state every two seconds until PayU's word arrives. */
 (function () {
   "use strict";
+  var go = document.getElementById("go-payu");
+  if (go) { window.location.assign(go.getAttribute("href")); return; }
   var box = document.getElementById("payment-return");
   if (!box) { return; }
   var url = box.getAttribute("data-status-url");

@@ -94,7 +94,9 @@ class PaymentsSettingsView(CrmView):
                 customer_ip=request.remote_addr or "",
             ))
             if done.ok:
-                return redirect(done.result[1], code=303)
+                # a page that sends the browser on (script, or the link): the CSP's form-action 'self'
+                # forbids a form's redirect to another site, PayU's page included
+                return self.render_template("payments/redirect.html", redirect_uri=done.result[1])
         return self._page(pay, change)
 
     @expose("/plan", methods=["POST"])
