@@ -12,8 +12,8 @@
   until the shop answers 200: after ``notify_delay`` seconds PENDING, then COMPLETED (or CANCELED),
   then ``duplicates`` copies of the final one at once and one more after ``delayed_seconds``.
 
-Run standalone: ``python -m tests.fakes.payu --port 5082 --pos-id 300746 --client-id 300746
---client-secret SECRET --second-key KEY``; tests use :func:`running_fake_payu` on a free port.
+Run standalone: ``PAYU_CLIENT_SECRET=… PAYU_SECOND_KEY=… python -m tests.fakes.payu --port 5082
+--pos-id 300746 --client-id 300746``; tests use :func:`running_fake_payu` on a free port.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import os
 import re
 import secrets
 import threading
@@ -342,13 +343,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5082)
     parser.add_argument("--pos-id", default="300746")
     parser.add_argument("--client-id", default="300746")
-    parser.add_argument("--client-secret", required=True)
-    parser.add_argument("--second-key", required=True)
+    parser.add_argument("--client-secret", default=os.environ.get("PAYU_CLIENT_SECRET", ""),
+                        help="default: PAYU_CLIENT_SECRET from the environment (kept off the command line)")
+    parser.add_argument("--second-key", default=os.environ.get("PAYU_SECOND_KEY", ""),
+                        help="default: PAYU_SECOND_KEY from the environment")
     parser.add_argument("--delayed-seconds", type=float, default=5.0,
                         help="send the final notification once more after this many seconds (-1: never)")
     parser.add_argument("--notify-delay", type=float, default=2.0,
                         help="seconds between the buyer paying and the first notification")
     args = parser.parse_args(argv)
+    if not args.client_secret or not args.second_key:
+        parser.error("the client secret and the second key are required")
     fake = FakePayu(pos_id=args.pos_id, client_id=args.client_id, client_secret=args.client_secret,
                     second_key=args.second_key, delayed_seconds=args.delayed_seconds, notify_delay=args.notify_delay)
     print(f"fake PayU on http://{args.host}:{args.port} (POS {args.pos_id})", flush=True)
