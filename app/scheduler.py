@@ -58,6 +58,7 @@ JOBS: list[JobSpec] = [
     JobSpec("reminders", "app.scheduler:send_reminders", "interval", {"seconds": 30}),
     JobSpec("purge_trash", "app.scheduler:purge_trash", "cron", {"hour": 3, "minute": 15}),
     JobSpec("licence_expiry", "app.scheduler:check_licences", "cron", {"hour": 0, "minute": 5}),
+    JobSpec("licence_notice", "app.scheduler:warn_expiring_licences", "cron", {"hour": 8, "minute": 0}),
     JobSpec("offer_expiry", "app.scheduler:expire_offers", "cron", {"hour": 0, "minute": 10}),
     JobSpec("audit_purge", "app.scheduler:purge_audit_log", "cron", {"hour": 3, "minute": 30}),
     JobSpec("session_purge", "app.scheduler:purge_sessions", "cron", {"hour": 3, "minute": 40}),
@@ -123,6 +124,11 @@ def check_licences() -> int:
     Blocking stays in the request check (``Company.licence_active``); see app/services/platform/licences.py.
     """
     return _run(lambda: len(licences.check_licences()))
+
+
+def warn_expiring_licences() -> int:
+    """E-mail the owners of companies whose licence ends within three days (once per end date)."""
+    return _run(lambda: len(licences.warn_expiring()))
 
 
 def expire_offers() -> int:

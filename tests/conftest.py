@@ -141,12 +141,16 @@ def csrf_on(app: Any) -> Iterator[None]:
 
 @pytest.fixture()
 def make_company(app: Any) -> Callable[..., dict]:
-    """Create a company through the sign-up service; returns ids and credentials."""
+    """Create a company through the sign-up service; returns ids and credentials.
+
+    The owner accepted the documents in force, as at the sign-up (``accept_terms=False``: not).
+    """
     counter = {"n": 0}
 
     def _make(name: str | None = None, **kw: Any) -> dict:
         from app.extensions import db
         from app.services.accounts import companies as tenancy
+        from app.services.platform import legal
 
         counter["n"] += 1
         n = counter["n"]
@@ -160,6 +164,9 @@ def make_company(app: Any) -> Callable[..., dict]:
                     last_name=kw.pop("last_name", f"Testowy{chr(96 + n)}"),
                     email=email,
                     password=STRONG_PASSWORD,
+                    # as at the sign-up: the terms and the data-processing agreement in force are accepted
+                    accepted_documents=tuple(d.id for d in legal.current_documents())
+                    if kw.pop("accept_terms", True) else (),
                 )
             )
             info = {"owner_id": owner.id, "company_id": owner.company_id, "email": email, "password": STRONG_PASSWORD}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Any, Optional
 
 from flask_appbuilder import Model
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -62,3 +62,5 @@ class TermsAcceptance(TenantMixin, Model):
     ip: Mapped[Optional[str]] = mapped_column(String(45))
 
     document: Mapped[LegalDocument] = relationship(LegalDocument, lazy="joined")
+    #: who accepted (None once that person's account is deleted)
+    user: Mapped[Optional[Any]] = relationship("CrmUser", lazy="joined")

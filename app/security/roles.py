@@ -48,7 +48,8 @@ MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue", "KsefSending", "Purcha
 #: views only the owner may use: company data and the people of the company
 OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings", "Trash", "InvoiceSeries", "KsefSettings", "Payments"})
 #: the platform admin's own panel; no tenant business view
-PLATFORM = frozenset({"AdminCompanies", "AdminRestore", "AdminBackups", "AdminNipClaims", "Profile", "AccountSecurity"})
+PLATFORM = frozenset({"AdminCompanies", "AdminRestore", "AdminBackups", "AdminNipClaims", "AdminPlans", "AdminLicences",
+                      "AdminLegal", "Profile", "AccountSecurity"})
 
 ROLE_VIEWS: dict[str, frozenset[str]] = {
     OWNER: TENANT_COMMON | OWNER_ONLY | MANAGEMENT,

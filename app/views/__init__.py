@@ -54,6 +54,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.media import MediaView
     from app.views.platform.admin import AdminCompaniesView, AdminNipClaimsView
     from app.views.platform.backups import AdminBackupsView
+    from app.views.platform.legal import AdminLegalView, LegalView, TermsAcceptView
+    from app.views.platform.plans import AdminLicenceView, AdminPlansView, PricingView
     from app.views.platform.restores import AdminRestoreView, RestoreConfirmView, TrashView
     from app.views.sales.offers import OffersView
     from app.views.sales.orders import OrdersView
@@ -79,6 +81,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     menu(PurchaseInvoicesView, "PurchaseInvoices", _l("Purchase invoices"))
     menu(AdminCompaniesView, "AdminCompanies", _l("Company accounts"))
     menu(AdminNipClaimsView, "AdminNipClaims", _l("NIP claims"))
+    menu(AdminPlansView, "AdminPlans", _l("Plans"))
+    menu(AdminLegalView, "AdminLegal", _l("Terms and agreements"))
     menu(AdminRestoreView, "AdminRestore", _l("Restoring deleted data"))
     menu(AdminBackupsView, "AdminBackups", _l("Backups"))
 
@@ -86,6 +90,10 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(SignupView)
     _limit_security_endpoints(appbuilder, SignupView, config_key="SIGNUP_RATE_LIMIT")
     appbuilder.add_view_no_menu(LicenceView)
+    appbuilder.add_view_no_menu(PricingView)  # "Cennik" of the plans, public
+    appbuilder.add_view_no_menu(LegalView)
+    appbuilder.add_view_no_menu(TermsAcceptView)
+    appbuilder.add_view_no_menu(AdminLicenceView)
     appbuilder.add_view_no_menu(InvitationView)
     appbuilder.add_view_no_menu(SettingsView)
     appbuilder.add_view_no_menu(ProfileView)

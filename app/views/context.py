@@ -7,7 +7,9 @@ from typing import Any
 from flask import Flask, current_app, g, request
 
 from app.extensions import appbuilder
+from app.services.platform import licences
 from app.views.accounts.settings import active_tab, visible_tabs
+from app.views.dashboard import PAY_URL
 from app.views.formats import register_formats
 from app.views.menu import SECTIONS, page_title
 from app.views.work.notifications import bell_count
@@ -40,6 +42,8 @@ def register_context(app: Flask) -> None:
             "crm_section": _current_section(),
             "crm_company": company,
             "crm_days_left": company.licence_days_left() if company else None,
+            "crm_licence_notice": bool(company and user.is_owner and licences.notice_due(company)),
+            "crm_pay_url": PAY_URL,
         }
         tab = active_tab()
         ctx["crm_page_title"] = tab.label if tab is not None else page_title(request.blueprint, request.endpoint)

@@ -33,6 +33,10 @@ class SignupForm(FlaskForm):
         _l("Repeat password"),
         validators=[DataRequired(REQUIRED), EqualTo("password", message=_l("Passwords do not match."))],
     )
+    accept_terms = BooleanField(
+        _l("I accept the terms of service and the data-processing agreement"),
+        validators=[DataRequired(_l("Accept the terms of service and the data-processing agreement to create an account."))],
+    )
 
 
 class CompanyForm(FlaskForm):

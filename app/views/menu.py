@@ -30,6 +30,8 @@ SECTIONS: dict[str, Section] = {
     "AdminRestore": Section("admin", "fa-trash-arrow-up"),
     "AdminBackups": Section("admin", "fa-box-archive"),
     "AdminNipClaims": Section("admin", "fa-id-card"),
+    "AdminPlans": Section("admin", "fa-tags"),
+    "AdminLegal": Section("admin", "fa-file-contract"),
     "Settings": Section("settings", "fa-gear"),
 }
 
@@ -74,6 +76,11 @@ PAGE_TITLES: dict[str, Any] = {
     "AdminRestoreView": _l("Restoring deleted data"),
     "RestoreConfirmView": _l("Restoring deleted data"),
     "AdminBackupsView": _l("Backups"),
+    "AdminPlansView": _l("Plans"),
+    "AdminLicenceView": _l("Licence"),
+    "AdminLegalView": _l("Terms and agreements"),
+    "PricingView": _l("Price list"),
+    "TermsAcceptView": _l("New terms to accept"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -66,3 +67,209 @@ def test_the_storage_check_counts_bytes_against_megabytes(ctx: Any, make_company
         plans.check_storage(info["company_id"], plans.MB + 1)
     assert "AppLarge+" in str(err.value) and "4 MB" in str(err.value)
     assert "Żaden pakiet" in str(err.value)
+
+
+# ---------------------------------------------------------------- limits where people meet them
+
+NEW_EMPLOYEE = {"first_name": "Marek", "last_name": "Zając", "email": "marek@firma.pl", "phone": "",
+                "position": "", "role": "Employee", "access": "password", "password": "Kawa#Rower7Morze+Dach"}
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _limits(app: Any, code: str, **limits: Any) -> None:
+    with app.app_context():
+        _set_plan_limit(code, **limits)
+        db.session.remove()
+
+
+def _people(app: Any, company_id: int) -> list[tuple[str, bool]]:
+    from app.models.users import CrmUser
+
+    with app.app_context():
+        rows = db.session.execute(
+            db.select(CrmUser.email, CrmUser.active).where(CrmUser.company_id == company_id).order_by(CrmUser.id)
+        ).all()
+        db.session.remove()
+    return [(e, a) for e, a in rows]
+
+
+def test_adding_an_employee_past_the_limit_is_refused_naming_the_plan(app: Any, owner_client: Any) -> None:
+    """With AppLarge's limit of one person reached, "add employee" says so in Polish and adds nobody."""
+    _limits(app, "applarge", max_employees=1)
+    resp = owner_client.post("/settings/employees/add", data=NEW_EMPLOYEE)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "Limit pracowników w Twoim pakiecie bezpłatna licencja (limity pakietu AppLarge) wynosi 1" in page
+    assert "Pakiet AppLarge+ pozwala na 50" in page
+    assert _people(app, owner_client.crm["company_id"]) == [(owner_client.crm["email"], True)]
+
+
+def test_reactivating_an_employee_past_the_limit_is_refused(
+    app: Any, owner_client: Any, add_employee: Callable[..., dict]
+) -> None:
+    """A deactivated person frees a place; with the place taken again, reactivation is refused."""
+    ola = add_employee(owner_client.crm["owner_id"], "ola@firma.pl")
+    assert owner_client.post(f"/settings/employees/{ola['id']}/active", data={"active": "0"}).status_code == 302
+    _limits(app, "applarge", max_employees=2)
+    add_employee(owner_client.crm["owner_id"], "ewa@firma.pl")
+    resp = owner_client.post(f"/settings/employees/{ola['id']}/active", data={"active": "1"}, follow_redirects=True)
+    assert "Limit pracowników" in resp.get_data(as_text=True) and "AppLarge+" in resp.get_data(as_text=True)
+    assert ("ola@firma.pl", False) in _people(app, owner_client.crm["company_id"])
+
+
+def _binder(client: Any) -> int:
+    resp = client.post("/binders/add", data={"name": "Budowa hali", "description": ""})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-800:]
+    return int(resp.headers["Location"].rstrip("/").split("/")[-1])
+
+
+def test_a_file_past_the_storage_limit_is_refused_and_not_stored(app: Any, owner_client: Any) -> None:
+    """A binder file that does not fit into the plan's storage: the Polish message, no attachment, no file."""
+    import io
+
+    from app.models.binders import Attachment
+    from app.security.tenancy import all_tenants
+
+    company_id = owner_client.crm["company_id"]
+    bid = _binder(owner_client)
+    _limits(app, "applarge", max_storage_mb=1)
+    with app.app_context():
+        company = db.session.get(Company, company_id)
+        company.logo = b"x" * (plans.MB - 10)  # the logo counts too: ten bytes are left
+        db.session.commit()
+        db.session.remove()
+    resp = owner_client.post(f"/binders/{bid}/upload", data={"file": (io.BytesIO(PDF), "umowa.pdf")},
+                             content_type="multipart/form-data", follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert "Limit miejsca na pliki w Twoim pakiecie" in page and "wynosi 1 MB" in page and "AppLarge+" in page
+    with app.app_context(), all_tenants():
+        assert db.session.execute(db.select(Attachment)).first() is None
+        db.session.remove()
+    files = os.path.join(app.instance_path, "files", str(company_id))
+    assert not os.path.isdir(files) or not any(f for _, _, f in os.walk(files))
+
+
+def test_a_logo_or_an_avatar_past_the_storage_limit_is_refused(app: Any, owner_client: Any) -> None:
+    """The logo and avatars count against storage: one that does not fit is refused and nothing changes."""
+    from app.models.users import CrmUser
+    from app.services.accounts import companies, employees
+
+    company_id = owner_client.crm["company_id"]
+    _limits(app, "applarge", max_storage_mb=1)
+    with app.app_context():
+        owner = db.session.get(CrmUser, owner_client.crm["owner_id"])
+        owner.avatar, owner.avatar_mime = b"x" * (plans.MB - 10), "image/png"  # ten bytes are left
+        db.session.commit()
+        company = db.session.get(Company, company_id)
+        data = companies.CompanyData(name=company.name, nip=company.nip or "")
+        with pytest.raises(DomainError) as err:
+            companies.update_company(company, data, logo=_png())
+        assert err.value.field == "logo" and "Limit miejsca na pliki" in str(err.value)
+        assert db.session.get(Company, company_id).logo is None
+        db.session.remove()
+        owner = db.session.get(CrmUser, owner_client.crm["owner_id"])
+        owner.avatar = None
+        db.session.commit()
+        company = db.session.get(Company, company_id)
+        company.logo = b"x" * (plans.MB - 10)
+        db.session.commit()
+        with pytest.raises(DomainError) as err:
+            employees.set_avatar(db.session.get(CrmUser, owner_client.crm["owner_id"]), _png())
+        assert err.value.field == "avatar"
+        assert db.session.get(CrmUser, owner_client.crm["owner_id"]).avatar is None
+        db.session.remove()
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- the price list and the admin's editor
+
+def test_the_price_list_is_public_and_linked_from_sign_in_and_sign_up(app: Any, client: Any) -> None:
+    """"Cennik" without signing in: both plans with price and limits, the terms; linked from both pages."""
+    from tests.helpers import link, table_rows, texts
+
+    for url in ("/login/", "/signup/"):
+        assert link(client.get(url).get_data(as_text=True), "#pricing-link") == "/cennik/"
+    resp = client.get("/cennik/")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    rows = table_rows(html, "#plans")
+    assert rows[0][:2] == ["AppLarge", "99,00 zł"] and rows[1][:2] == ["AppLarge+", "199,00 zł"]
+    assert rows[0][2:] == ["do 10", "do 2", "do 10 000", "5 GB"]
+    terms = " ".join(texts(html, "#pricing-terms li"))
+    for phrase in ("14-dniową licencję", "z góry", "Nie podpisujemy umowy", "nie ma okresu wypowiedzenia",
+                   "limity pakietu AppLarge"):
+        assert phrase in terms
+
+
+def _admin(app: Any) -> Any:
+    from app.cli import ensure_platform_admin
+    from tests.helpers import login
+
+    with app.app_context():
+        ensure_platform_admin("admin@klientela.pl", "Zielony-Słoń-Tańczy-42!")
+        db.session.remove()
+    c = app.test_client()
+    assert login(c, "admin@klientela.pl").status_code == 302
+    return c
+
+
+def _plan(app: Any, code: str) -> dict:
+    with app.app_context():
+        p = db.session.execute(db.select(Plan).where(Plan.code == code)).scalar_one()
+        data = {"id": p.id, "name": p.name, "price": p.price_gross, "employees": p.max_employees,
+                "storage": p.max_storage_mb, "active": p.active}
+        db.session.remove()
+    return data
+
+
+PLAN_FORM = {"name": "AppLarge", "price_gross": "119,00", "max_employees": "12", "max_mailboxes": "3",
+             "max_emails_month": "12000", "max_storage_mb": "6144", "sort_order": "10", "active": "y"}
+
+
+def test_the_platform_admin_edits_a_plan_and_the_change_is_audited(app: Any, make_company: Callable) -> None:
+    """A valid edit changes the price and limits, shows on "Cennik" and lands in the audit log."""
+    from app.models.security import AuditEvent
+
+    admin = _admin(app)
+    plan = _plan(app, "applarge")
+    assert "AppLarge+" in admin.get("/admin/plans/").get_data(as_text=True)
+    resp = admin.post(f"/admin/plans/{plan['id']}/edit", data=PLAN_FORM)
+    assert resp.status_code == 302
+    after = _plan(app, "applarge")
+    assert (after["price"], after["employees"], after["storage"]) == (Decimal("119.00"), 12, 6144)
+    assert "119,00 zł" in admin.get("/cennik/").get_data(as_text=True)
+    with app.app_context():
+        event = db.session.execute(db.select(AuditEvent).where(AuditEvent.event == "plan_edited")).scalar_one()
+        assert "price_gross: 99.00 -> 119.00" in event.details and "max_employees: 10 -> 12" in event.details
+        db.session.remove()
+
+
+def test_a_wrong_plan_edit_shows_every_error_in_polish_and_changes_nothing(app: Any) -> None:
+    """A price with letters and a limit of zero employees: both messages at once, the plan as it was."""
+    admin = _admin(app)
+    plan = _plan(app, "applarge")
+    resp = admin.post(f"/admin/plans/{plan['id']}/edit",
+                      data={**PLAN_FORM, "price_gross": "dużo", "max_employees": "0"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "Podaj cenę jako kwotę, np. 99,00." in page
+    assert "Podaj liczbę całkowitą od 1 do 1 000 000 000." in page
+    assert _plan(app, "applarge") == plan
+
+
+def test_owners_and_employees_cannot_open_the_plan_editor(app: Any, owner_client: Any) -> None:
+    """The plan editor belongs to the platform admin: a company's owner is refused (403), nothing changes."""
+    plan = _plan(app, "applarge")
+    for url in ("/admin/plans/", f"/admin/plans/{plan['id']}/edit"):
+        assert owner_client.get(url).status_code == 403
+    assert owner_client.post(f"/admin/plans/{plan['id']}/edit", data={**PLAN_FORM, "price_gross": "1,00"}).status_code == 403
+    assert _plan(app, "applarge") == plan

@@ -60,6 +60,10 @@ SIGNUP_CONFIRMED = "signup_confirmed"
 NIP_CLAIM_APPROVED = "nip_claim_approved"
 NIP_CLAIM_REJECTED = "nip_claim_rejected"
 NIP_TAKEN_OVER = "nip_taken_over"
+LICENCE_CHANGED = "licence_changed"
+PLAN_EDITED = "plan_edited"
+TERMS_ACCEPTED = "terms_accepted"
+LEGAL_PUBLISHED = "legal_published"
 
 #: event code -> label shown in the owner's audit log (order = the filter's order)
 EVENT_LABELS: dict[str, Any] = {
@@ -95,6 +99,8 @@ EVENT_LABELS: dict[str, Any] = {
     NIP_CLAIM_APPROVED: _l("NIP moved to another account after a verified claim"),
     NIP_CLAIM_REJECTED: _l("Claim of the company's NIP rejected"),
     NIP_TAKEN_OVER: _l("Account created for the verified owner of the NIP"),
+    LICENCE_CHANGED: _l("Licence changed by the platform administrator"),
+    TERMS_ACCEPTED: _l("Terms and data-processing agreement accepted"),
 }
 
 #: why a restore confirmation link was refused (details of RESTORE_REFUSED)

@@ -19,6 +19,7 @@ from app.services import DomainError, clock, unit_of_work
 from app.services import validators as v
 from app.services.accounts.passwords import check_password
 from app.services.images import process_image
+from app.services.platform import legal, plans
 
 
 @dataclass
@@ -31,6 +32,10 @@ class SignupData:
     last_name: str
     email: str
     password: str
+    #: the versions of the terms and the data-processing agreement the person accepted (LegalDocument ids)
+    accepted_documents: tuple[int, ...] = ()
+    #: the IP address the acceptance came from
+    ip: Optional[str] = None
 
 
 def email_taken(email: str, exclude_user_id: Optional[int] = None) -> bool:
@@ -90,6 +95,8 @@ def register_company(data: SignupData, today: Optional[dt.date] = None, *, confi
     owner = new_user(company, first, last, email, data.password, roles.OWNER)
     db.session.add(owner)
     db.session.flush()
+    if data.accepted_documents:
+        legal.record_acceptance(company.id, owner, data.accepted_documents, data.ip)
     return owner
 
 
@@ -182,6 +189,7 @@ def update_company(
         clean["logo"], clean["logo_mime"] = process_image(
             logo, current_app.config["LOGO_MAX_BYTES"], 400, field="logo"
         )
+        plans.check_storage(company.id, len(clean["logo"]) - len(company.logo or b""), field="logo")
     elif remove_logo:
         clean["logo"] = clean["logo_mime"] = None
     if nip_taken(clean["nip"], exclude_company_id=company.id):

@@ -25,6 +25,7 @@ from app.services.accounts import audit
 from app.services.accounts.companies import company_role, email_taken, hash_password
 from app.services.accounts.passwords import check_password, user_inputs
 from app.services.images import process_image
+from app.services.platform import plans
 
 INVITE_MAX_AGE = 7 * 24 * 3600
 
@@ -103,6 +104,7 @@ def add_employee(owner: CrmUser, data: EmployeeData, invite: bool = False) -> Cr
     """Add a person to the owner's company, with a password or an invitation link."""
     company = _company(owner)
     clean = _clean(data)
+    plans.check_limit(company.id, "employees")
     if not invite:
         check_password(data.password or "", [clean["first_name"], clean["last_name"], clean["email"], company.name])
     user = CrmUser(
@@ -155,6 +157,8 @@ def set_active(owner: CrmUser, user: CrmUser, active: bool) -> None:
         raise DomainError(_l("You cannot deactivate your own account."))
     if not active and user.is_owner and _owner_count(_company(user).id) <= 1:
         raise DomainError(_l("The company must keep at least one owner."))
+    if active and not user.active:
+        plans.check_limit(_company(user).id, "employees")
     if user.active != active:
         audit.record(audit.EMPLOYEE_REACTIVATED if active else audit.EMPLOYEE_DEACTIVATED, user, actor=owner)
     user.active = active
@@ -222,7 +226,10 @@ def accept_invitation(token: str, password: str) -> CrmUser:
 def set_avatar(user: CrmUser, data: bytes) -> None:
     """Store the user's avatar (type checked from the bytes, resized)."""
     cfg = current_app.config
-    user.avatar, user.avatar_mime = process_image(data, cfg["AVATAR_MAX_BYTES"], cfg["AVATAR_SIZE"], field="avatar")
+    image, mime = process_image(data, cfg["AVATAR_MAX_BYTES"], cfg["AVATAR_SIZE"], field="avatar")
+    if user.company_id is not None:
+        plans.check_storage(user.company_id, len(image) - len(user.avatar or b""), field="avatar")
+    user.avatar, user.avatar_mime = image, mime
 
 
 @unit_of_work

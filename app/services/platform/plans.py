@@ -52,8 +52,6 @@ LIMIT_LABELS: dict[str, Any] = {
 
 MB = 1024 * 1024
 
-PLAN_EDITED = "plan_edited"
-
 #: limit key -> function(company_id) -> current count (storage in bytes)
 _COUNTERS: dict[str, Callable[[int], int]] = {}
 
@@ -108,15 +106,24 @@ def plan_name(code: Optional[str]) -> str:
     return plan.name if plan is not None else (code or "")
 
 
+def storage_text(megabytes: int) -> str:
+    """Storage for people: "5 GB" from 5120 MB, "500 MB" below a gigabyte."""
+    if megabytes >= 1024 and megabytes % 1024 == 0:
+        return f"{megabytes // 1024} GB"
+    if megabytes >= 1024:
+        return f"{megabytes / 1024:.1f} GB".replace(".", ",")
+    return f"{megabytes} MB"
+
+
 def limit_of(plan: Plan, key: str) -> int:
     """The plan's limit for ``key`` (storage in MB)."""
     return int(getattr(plan, LIMIT_COLUMNS[key]))
 
 
 def _lifting_plan(plan: Plan, key: str, needed: int) -> Optional[Plan]:
-    """The cheapest plan on sale whose limit for ``key`` is at least ``needed``, other than ``plan``."""
+    """The cheapest dearer plan on sale whose limit for ``key`` is at least ``needed`` (an upgrade), or None."""
     for other in sorted(all_plans(), key=lambda p: (p.price_gross, p.sort_order)):
-        if other.id != plan.id and limit_of(other, key) >= needed:
+        if other.price_gross > plan.price_gross and limit_of(other, key) >= needed:
             return other
     return None
 
@@ -229,7 +236,9 @@ def check_limit(company_id: int, key: str, adding: int = 1, current: Optional[in
 
 
 def check_storage(company_id: int, size: int, field: Optional[str] = "file") -> None:
-    """Refuse storing ``size`` more bytes when the plan's storage is full."""
+    """Refuse storing ``size`` more bytes when the plan's storage is full (a smaller replacement always passes)."""
+    if size <= 0:
+        return
     check_limit(company_id, "storage_mb", adding=size, field=field)
 
 
@@ -303,5 +312,5 @@ def update_plan(admin: CrmUser, plan_id: int, data: PlanData) -> Plan:
     for key, value in values.items():
         setattr(plan, key, value)
     if changes:
-        audit.record(PLAN_EDITED, actor=admin, details=f"{plan.code}: " + "; ".join(changes))
+        audit.record(audit.PLAN_EDITED, actor=admin, details=f"{plan.code}: " + "; ".join(changes))
     return plan

@@ -31,6 +31,7 @@ class AdminCompaniesView(ModelView):
     method_permission_name = {"list": "list", "show": "list", "api_read": "list"}
     base_permissions = ["can_list"]
     crm_section = "admin"
+    show_template = "admin/company_show.html"
     list_title = _l("Company accounts")
     show_title = _l("Company account")
     list_columns = ["name", "nip", "plan", "licence_valid_until", "licence_state", "created_at", "confirmed_at"]
