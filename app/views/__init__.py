@@ -8,6 +8,7 @@ from flask import current_app
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
+from app.security import licence
 from app.services.sales import offers as offers_svc
 from app.services.sales import orders as orders_svc
 from app.services.work import binders as binders_svc
@@ -107,6 +108,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(PasswordStrengthView)
     appbuilder.add_view_no_menu(RestoreConfirmView)
     _public_webhook(appbuilder.add_view_no_menu(PayuNotifyView))  # PayU signs it: no login, no CSRF
+    licence.allow(endpoint="PayuNotifyView.notify", owner_only=False)  # never behind the licence block
     appbuilder.add_api(AuthTokenApi)
     appbuilder.add_api(MeApi)
     _limit_security_endpoints(appbuilder, PasswordResetView, PasswordStrengthView, AuthTokenApi, RestoreConfirmView)

@@ -37,7 +37,8 @@ def test_blocked_owner_pays_with_blik_through_payu_and_is_unblocked(page, app, m
     page.click("button[type=submit]")
     page.wait_for_url("**/licence/")
 
-    page.goto("/settings/payments/")
+    page.click("#pay-now")  # "Opłać" on the blocking page
+    page.wait_for_url("**/settings/payments/")
     assert page.locator("#paid-until .label-danger").inner_text() == "Wygasła"
     page.select_option("#pay-plan_code", "applarge")
     page.select_option("#pay-months", "3")

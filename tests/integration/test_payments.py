@@ -19,7 +19,7 @@ from app.services import background, clock
 from app.services.platform import payments as svc
 from app.services.platform import subscription_invoices
 from tests.fakes.payu import FakePayu, running_fake_payu
-from tests.helpers import link, login, texts
+from tests.helpers import link, login, selected_values, texts
 from tests.integration.sales_fixtures import pdf_text
 
 SECOND_KEY = "b6ca15b0d1020e8094d9b5f8d163db54"
@@ -274,6 +274,9 @@ def test_plan_change_form_sets_the_next_plan_only(app, owner_client, fake_payu):
     assert (company.plan, company.next_plan) == ("applarge", "applarge_plus")
     page = owner_client.get("/settings/payments/")
     assert texts(page.data, "#next-plan") == ["AppLarge+"]
+    assert selected_values(page.data, "pay-plan_code") == ["applarge_plus"]  # the next period's plan offered
+    chosen = owner_client.get("/settings/payments/?plan=applarge")  # "Opłać" next to a plan of the price list
+    assert selected_values(chosen.data, "pay-plan_code") == ["applarge"]
 
 
 # ---------------------------------------------------------------------------------------------- invoices, isolation

@@ -58,6 +58,8 @@ class PaymentsSettingsView(CrmView):
         change.plan_code.choices = _plan_choices()
         if request.method == "GET":
             current = company.next_plan or (company.plan if company.plan != plans_svc.TRIAL else None)
+            if request.args.get("plan") in {code for code, _label in pay.plan_code.choices}:
+                current = request.args["plan"]  # "Opłać" next to a plan on the price list or the blocking page
             pay.plan_code.data = current or (pay.plan_code.choices[0][0] if pay.plan_code.choices else None)
             change.plan_code.data = company.next_plan or company.plan
         return pay, change
