@@ -72,6 +72,7 @@ JOBS: list[JobSpec] = [
     JobSpec("ksef_purchases_daily", "app.scheduler:fetch_purchases", "cron", {"hour": 5, "minute": 0}),
     JobSpec("plan_changes", "app.scheduler:apply_plan_changes", "cron", {"hour": 0, "minute": 1}),
     JobSpec("subscription_invoices", "app.scheduler:subscription_invoices_catch_up", "interval", {"minutes": 15}),
+    JobSpec("payu_reconcile", "app.scheduler:reconcile_payments", "interval", {"minutes": 10}),
 ]
 
 _APP: Flask | None = None
@@ -204,6 +205,11 @@ def fetch_purchases() -> int:
 def apply_plan_changes() -> int:
     """Daily: a plan chosen for the next period (``next_plan``) becomes the plan when its paid period begins."""
     return _run(subscription_payments.apply_plan_changes)
+
+
+def reconcile_payments() -> int:
+    """Ask PayU about payments whose notification has not come (lost notifications, a stopped server)."""
+    return _run(subscription_payments.reconcile)
 
 
 def subscription_invoices_catch_up() -> int:

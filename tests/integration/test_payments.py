@@ -19,7 +19,7 @@ from app.services import background, clock
 from app.services.platform import payments as svc
 from app.services.platform import subscription_invoices
 from tests.fakes.payu import FakePayu, running_fake_payu
-from tests.helpers import link, login, selected_values, texts
+from tests.helpers import link, login, selected_values, table_rows, texts, visible_text
 from tests.integration.sales_fixtures import pdf_text
 
 SECOND_KEY = "b6ca15b0d1020e8094d9b5f8d163db54"
@@ -380,4 +380,47 @@ def test_invoice_left_behind_by_a_failure_is_issued_and_mailed_by_the_job(app, o
     assert payment.invoice_number is not None and payment.invoice_mailed_at is not None
     [mail] = mail_outbox
     assert mail["To"] == owner_client.crm["email"]
+    assert _invoice_count(app) == 1
+
+
+def test_payment_pages_are_polish(app, owner_client, fake_payu):
+    from tests.integration.test_polish_pages import assert_polish
+
+    order_id, _before = _pending_order(app, owner_client, fake_payu)
+    [payment] = _payments(app)
+    for url in ("/settings/payments/", f"/settings/payments/return/{payment.id}",
+                f"/settings/payments/return/{payment.id}?error=501"):
+        resp = owner_client.get(url)
+        assert resp.status_code == 200, url
+        assert_polish(resp.get_data(as_text=True), url)
+    redirect_page = _pay(owner_client)
+    assert_polish(redirect_page.get_data(as_text=True), "/settings/payments/pay")
+    body, header = _signed(fake_payu, order_id, "COMPLETED")
+    assert _notify(owner_client, body, header).status_code == 200
+    page = owner_client.get("/settings/payments/").get_data(as_text=True)
+    assert_polish(page, "/settings/payments/ (paid)")
+    assert "None" not in visible_text(page)
+    rows = table_rows(page, "#payments-table")
+    assert [r[5] for r in rows] == ["Płatność w toku", "Opłacona"]
+
+
+def test_a_lost_notification_is_made_up_by_asking_payu_and_the_late_one_changes_nothing(app, owner_client, fake_payu):
+    from app import scheduler
+
+    order_id, before = _pending_order(app, owner_client, fake_payu)
+    scheduler.bind_app(app)
+    try:
+        assert scheduler.reconcile_payments() == 0  # too early: the notification may still come
+        fake_payu.orders[order_id].status = "COMPLETED"  # paid at PayU, the notification lost
+        with app.app_context():
+            later = clock.utc_now() + svc.RECONCILE_AFTER + dt.timedelta(minutes=1)
+            assert svc.reconcile(later) == 1
+            assert svc.reconcile(later) == 0
+    finally:
+        scheduler.bind_app(None)
+    after = _company(app, before.id)
+    assert after.licence_valid_until == svc.add_months(before.licence_valid_until, 1)
+    body, header = _signed(fake_payu, order_id, "COMPLETED")
+    assert _notify(owner_client, body, header).status_code == 200  # the late notification: nothing twice
+    assert _company(app, before.id).licence_valid_until == after.licence_valid_until
     assert _invoice_count(app) == 1

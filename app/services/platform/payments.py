@@ -369,3 +369,43 @@ def _apply_plan_change(company_id: int, today: dt.date) -> bool:
         return False
     company.plan, company.next_plan = company.next_plan, None
     return True
+
+
+# ---------------------------------------------------------------------------------------------- reconciling
+
+
+#: a payment waits this long for PayU's notification before the job asks PayU itself
+RECONCILE_AFTER = dt.timedelta(minutes=20)
+
+
+def reconcile(now: dt.datetime | None = None) -> int:
+    """Ask PayU about payments whose notification never came; apply what it says. Returns how many changed.
+
+    A payment still ``new`` long after it was recorded never got an order (the call failed or the
+    process stopped): it is marked failed, and a notification that still arrives for it is applied.
+    """
+    now = now or clock.utc_now()
+    since = now - RECONCILE_AFTER
+    with all_tenants():  # a platform job over every company's waiting payments
+        rows = list(db.session.execute(
+            select(Payment.id, Payment.company_id, Payment.status, Payment.payu_order_id)
+            .where(Payment.status.in_(("new", "pending")), Payment.updated_at < since)
+        ))
+    changed = 0
+    for payment_id, company_id, status, order_id in rows:
+        with tenant_scope(company_id):
+            if status == "new" or order_id is None:
+                _mark_failed(company_id, payment_id, "no order at PayU after the wait")
+                changed += 1
+                continue
+            try:
+                order = client().retrieve_order(order_id)
+            except payu.PayuError as err:
+                log.warning("PayU order %s of payment %s not retrieved: %s", order_id, payment_id, err)
+                continue
+            outcome = apply_status(company_id, payment_id, order)
+            if outcome.result in ("completed", "canceled"):
+                changed += 1
+            if outcome.result == "completed":
+                deliver_invoice(company_id, payment_id)
+    return changed
