@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import Response, abort, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_appbuilder import BaseView, expose, has_access
@@ -43,6 +45,12 @@ def _plan_choices() -> list[tuple[str, str]]:
             for p in plans_svc.all_plans()]
 
 
+def _plan_names() -> Callable[[str | None], str]:
+    """A plan's name by its code, with every plan read once (the history names one per row)."""
+    names = {p.code: p.name for p in plans_svc.all_plans(active_only=False)}
+    return lambda code: names.get(code or "") or plans_svc.plan_name(code)
+
+
 class PaymentsSettingsView(CrmView):
     """"Płatności": plan, paid until, payment history with invoices, "Opłać abonament", plan change."""
 
@@ -70,7 +78,7 @@ class PaymentsSettingsView(CrmView):
         return self.render_template(
             "payments/settings.html", company=company, pay=pay, change=change,
             payments=svc.list_payments(company_id), enabled=svc.payments_enabled(),
-            plan_label=plans_svc.plan_label(company), plan_name=plans_svc.plan_name,
+            plan_label=plans_svc.plan_label(company), plan_name=_plan_names(),
             money=pricing.format_money, cell=cell, status_labels=svc.STATUS_LABELS,
             method_labels=svc.METHOD_LABELS, local_date=formats.local_date, active=company.licence_active(),
         )
