@@ -59,6 +59,10 @@ def test_blocked_owner_pays_with_blik_through_payu_and_is_unblocked(page, app, m
     page.wait_for_selector("#state-completed", state="visible", timeout=20000)
     expected = svc.add_months(today, 3) - dt.timedelta(days=1)
     assert page.locator("#new-paid-until").inner_text() == expected.strftime("%d.%m.%Y")
+    days = (expected - today).days + 1
+    page.wait_for_selector(f"#licence-days:has-text('{days} dni')", timeout=15000)  # reloaded from the server
+    assert page.locator("#state-completed").is_visible()  # after the reload, from the server
+    assert page.locator("#new-paid-until").inner_text() == expected.strftime("%d.%m.%Y")
     shot(page, "payment_return_completed")
 
     page.click("#back-to-payments")
@@ -67,6 +71,7 @@ def test_blocked_owner_pays_with_blik_through_payu_and_is_unblocked(page, app, m
     assert "Opłacona" in row.inner_text()
     assert row.locator(".invoice-link").inner_text().strip() == f"AB/1/{today:%m/%Y}"
     assert page.locator("#current-plan").inner_text() == "AppLarge"
+    shot(page, "payments_tab_after_payment")
     assert _company(app, info["company_id"]).licence_valid_until == expected
 
     page.goto("/contacts/")

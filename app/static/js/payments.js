@@ -21,6 +21,8 @@
         if (data && data.status === "completed") {
           document.getElementById("new-paid-until").textContent = data.paid_until || "";
           show("completed");
+          // once more from the server: the top bar's licence badge is up to date then too
+          window.setTimeout(function () { window.location.reload(); }, 1500);
           return;
         }
         if (data && (data.status === "canceled" || data.status === "failed")) {
