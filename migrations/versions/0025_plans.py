@@ -121,6 +121,10 @@ def upgrade():
         for code, name, price, employees, mailboxes, emails, storage, order in PLANS
     ])
 
+    live = sa.text("deleted_at IS NULL")
+    op.create_index('ix_attachment_company_size', 'attachment', ['company_id', 'size'], unique=False,
+                    sqlite_where=live, postgresql_where=live)
+
     with op.batch_alter_table('company', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_plan', sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column('licence_notice_for', sa.Date(), nullable=True))
@@ -181,4 +185,5 @@ def downgrade():
     with op.batch_alter_table('company', schema=None) as batch_op:
         batch_op.drop_column('licence_notice_for')
         batch_op.drop_column('next_plan')
+    op.drop_index('ix_attachment_company_size', table_name='attachment')
     op.drop_table('plan')

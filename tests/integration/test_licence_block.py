@@ -223,6 +223,10 @@ def test_the_admin_extends_a_blocked_licence_with_a_reason_and_nothing_was_lost(
     assert "Reklamacja płatności PayU" in text(history, "#licence-changes")
     bases_page = owner.get("/bases/")
     assert bases_page.status_code == 200 and "Klienci hurtowi" in bases_page.get_data(as_text=True)
+    log = owner.get("/settings/security/").get_data(as_text=True)
+    old = (TODAY - dt.timedelta(days=1)).strftime("%d.%m.%Y")
+    assert "Licencja zmieniona przez administratora systemu" in log
+    assert f"{old} → {new_end.strftime('%d.%m.%Y')}: Reklamacja płatności PayU" in log
 
 
 def test_the_admin_shortens_a_licence_which_blocks_at_once(app: Any, make_company: Callable) -> None:
@@ -317,3 +321,44 @@ def test_the_banner_shows_days_left_to_the_owner_only(
     assert find(employee.get("/bases/").get_data(as_text=True), "#licence-notice") == []
     _set_end(app, info["company_id"], TODAY + dt.timedelta(days=10))
     assert find(owner.get("/bases/").get_data(as_text=True), "#licence-notice") == []
+
+
+def test_the_licence_form_needs_its_csrf_token(app: Any, make_company: Callable) -> None:
+    """With CSRF protection on (as in production) a post without the form's token is refused; with it, it works."""
+    from tests.helpers import csrf_token
+
+    info = make_company()
+    before = _end(app, info["company_id"])
+    admin = _admin(app)
+    new_end = (TODAY + dt.timedelta(days=60)).isoformat()
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        resp = _licence_form(admin, info["company_id"], valid_until=new_end, reason="Przedłużenie bez tokenu")
+        assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/admin/licence/{info['company_id']}/")
+        page = admin.get(resp.headers["Location"]).get_data(as_text=True)
+        assert "Formularz wygasł lub został wysłany z innej strony" in page
+        assert _end(app, info["company_id"]) == before
+        token = csrf_token(admin.get(f"/admin/licence/{info['company_id']}/").get_data(as_text=True), "#licence-form")
+        resp = _licence_form(admin, info["company_id"], valid_until=new_end, reason="Przedłużenie z tokenem",
+                             csrf_token=token)
+        assert resp.status_code == 302 and _end(app, info["company_id"]).isoformat() == new_end
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_a_page_added_to_the_allow_list_opens_for_the_owner_only(
+    app: Any, make_company: Callable, add_employee: Callable
+) -> None:
+    """Another module adds its page with licence.allow(): the blocked owner reaches it, the employee does not."""
+    from app.security import licence
+
+    info = _blocked_company(app, make_company, add_employee)
+    owner = _signed_in(app, info["email"])
+    assert owner.get("/settings/company/").headers["Location"].endswith("/licence/")
+    licence.allow(endpoint="CompanySettingsView.index")
+    try:
+        assert owner.get("/settings/company/").status_code == 200
+        employee = _signed_in(app, "ola@klos.pl")
+        assert employee.get("/settings/company/").headers["Location"].endswith("/licence/")
+    finally:
+        licence.OWNER_ENDPOINTS.discard("CompanySettingsView.index")

@@ -50,8 +50,9 @@ def test_the_employee_limit_names_the_limit_the_plan_and_the_plan_that_lifts_it(
     assert plans.usage(info["company_id"]).employees == 2
     with pytest.raises(DomainError) as err:
         plans.check_limit(info["company_id"], "employees")
-    text = str(err.value)
-    assert "pracowników" in text and "AppLarge" in text and "AppLarge+" in text and "50" in text
+    assert str(err.value) == (
+        "Osiągnięto limit „Pracownicy”: najwyżej 2 (Twój pakiet: bezpłatna licencja z limitami pakietu AppLarge). "
+        "Pakiet AppLarge+ pozwala na 50: zmień pakiet w Ustawieniach, w zakładce Płatności.")
 
 
 def test_the_storage_check_counts_bytes_against_megabytes(ctx: Any, make_company: Callable[..., dict]) -> None:
@@ -65,8 +66,9 @@ def test_the_storage_check_counts_bytes_against_megabytes(ctx: Any, make_company
     plans.check_storage(info["company_id"], plans.MB)
     with pytest.raises(DomainError) as err:
         plans.check_storage(info["company_id"], plans.MB + 1)
-    assert "AppLarge+" in str(err.value) and "4 MB" in str(err.value)
-    assert "Żaden pakiet" in str(err.value)
+    assert str(err.value) == (
+        "Osiągnięto limit „Miejsce na pliki”: najwyżej 4 MB (Twój pakiet: AppLarge+). "
+        "Żaden pakiet nie pozwala na więcej; jeśli potrzebujesz więcej, napisz do pomocy technicznej.")
 
 
 # ---------------------------------------------------------------- limits where people meet them
@@ -99,8 +101,8 @@ def test_adding_an_employee_past_the_limit_is_refused_naming_the_plan(app: Any, 
     resp = owner_client.post("/settings/employees/add", data=NEW_EMPLOYEE)
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200
-    assert "Limit pracowników w Twoim pakiecie bezpłatna licencja (limity pakietu AppLarge) wynosi 1" in page
-    assert "Pakiet AppLarge+ pozwala na 50" in page
+    assert ("Osiągnięto limit „Pracownicy”: najwyżej 1 (Twój pakiet: bezpłatna licencja z limitami pakietu "
+            "AppLarge). Pakiet AppLarge+ pozwala na 50: zmień pakiet w Ustawieniach, w zakładce Płatności.") in page
     assert _people(app, owner_client.crm["company_id"]) == [(owner_client.crm["email"], True)]
 
 
@@ -113,7 +115,8 @@ def test_reactivating_an_employee_past_the_limit_is_refused(
     _limits(app, "applarge", max_employees=2)
     add_employee(owner_client.crm["owner_id"], "ewa@firma.pl")
     resp = owner_client.post(f"/settings/employees/{ola['id']}/active", data={"active": "1"}, follow_redirects=True)
-    assert "Limit pracowników" in resp.get_data(as_text=True) and "AppLarge+" in resp.get_data(as_text=True)
+    assert "Osiągnięto limit „Pracownicy”: najwyżej 2" in resp.get_data(as_text=True)
+    assert "Pakiet AppLarge+ pozwala na 50" in resp.get_data(as_text=True)
     assert ("ola@firma.pl", False) in _people(app, owner_client.crm["company_id"])
 
 
@@ -141,7 +144,8 @@ def test_a_file_past_the_storage_limit_is_refused_and_not_stored(app: Any, owner
     resp = owner_client.post(f"/binders/{bid}/upload", data={"file": (io.BytesIO(PDF), "umowa.pdf")},
                              content_type="multipart/form-data", follow_redirects=True)
     page = resp.get_data(as_text=True)
-    assert "Limit miejsca na pliki w Twoim pakiecie" in page and "wynosi 1 MB" in page and "AppLarge+" in page
+    assert "Osiągnięto limit „Miejsce na pliki”: najwyżej 1 MB" in page
+    assert "Pakiet AppLarge+ pozwala na 25 GB" in page
     with app.app_context(), all_tenants():
         assert db.session.execute(db.select(Attachment)).first() is None
         db.session.remove()
@@ -164,7 +168,7 @@ def test_a_logo_or_an_avatar_past_the_storage_limit_is_refused(app: Any, owner_c
         data = companies.CompanyData(name=company.name, nip=company.nip or "")
         with pytest.raises(DomainError) as err:
             companies.update_company(company, data, logo=_png())
-        assert err.value.field == "logo" and "Limit miejsca na pliki" in str(err.value)
+        assert err.value.field == "logo" and "Osiągnięto limit „Miejsce na pliki”" in str(err.value)
         assert db.session.get(Company, company_id).logo is None
         db.session.remove()
         owner = db.session.get(CrmUser, owner_client.crm["owner_id"])
@@ -273,3 +277,56 @@ def test_owners_and_employees_cannot_open_the_plan_editor(app: Any, owner_client
         assert owner_client.get(url).status_code == 403
     assert owner_client.post(f"/admin/plans/{plan['id']}/edit", data={**PLAN_FORM, "price_gross": "1,00"}).status_code == 403
     assert _plan(app, "applarge") == plan
+
+
+def test_a_csv_import_past_the_storage_limit_is_refused(app: Any, owner_client: Any) -> None:
+    """An uploaded contact file is stored too: with the storage full the upload is refused, no import kept."""
+    from app.models.contact_io import ImportJob
+    from app.security.tenancy import tenant_scope
+    from app.services.contacts import bases, contact_import
+
+    company_id = owner_client.crm["company_id"]
+    _limits(app, "applarge", max_storage_mb=1)
+    with app.app_context():
+        with tenant_scope(company_id):
+            base = bases.create_base(company_id, "Klienci", "contacts")
+            db.session.get(Company, company_id).logo = b"x" * (plans.MB - 20)
+            db.session.commit()
+            csv = "Nazwa;Miasto\nPiekarnia Kłos;Łódź\n".encode()
+            with pytest.raises(DomainError) as err:
+                contact_import.create_draft(company_id, owner_client.crm["owner_id"], base.id, csv, "klienci.csv")
+            assert err.value.field == "file" and "Osiągnięto limit „Miejsce na pliki”" in str(err.value)
+            assert db.session.execute(db.select(ImportJob)).first() is None
+        db.session.remove()
+    assert _stored_bytes(app, company_id) == plans.MB - 20
+
+
+def _stored_bytes(app: Any, company_id: int) -> int | None:
+    """The company's stored bytes as the plan counts them."""
+    with app.app_context():
+        used = plans.usage(company_id).storage_bytes
+        db.session.remove()
+    return used
+
+
+def test_a_registered_counter_limits_mailboxes_and_e_mails(ctx: Any, make_company: Callable[..., dict]) -> None:
+    """The mailing module registers how it counts; the check then refuses past AppLarge's limits."""
+    info = make_company()
+    counts = {"mailboxes": 2, "emails_month": 9_990}
+    plans.register_counter("mailboxes", lambda company_id: counts["mailboxes"])
+    plans.register_counter("emails_month", lambda company_id: counts["emails_month"])
+    try:
+        assert plans.usage(info["company_id"]).mailboxes == 2
+        with pytest.raises(DomainError) as err:
+            plans.check_limit(info["company_id"], "mailboxes")
+        assert "Osiągnięto limit „Konta mailingowe”: najwyżej 2" in str(err.value)
+        assert "Pakiet AppLarge+ pozwala na 10" in str(err.value)
+        plans.check_limit(info["company_id"], "emails_month", adding=10)  # exactly 10 000
+        with pytest.raises(DomainError) as err:
+            plans.check_limit(info["company_id"], "emails_month", adding=11)
+        assert "„E-maile miesięcznie”: najwyżej 10\xa0000" in str(err.value)
+    finally:
+        plans._COUNTERS.pop("mailboxes", None)
+        plans._COUNTERS.pop("emails_month", None)
+    with pytest.raises(ValueError):
+        plans.check_limit(info["company_id"], "mailboxes")  # no counter and no current= given

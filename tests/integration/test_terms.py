@@ -154,6 +154,8 @@ def test_a_new_version_is_accepted_by_the_owner_at_the_next_sign_in(
     again = app.test_client()
     login(again, info["email"])
     assert again.get("/bases/").status_code == 200  # accepted once, for good
+    log = again.get("/settings/security/").get_data(as_text=True)
+    assert "Zaakceptowano regulamin i umowę powierzenia" in log and "Regulamin, wersja 2" in log
 
 
 def test_accepting_an_outdated_version_is_refused(app: Any, make_company: Callable[..., dict]) -> None:
@@ -233,3 +235,46 @@ def test_the_admin_sees_who_accepted_on_the_licence_page(app: Any, make_company:
     rows = texts(page, "#terms-accepted tbody tr")
     assert len(rows) == 2 and all("Zofia Wiśniewska" in r for r in rows) and not any("Obcy" in r for r in rows)
     assert "Regulamin" in rows[0] + rows[1] and "Umowa powierzenia" in rows[0] + rows[1]
+
+
+def test_the_new_pages_are_polish(app: Any, make_company: Callable[..., dict], add_employee: Callable) -> None:
+    """Price list, documents, acceptance, blocking pages and the admin's screens: no English leftovers."""
+    from tests.integration.test_polish_pages import assert_polish
+
+    info = make_company()
+    add_employee(info["owner_id"], "ola@firma.pl")
+    anonymous = app.test_client()
+    for url in ("/cennik/", "/legal/terms/", "/legal/dpa/"):
+        resp = anonymous.get(url)
+        assert resp.status_code == 200, url
+        assert_polish(resp.get_data(as_text=True), url)
+    admin = _admin(app)
+    for url in ("/admin/plans/", "/admin/plans/1/edit", "/admin/legal/", "/admin/legal/terms/edit",
+                f"/admin/licence/{info['company_id']}/", f"/admin/companies/show/{info['company_id']}"):
+        resp = admin.get(url)
+        assert resp.status_code == 200, url
+        assert_polish(resp.get_data(as_text=True), url)
+    _publish_terms(admin)
+    with app.app_context():
+        db.session.get(Company, info["company_id"]).licence_valid_until = dt.date.today() - dt.timedelta(days=1)
+        db.session.commit()
+        db.session.remove()
+    for email in (info["email"], "ola@firma.pl"):
+        c = app.test_client()
+        login(c, email)
+        for url in ("/terms/accept/", "/licence/"):
+            resp = c.get(url, follow_redirects=True)
+            assert resp.status_code == 200, (email, url)
+            assert_polish(resp.get_data(as_text=True), url)
+
+
+def test_the_owner_sees_the_accepted_documents_in_the_company_data(app: Any, make_company: Callable[..., dict]) -> None:
+    """"Dane firmy" lists the accepted versions with the person; another company's are not there."""
+    info = make_company("Piekarnia", first_name="Zofia", last_name="Wiśniewska")
+    make_company("Hurtownia", first_name="Adam", last_name="Obcy")
+    owner = app.test_client()
+    login(owner, info["email"])
+    page = owner.get("/settings/company/").get_data(as_text=True)
+    rows = texts(page, "#accepted-documents tbody tr")
+    assert len(rows) == 2 and all("Zofia Wiśniewska" in r for r in rows)
+    assert sorted(links(page, "#accepted-documents a")) == ["/legal/dpa/1/", "/legal/terms/1/"]

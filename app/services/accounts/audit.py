@@ -143,7 +143,33 @@ def describe(row: AuditEvent) -> str:
         return str(_l("restored %(r)s, left in the trash %(s)s, renamed %(n)s", r=restored, s=skipped, n=renamed))
     if row.event == RECOVERY_CODE_USED:
         return str(_l("%(n)s codes left", n=d))
+    if row.event == LICENCE_CHANGED:
+        return _licence_change(d)
+    if row.event == TERMS_ACCEPTED:
+        return "; ".join(_document_version(part.strip()) for part in d.split(","))
     return d
+
+
+#: documents of the terms acceptance, by kind (as app/models/legal.py names them)
+_DOCUMENTS = {"terms": _l("Terms of service"), "dpa": _l("Data-processing agreement")}
+
+
+def _licence_change(details: str) -> str:
+    """"2026-11-29 -> 2026-12-30: reason" as "29.11.2026 → 30.12.2026: reason"."""
+    dates, _, reason = details.partition(": ")
+    try:
+        old, new = (dt.date.fromisoformat(x.strip()) for x in dates.split("->"))
+    except ValueError:
+        return details
+    return f"{old:%d.%m.%Y} → {new:%d.%m.%Y}: {reason}"
+
+
+def _document_version(part: str) -> str:
+    """"terms v2" as "Regulamin, wersja 2"."""
+    kind, _, version = part.partition(" v")
+    if kind not in _DOCUMENTS or not version.isdigit():
+        return part
+    return str(_l("%(document)s, version %(version)s", document=_DOCUMENTS[kind], version=version))
 
 
 @dataclass(frozen=True)

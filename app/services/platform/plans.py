@@ -5,7 +5,7 @@ within the limits of :data:`TRIAL_LIMITS_PLAN` (AppLarge; the "Cennik" page says
 checked before something is added: :func:`check_limit` raises a :class:`DomainError` that names the
 limit, the current plan and the plan that lifts it. Keys: ``employees`` (active people),
 ``mailboxes`` (mailing accounts), ``emails_month`` (e-mails sent this calendar month) and
-``storage_mb`` (stored files: attachments, binder files, logo, avatars).
+``storage_mb`` (stored files: attachments, binder files and generated PDFs, CSV imports, logo, avatars).
 
 The counts of ``employees`` and ``storage_mb`` are built in; the mailing module registers its own
 counters for ``mailboxes`` and ``emails_month`` with :func:`register_counter` (until then a caller
@@ -26,6 +26,7 @@ from app.extensions import db
 from app.models.billing import TRIAL, Plan
 from app.models.binders import Attachment
 from app.models.company import Company
+from app.models.contact_io import ImportJob
 from app.models.users import CrmUser
 from app.security.tenancy import all_tenants
 from app.services import DomainError, FieldChecks, unit_of_work
@@ -44,10 +45,10 @@ LIMIT_COLUMNS = {
 
 #: limit key -> what it counts, for messages and pages
 LIMIT_LABELS: dict[str, Any] = {
-    "employees": _l("employees"),
-    "mailboxes": _l("mailing accounts"),
-    "emails_month": _l("e-mails a month"),
-    "storage_mb": _l("file storage"),
+    "employees": _l("Employees"),
+    "mailboxes": _l("Mailing accounts"),
+    "emails_month": _l("E-mails a month"),
+    "storage_mb": _l("File storage"),
 }
 
 MB = 1024 * 1024
@@ -91,10 +92,10 @@ def plan_for(company: Company) -> Plan:
 
 
 def plan_label(company: Company) -> str:
-    """The plan as the owner reads it: "AppLarge", or "Free licence (AppLarge limits)" during the trial."""
+    """The plan as the owner reads it: "AppLarge", or "free licence with the limits of AppLarge" during the trial."""
     plan = plan_for(company)
     if company.plan == TRIAL:
-        return str(_l("free licence (limits of %(plan)s)", plan=plan.name))
+        return str(_l("free licence with the limits of %(plan)s", plan=plan.name))
     return plan.name
 
 
@@ -141,7 +142,7 @@ def _count_employees(company_id: int) -> int:
 
 
 def storage_bytes(company_id: int) -> int:
-    """Bytes of the company's stored files: attachments and binder files (not in the trash), logo, avatars."""
+    """Bytes of the company's stored files: live attachments and binder files, CSV imports, logo, avatars."""
     with all_tenants():  # one company's sums, filtered explicitly (also used outside a request)
         files = db.session.execute(
             select(func.coalesce(func.sum(Attachment.size), 0)).where(
@@ -154,7 +155,10 @@ def storage_bytes(company_id: int) -> int:
         avatars = db.session.execute(
             select(func.coalesce(func.sum(func.length(CrmUser.avatar)), 0)).where(CrmUser.company_id == company_id)
         ).scalar_one()
-    return int(files or 0) + int(logo or 0) + int(avatars or 0)
+        imports = db.session.execute(
+            select(func.coalesce(func.sum(func.length(ImportJob.content)), 0)).where(ImportJob.company_id == company_id)
+        ).scalar_one()
+    return int(files or 0) + int(logo or 0) + int(avatars or 0) + int(imports or 0)
 
 
 _COUNTERS.update({"employees": _count_employees, "storage_mb": storage_bytes})
@@ -189,17 +193,24 @@ def usage(company_id: int) -> Usage:
 # ---------------------------------------------------------------- the check
 
 
+def _amount(key: str, value: int) -> str:
+    """A limit as people read it: "5 GB" for storage, "10 000" (non-breaking space) for counts."""
+    if key == "storage_mb":
+        return storage_text(value)
+    return f"{value:,}".replace(",", "\u00a0")
+
+
 def _limit_message(key: str, plan_text: str, limit: int, lifting: Optional[Plan]) -> Any:
-    amount = _l("%(size)s MB", size=limit) if key == "storage_mb" else limit
+    amount = _amount(key, limit)
     if lifting is None:
         return _l(
-            "The limit of %(what)s in your plan %(plan)s is %(limit)s and it has been reached. "
+            "Limit reached: %(what)s, at most %(limit)s (your plan: %(plan)s). "
             "No plan allows more; write to support if you need more.",
             what=LIMIT_LABELS[key], plan=plan_text, limit=amount,
         )
-    more = _l("%(size)s MB", size=limit_of(lifting, key)) if key == "storage_mb" else limit_of(lifting, key)
+    more = _amount(key, limit_of(lifting, key))
     return _l(
-        "The limit of %(what)s in your plan %(plan)s is %(limit)s and it has been reached. "
+        "Limit reached: %(what)s, at most %(limit)s (your plan: %(plan)s). "
         "The plan %(other)s allows %(more)s: change the plan in Settings, the Payments tab.",
         what=LIMIT_LABELS[key], plan=plan_text, limit=amount, other=lifting.name, more=more,
     )

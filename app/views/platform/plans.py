@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models.billing import Plan
 from app.security.tenancy import all_tenants
+from app.services.accounts import audit
 from app.services.accounts import companies as companies_svc
 from app.services.platform import legal, licences, plans
 from app.views.base import CrmView, form_action, found
@@ -91,7 +92,7 @@ class AdminLicenceView(CrmView):
             form.valid_until.errors = [str(_l("Enter a correct date."))] if form.valid_until.errors else []
         return self.render_template(
             "admin/licence.html", company=company, form=form, changes=licences.licence_changes(company_id),
-            acceptances=legal.acceptances(company_id), kind_labels=legal.KIND_LABELS,
+            acceptances=legal.acceptances(company_id), kind_labels=legal.KIND_LABELS, describe=audit.describe,
             plan_name=plans.plan_name(company.plan), next_plan_name=plans.plan_name(company.next_plan),
             title=_l("Licence of %(company)s", company=company.name),
         )
