@@ -19,7 +19,7 @@ from app.services import background, clock
 from app.services.platform import payments as svc
 from app.services.platform import subscription_invoices
 from tests.fakes.payu import FakePayu, running_fake_payu
-from tests.helpers import link, login, selected_values, table_rows, texts, visible_text
+from tests.helpers import field_values, link, login, selected_values, table_rows, texts, visible_text
 from tests.integration.sales_fixtures import pdf_text
 
 SECOND_KEY = "b6ca15b0d1020e8094d9b5f8d163db54"
@@ -424,3 +424,23 @@ def test_a_lost_notification_is_made_up_by_asking_payu_and_the_late_one_changes_
     assert _notify(owner_client, body, header).status_code == 200  # the late notification: nothing twice
     assert _company(app, before.id).licence_valid_until == after.licence_valid_until
     assert _invoice_count(app) == 1
+
+
+def test_forms_need_the_csrf_token_but_payus_notification_does_not(app, owner_client, fake_payu, csrf_on):
+    resp = _pay(owner_client)  # no token: the form comes back with a Polish message, nothing recorded
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/settings/payments/pay")
+    back = owner_client.get(resp.headers["Location"], follow_redirects=True)
+    assert "Formularz wygasł lub został wysłany z innej strony. Spróbuj ponownie." in texts(
+        back.get_data(as_text=True), ".alert")[0]
+    assert fake_payu.orders == {} and _payments(app) == []
+    page = owner_client.get("/settings/payments/").get_data(as_text=True)
+    [token] = field_values(page, "pay-csrf_token", "#pay-form")
+    resp = owner_client.post("/settings/payments/pay", data={"pay-csrf_token": token, "pay-plan_code": "applarge",
+                                                             "pay-months": "1", "pay-method": "blik"})
+    assert "/pay/" in _payu_page(resp)
+    [order] = fake_payu.orders.values()
+    body, header = _signed(fake_payu, order.order_id, "COMPLETED")
+    assert app.test_client().post("/payu/notify", data=body, headers={
+        "OpenPayu-Signature": header, "Content-Type": "application/json"}).status_code == 200
+    [payment] = _payments(app)
+    assert payment.status == "completed"

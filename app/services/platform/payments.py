@@ -374,8 +374,10 @@ def _apply_plan_change(company_id: int, today: dt.date) -> bool:
 # ---------------------------------------------------------------------------------------------- reconciling
 
 
-#: a payment waits this long for PayU's notification before the job asks PayU itself
+#: a payment waits this long for PayU's notification before the job asks PayU itself ...
 RECONCILE_AFTER = dt.timedelta(minutes=20)
+#: ... and is asked about no longer than this (PayU cancels an abandoned order long before)
+RECONCILE_UNTIL = dt.timedelta(days=7)
 
 
 def reconcile(now: dt.datetime | None = None) -> int:
@@ -389,7 +391,8 @@ def reconcile(now: dt.datetime | None = None) -> int:
     with all_tenants():  # a platform job over every company's waiting payments
         rows = list(db.session.execute(
             select(Payment.id, Payment.company_id, Payment.status, Payment.payu_order_id)
-            .where(Payment.status.in_(("new", "pending")), Payment.updated_at < since)
+            .where(Payment.status.in_(("new", "pending")), Payment.updated_at < since,
+                   Payment.created_at > now - RECONCILE_UNTIL)
         ))
     changed = 0
     for payment_id, company_id, status, order_id in rows:

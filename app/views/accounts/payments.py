@@ -90,10 +90,12 @@ class PaymentsSettingsView(CrmView):
         pay, change = self._forms()
         return self._page(pay, change)
 
-    @expose("/pay", methods=["POST"])
+    @expose("/pay", methods=["GET", "POST"])
     @has_access
     def pay(self) -> ResponseReturnValue:
         """Record the payment, create PayU's order and send the owner to PayU's payment page."""
+        if request.method == "GET":  # e.g. back here after an expired form: the tab
+            return redirect(url_for(".index"))
         pay, change = self._forms()
         if pay.validate_on_submit():
             done = form_action(pay, lambda: svc.start_payment(
@@ -109,10 +111,12 @@ class PaymentsSettingsView(CrmView):
                 return self.render_template("payments/redirect.html", redirect_uri=done.result[1])
         return self._page(pay, change)
 
-    @expose("/plan", methods=["POST"])
+    @expose("/plan", methods=["GET", "POST"])
     @has_access
     def plan(self) -> ResponseReturnValue:
         """Choose the plan of the next paid period."""
+        if request.method == "GET":
+            return redirect(url_for(".index"))
         pay, change = self._forms()
         if change.validate_on_submit():
             done = post_action(lambda: svc.change_plan(current_company_id(), g.user, change.plan_code.data),
