@@ -444,3 +444,36 @@ def test_forms_need_the_csrf_token_but_payus_notification_does_not(app, owner_cl
         "OpenPayu-Signature": header, "Content-Type": "application/json"}).status_code == 200
     [payment] = _payments(app)
     assert payment.status == "completed"
+
+
+# ---------------------------------------------------------------------------------------------- rules
+
+
+@pytest.mark.parametrize(("day", "months", "expected"), [
+    (dt.date(2026, 1, 31), 1, dt.date(2026, 2, 28)),
+    (dt.date(2028, 1, 31), 1, dt.date(2028, 2, 29)),
+    (dt.date(2026, 11, 30), 3, dt.date(2027, 2, 28)),
+    (dt.date(2026, 12, 15), 12, dt.date(2027, 12, 15)),
+])
+def test_add_months_keeps_the_day_or_takes_the_months_last(day, months, expected):
+    assert svc.add_months(day, months) == expected
+
+
+def test_paid_period_follows_the_current_end_or_starts_today():
+    today = dt.date(2026, 11, 30)
+    assert svc.paid_period(dt.date(2026, 12, 10), 1, today) == (dt.date(2026, 12, 11), dt.date(2027, 1, 10))
+    assert svc.paid_period(today, 1, today) == (dt.date(2026, 12, 1), dt.date(2026, 12, 30))
+    assert svc.paid_period(dt.date(2026, 11, 1), 2, today) == (today, dt.date(2027, 1, 29))
+
+
+def test_every_plan_and_month_count_is_charged_what_its_invoice_states():
+    from app.services.invoicing import documents as docs
+    from app.services.invoicing import totals as tot
+
+    for price in (Decimal("99.00"), Decimal("199.00")):
+        for months in range(1, 13):
+            target = price * months
+            net, gross = subscription_invoices.invoiceable(target)
+            line = docs.Line(name="x", quantity=Decimal(1), unit_price=net, rate="23")
+            assert tot.compute_totals([line]).gross == gross
+            assert target - Decimal("0.01") <= gross <= target, (price, months)
