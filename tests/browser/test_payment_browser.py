@@ -42,7 +42,7 @@ def test_blocked_owner_pays_with_blik_through_payu_and_is_unblocked(page, app, m
     assert page.locator("#paid-until .label-danger").inner_text() == "Wygasła"
     page.select_option("#pay-plan_code", "applarge")
     page.select_option("#pay-months", "3")
-    assert page.locator("#pay-form .radio label").all_inner_texts() == ["BLIK", "Szybki przelew", "Karta"]
+    assert page.locator("#pay-form .radio label").all_inner_texts() == ["BLIK", "Szybki przelew", "Karta kredytowa"]
     page.get_by_label("BLIK", exact=True).check()
     page.click("#pay-submit")
 

@@ -314,7 +314,7 @@ class FakePayu:
 <fieldset><legend>Metoda płatności</legend>
 {radio("blik", "BLIK")} <label>Kod BLIK <input name="blik_code" id="blik_code" inputmode="numeric"></label><br>
 {radio("pbl", "Szybki przelew")} <label>Bank <select name="bank" id="bank"><option value="">—</option>{banks}</select></label><br>
-{radio("card", "Karta")} <label>Numer karty <input name="card_number" id="card_number"></label>
+{radio("card", "Karta kredytowa")} <label>Numer karty <input name="card_number" id="card_number"></label>
 </fieldset>
 <button type="submit" name="action" value="pay" id="pay">Zapłać</button>
 <button type="submit" name="action" value="cancel" id="cancel">Anuluj płatność</button>

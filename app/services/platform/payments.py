@@ -47,7 +47,8 @@ from app.services.platform import subscription_invoices as invoices
 log = logging.getLogger(__name__)
 
 MAX_MONTHS = 12
-METHOD_LABELS = {"blik": _l("BLIK"), "pbl": _l("Fast bank transfer"), "card": _l("Card")}
+#: the FAQ's words: BLIK, szybki przelew, karta kredytowa
+METHOD_LABELS = {"blik": _l("BLIK"), "pbl": _l("Fast bank transfer"), "card": _l("Credit card")}
 STATUS_LABELS = {
     "new": _l("Being prepared"), "pending": _l("Payment in progress"), "completed": _l("Payment received"),
     "canceled": _l("Payment cancelled"), "failed": _l("Payment not started"),
