@@ -76,6 +76,10 @@ def _operator_company() -> Company:
         for field in OPERATOR_FIELDS:
             setattr(company, field, data[field] or None)
         company.name = data["name"]
+        # its invoice PDFs are stored files: the plan with the most storage keeps them within the limit
+        largest = max(plans_svc.all_plans(active_only=False), key=lambda p: p.max_storage_mb, default=None)
+        if largest is not None:
+            company.plan = largest.code
         db.session.flush()
     return company
 
