@@ -154,6 +154,23 @@ class BaseConfig:
     KSEF_POLL_TIMEOUT = float(os.environ.get("KSEF_POLL_TIMEOUT", "60"))
     KSEF_LEASE_SECONDS = int(os.environ.get("KSEF_LEASE_SECONDS", "300"))
 
+    #: PayU (app/integrations/payu.py): PAYU_ENV sandbox | production | a base URL (the local fake),
+    #: the POS id, OAuth client id and secret, the second key (MD5) that signs notifications
+    PAYU_ENV = os.environ.get("PAYU_ENV", "sandbox")
+    PAYU_POS_ID = os.environ.get("PAYU_POS_ID", "")
+    PAYU_CLIENT_ID = os.environ.get("PAYU_CLIENT_ID", "")
+    PAYU_CLIENT_SECRET = os.environ.get("PAYU_CLIENT_SECRET", "")
+    PAYU_SECOND_KEY = os.environ.get("PAYU_SECOND_KEY", "")
+    PAYU_TIMEOUT = float(os.environ.get("PAYU_TIMEOUT", "15"))
+    #: the platform operator who issues the subscription invoices (seller data on the invoice)
+    CRM_OPERATOR_NAME = os.environ.get("CRM_OPERATOR_NAME", "")
+    CRM_OPERATOR_NIP = os.environ.get("CRM_OPERATOR_NIP", "")
+    CRM_OPERATOR_STREET = os.environ.get("CRM_OPERATOR_STREET", "")
+    CRM_OPERATOR_POSTAL_CODE = os.environ.get("CRM_OPERATOR_POSTAL_CODE", "")
+    CRM_OPERATOR_CITY = os.environ.get("CRM_OPERATOR_CITY", "")
+    CRM_OPERATOR_IBAN = os.environ.get("CRM_OPERATOR_IBAN", "")
+    CRM_OPERATOR_EMAIL = os.environ.get("CRM_OPERATOR_EMAIL", "")
+
     TRIAL_DAYS = 14
     #: per-IP limit of the public sign-up, confirmation-resend and NIP-claim forms (POST)
     SIGNUP_RATE_LIMIT = os.environ.get("CRM_SIGNUP_RATE_LIMIT", "10 per hour")
@@ -204,6 +221,17 @@ class DevelopmentConfig(BaseConfig):
     #: `make run` starts the local fake KSeF on this port; the demo company sends there
     KSEF_BASE_URL = os.environ.get(
         "KSEF_BASE_URL", f"http://127.0.0.1:{os.environ.get('KSEF_FAKE_PORT', '5081')}/v2")
+    #: `make run` starts the local fake PayU on this port with these (test-only) credentials
+    PAYU_ENV = os.environ.get("PAYU_ENV", f"http://127.0.0.1:{os.environ.get('PAYU_FAKE_PORT', '5082')}")
+    PAYU_POS_ID = os.environ.get("PAYU_POS_ID", "300746")
+    PAYU_CLIENT_ID = os.environ.get("PAYU_CLIENT_ID", "300746")
+    PAYU_CLIENT_SECRET = os.environ.get("PAYU_CLIENT_SECRET", "dev-fake-payu-client-secret")
+    PAYU_SECOND_KEY = os.environ.get("PAYU_SECOND_KEY", "dev-fake-payu-second-key")
+    CRM_OPERATOR_NAME = os.environ.get("CRM_OPERATOR_NAME", "Klientela Operator Sp. z o.o.")
+    CRM_OPERATOR_NIP = os.environ.get("CRM_OPERATOR_NIP", "5260000005")
+    CRM_OPERATOR_STREET = os.environ.get("CRM_OPERATOR_STREET", "ul. Przykładowa 1")
+    CRM_OPERATOR_POSTAL_CODE = os.environ.get("CRM_OPERATOR_POSTAL_CODE", "00-001")
+    CRM_OPERATOR_CITY = os.environ.get("CRM_OPERATOR_CITY", "Warszawa")
 
 
 class TestingConfig(BaseConfig):

@@ -33,7 +33,8 @@ from app.services import trash
 from app.services.accounts import audit, nip_claims, sessions, signups
 from app.services.contacts import contact_import
 from app.services.invoicing import ksef, payments, purchases
-from app.services.platform import backups, closing, licences, restores
+from app.services.platform import backups, closing, licences, restores, subscription_invoices
+from app.services.platform import payments as subscription_payments
 from app.services.sales import offers
 from app.services.work import attachments, reminders
 
@@ -70,6 +71,9 @@ JOBS: list[JobSpec] = [
     JobSpec("ksef_purchases_requested", "app.scheduler:fetch_requested_purchases", "interval", {"seconds": 30}),
     JobSpec("ksef_purchases_daily", "app.scheduler:fetch_purchases", "cron", {"hour": 5, "minute": 0}),
     JobSpec("closed_accounts", "app.scheduler:purge_closed_accounts", "cron", {"hour": 3, "minute": 50}),
+    JobSpec("plan_changes", "app.scheduler:apply_plan_changes", "cron", {"hour": 0, "minute": 1}),
+    JobSpec("subscription_invoices", "app.scheduler:subscription_invoices_catch_up", "interval", {"minutes": 15}),
+    JobSpec("payu_reconcile", "app.scheduler:reconcile_payments", "interval", {"minutes": 10}),
 ]
 
 _APP: Flask | None = None
@@ -202,6 +206,21 @@ def fetch_purchases() -> int:
 def purge_closed_accounts() -> int:
     """Delete the data of companies whose account was closed over the grace period (30 days) ago."""
     return _run(closing.purge_due)
+
+
+def apply_plan_changes() -> int:
+    """Daily: a plan chosen for the next period (``next_plan``) becomes the plan when its paid period begins."""
+    return _run(subscription_payments.apply_plan_changes)
+
+
+def reconcile_payments() -> int:
+    """Ask PayU about payments whose notification has not come (lost notifications, a stopped server)."""
+    return _run(subscription_payments.reconcile)
+
+
+def subscription_invoices_catch_up() -> int:
+    """Issue and e-mail the subscription invoices of completed payments that a failure left behind."""
+    return _run(lambda: sum(subscription_invoices.catch_up()))
 
 
 # --- building and locking --------------------------------------------------------------------------

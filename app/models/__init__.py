@@ -21,6 +21,7 @@ from app.models.invoicing import (
 from app.models.legal import LegalDocument, TermsAcceptance
 from app.models.mailing import DocumentEmail, Mailbox
 from app.models.notifications import Notification, Reminder, apscheduler_jobs
+from app.models.payments import Payment, PaymentEvent, PlatformOperator
 from app.models.restores import RestoreRequest
 from app.models.sales import (
     DocumentSequence,
@@ -40,4 +41,4 @@ from app.models.users import CrmUser
 # after every table is registered: index their foreign keys (see fk_indexes.py)
 fk_indexes.declare()
 
-__all__ = ["Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "ClientBase", "Company", "CompanyExport", "CompanySecurity", "Contact", "ContactNote", "CrmUser", "DocumentEmail", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "LegalDocument", "Mailbox", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Plan", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "SupportRequest", "Tag", "Task", "TaskCategory", "TermsAcceptance", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]
+__all__ = ["Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "ClientBase", "Company", "CompanyExport", "CompanySecurity", "Contact", "ContactNote", "CrmUser", "DocumentEmail", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "LegalDocument", "Mailbox", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Payment", "PaymentEvent", "Plan", "PlatformOperator", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "SupportRequest", "Tag", "Task", "TaskCategory", "TermsAcceptance", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]

@@ -50,7 +50,7 @@ MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue", "KsefSending", "Purcha
 #: views only the owner may use: company data and the people of the company
 OWNER_ONLY = frozenset({
     "CompanySettings", "Employees", "SecuritySettings", "Trash", "InvoiceSeries", "KsefSettings", "CompanyExport",
-    "AccountClosing",
+    "AccountClosing", "Payments",
 })
 #: the platform admin's own panel; no tenant business view
 PLATFORM = frozenset({"AdminCompanies", "AdminRestore", "AdminBackups", "AdminNipClaims", "AdminPlans", "AdminLicences",

@@ -8,6 +8,7 @@ from flask import current_app
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
+from app.security import licence
 from app.services.sales import offers as offers_svc
 from app.services.sales import orders as orders_svc
 from app.services.work import binders as binders_svc
@@ -24,6 +25,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.accounts.auth import InvitationView, SignupView
     from app.views.accounts.employees import EmployeesView, ProfileView
     from app.views.accounts.export import AccountClosingView, CompanyExportView
+    from app.views.accounts.payments import PaymentsSettingsView, PayuNotifyView
     from app.views.accounts.security import (
         AccountSecurityView,
         AuthTokenApi,
@@ -112,6 +114,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(PasswordResetView)
     appbuilder.add_view_no_menu(PasswordStrengthView)
     appbuilder.add_view_no_menu(RestoreConfirmView)
+    _public_webhook(appbuilder.add_view_no_menu(PayuNotifyView))  # PayU signs it: no login, no CSRF
+    licence.allow(endpoint="PayuNotifyView.notify", owner_only=False)  # never behind the licence block
     appbuilder.add_api(AuthTokenApi)
     appbuilder.add_api(MeApi)
     _limit_security_endpoints(appbuilder, PasswordResetView, PasswordStrengthView, AuthTokenApi, RestoreConfirmView)
@@ -140,10 +144,11 @@ def register_views(appbuilder: AppBuilder) -> None:
     add_settings_tab(InvoiceSeriesView, _l("Numbering series"), "fa-file-invoice", 45, permission="can_list")
     add_settings_tab(TaskCategoriesView, _l("Task categories"), "fa-list-check", 50, permission="can_list")
     add_settings_tab(KsefSettingsView, _l("KSeF"), "fa-cloud-arrow-up", 60)
+    add_settings_tab(PaymentsSettingsView, _l("Subscription and payments"), "fa-credit-card", 70)
     add_settings_tab(TrashView, _l("Trash"), "fa-trash-can", 80, permission="can_list")
     add_settings_tab(TagsView, _l("Tags"), "fa-tags", 90, permission="can_list")
-    add_settings_tab(CompanyExportView, _l("Data export"), "fa-file-zipper", 92, permission="can_list")
-    add_settings_tab(AccountClosingView, _l("Closing the account"), "fa-door-closed", 95, permission="can_edit")
+    add_settings_tab(CompanyExportView, _l("Data export"), "fa-file-zipper", 84, permission="can_list")
+    add_settings_tab(AccountClosingView, _l("Closing the account"), "fa-door-closed", 86, permission="can_edit")
 
 
 def register_plugins() -> None:
@@ -153,6 +158,13 @@ def register_plugins() -> None:
     binders_svc.register_rows("tasks", tasks_svc.binder_rows)
     reminders_svc.register_target("task", tasks_svc.reminder_message)
     reminders_svc.register_target("offer", offers_svc.reminder_message)
+
+
+def _public_webhook(view: Any) -> None:
+    """A machine-to-machine endpoint that proves itself with a signature: CSRF does not apply."""
+    from app.extensions import csrf
+
+    csrf.exempt(view.blueprint)
 
 
 def _limit_security_endpoints(

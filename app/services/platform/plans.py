@@ -216,6 +216,14 @@ def _limit_message(key: str, plan_text: str, limit: int, lifting: Optional[Plan]
     )
 
 
+def _is_operator(company_id: int) -> bool:
+    """True for the platform operator's company row (it issues the subscription invoices)."""
+    from app.models.payments import PlatformOperator  # the payments module builds on this one
+
+    with all_tenants():
+        return db.session.scalar(select(PlatformOperator.id).where(PlatformOperator.company_id == company_id)) is not None
+
+
 def check_limit(company_id: int, key: str, adding: int = 1, current: Optional[int] = None,
                 field: Optional[str] = None) -> None:
     """Refuse (DomainError naming the limit, the plan and the plan that lifts it) when adding would pass the limit.
@@ -227,7 +235,7 @@ def check_limit(company_id: int, key: str, adding: int = 1, current: Optional[in
         raise ValueError(f"unknown limit {key!r}")
     with all_tenants():  # the company row itself (also called from jobs and sign-up)
         company = db.session.get(Company, company_id)
-    if company is None:
+    if company is None or _is_operator(company_id):  # the platform's own invoicing account has no plan
         return
     if current is None:
         counter = _COUNTERS.get(key)
