@@ -41,6 +41,8 @@ TENANT_COMMON = frozenset(
         "Orders",
         "Products",
         "Invoices",
+        "ApiTokens",
+        "ApiDocs",
     }
 )
 #: views of the Owner and Managers: company-wide work settings, issuing invoices, sending to KSeF, purchase invoices

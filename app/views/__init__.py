@@ -20,7 +20,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     """Register all views with FAB; menu identifiers are English, labels Polish."""
     # the view modules are imported here, inside the composition root, so that importing
     # app.views (e.g. for a helper) never builds FAB views before an app and AppBuilder exist
+    from app.api import register_apis
     from app.services.sales import pricing
+    from app.views.accounts.api_tokens import ApiTokensView
     from app.views.accounts.auth import InvitationView, SignupView
     from app.views.accounts.employees import EmployeesView, ProfileView
     from app.views.accounts.security import (
@@ -99,6 +101,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(RestoreConfirmView)
     appbuilder.add_api(AuthTokenApi)
     appbuilder.add_api(MeApi)
+    appbuilder.add_view_no_menu(ApiTokensView)
+    register_apis(appbuilder, MeApi)
     _limit_security_endpoints(appbuilder, PasswordResetView, PasswordStrengthView, AuthTokenApi, RestoreConfirmView)
     appbuilder.add_view_no_menu(InvoiceEditView)  # write side of the purple "Faktury" section
     appbuilder.add_view_no_menu(ContactsView)
