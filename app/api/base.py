@@ -36,7 +36,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from app.extensions import db
 from app.security.api_auth import api_scope, caller_company_id, json_error
 from app.security.tenancy import TenantViolation, current_company_id
-from app.services import DomainError, FieldErrors, inputs
+from app.services import DomainError, FieldErrors, inputs, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +171,8 @@ class CrmApiMixin:
         """FAB's ``@safe`` catch-all: known failures get their own answer; the rest is logged."""
         err = sys.exc_info()[1]
         _rollback()
+        if _raised_by_query_parser(sys.exc_info()[2]):
+            return self.response_400()
         if isinstance(err, TenantViolation):
             log.warning("Tenancy violation refused: %s %s: %s", request.method, request.path, err)
             if request.method in READ_METHODS:
@@ -184,6 +186,15 @@ class CrmApiMixin:
             return domain_error(err)
         log.error("API error on %s %s: %s", request.method, request.path, message)
         return json_error(500, "server_error", gettext("Something went wrong"))
+
+
+def _raised_by_query_parser(tb: Any) -> bool:
+    """True when the error came from reading the ``q`` argument (the rison parser fails on some input)."""
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith("prison."):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 #: FAB's English labels and titles are left out of the answers (the app's labels are Polish)
@@ -287,8 +298,9 @@ class CrmModelApi(CrmApiMixin, ModelRestApi):
         return self.response(status, id=item.id, result=self.show_model_schema.dump(item, many=False))
 
     def _run(self, action: Callable[[], Any]) -> tuple[Any, Optional[Response]]:
+        """Run the writer's service calls as one unit of work: all of it is saved, or nothing."""
         try:
-            return action(), None
+            return unit_of_work(action)(), None
         except DomainError as err:
             _rollback()
             return None, domain_error(err)
