@@ -111,6 +111,8 @@ class ApiSchema(Schema):
     """Input schema of an API body: unknown fields are refused."""
 
     class Meta:
+        """Refuse fields the schema does not name (``company_id`` among them)."""
+
         unknown = RAISE
 
 
@@ -131,7 +133,8 @@ class Writer:
 
 def _money_fields(schema: Any, model: type) -> None:
     """Numeric columns are dumped as strings with the column's decimals (money: two)."""
-    columns = {c.key: c for c in inspect(model).columns}
+    mapper: Any = inspect(model)
+    columns: dict[str, Any] = {c.key: c for c in mapper.columns}
     for name, field in list(getattr(schema, "fields", {}).items()):
         column = columns.get(name)
         if column is not None and isinstance(column.type, Numeric) and isinstance(field, fields.Number):

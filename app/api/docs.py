@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from apispec import APISpec
-from flask import current_app, request
+from flask import request
 from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.api import BaseApi, protect, safe
@@ -19,6 +19,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app.api.base import CrmApiMixin
+from app.extensions import appbuilder
 from app.views.base import CrmView
 
 #: the OpenAPI tags of the entity APIs, in Polish
@@ -76,7 +77,7 @@ class CrmOpenApi(CrmApiMixin, OpenApi):
         """The OpenAPI document of one API version (e.g. v1)."""
         api_spec = self._create_api_spec(version)
         found = False
-        for base_api in current_app.appbuilder.baseviews:
+        for base_api in appbuilder.baseviews:
             if isinstance(base_api, BaseApi) and base_api.version == version and not isinstance(base_api, OpenApi):
                 base_api.add_api_spec(api_spec)
                 found = True

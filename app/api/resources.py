@@ -138,9 +138,10 @@ class ContactIn(ContactEdit):
 
 
 def _contact_data(d: dict[str, Any]) -> contacts_svc.ContactData:
+    texts: dict[str, Any] = {k: d.get(k) for k in CONTACT_TEXT}
     return contacts_svc.ContactData(
         kind=d.get("kind") or "company", employer_id=d.get("employer_id"), owner_id=d.get("owner_id"),
-        consent_given_at=d.get("consent_given_at"), **{k: d.get(k) for k in CONTACT_TEXT},
+        consent_given_at=d.get("consent_given_at"), **texts,
     )
 
 

@@ -261,7 +261,7 @@ def test_every_call_sees_exactly_its_own_company(app, two):
     a, b = two["a"], two["b"]
     for _ in range(3):
         for me, other, api in ((a, b, two["api_a"]), (b, a, two["api_b"])):
-            got = api.get(f"/api/v1/contacts/?q=(page_size:100)").get_json()
+            got = api.get("/api/v1/contacts/?q=(page_size:100)").get_json()
             names = {row["name"] for row in got["result"]}
             assert {n for n in names if n.endswith(" B")} == ({n for n in names} if me is b else set())
             assert other["client_id"] not in got["ids"]
@@ -341,7 +341,7 @@ def test_put_keeps_the_fields_it_does_not_name(two):
 
 def test_bad_requests_are_polish_json_never_500(two):
     """Not JSON, unknown fields, wrong types, ids out of range, bad query: JSON with a stable code."""
-    b, api_b = two["b"], two["api_b"]
+    api_b = two["api_b"]
     resp = api_b.client.post("/api/v1/tags/", data="name=x", headers={**api_b.headers, "Content-Type": "text/plain"})
     assert resp.status_code == 400 and resp.get_json()["code"] == "bad_request"
     resp = api_b.post("/api/v1/tags/", {"name": "x", "company_id": two["a"]["company_id"]})
