@@ -61,3 +61,8 @@ def json_error(status: int, code: str, message: Any, **extra: Any) -> Response:
 def unauthorized(*_args: Any) -> Response:
     """401 for a missing, unknown, expired or revoked token (every JWT error ends here too)."""
     return json_error(401, "unauthorized", gettext("Missing, expired or revoked API token."))
+
+
+def malformed(*_args: Any) -> Response:
+    """422 for an Authorization header that holds no readable token at all."""
+    return json_error(422, "invalid_token", gettext("Missing, expired or revoked API token."))

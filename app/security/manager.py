@@ -264,11 +264,11 @@ class CrmSecurityManager(SecurityManager):
     def create_jwt_manager(self, app: Any) -> JWTManager:
         """FAB's JWT manager whose refusals are the API's JSON errors in Polish."""
         jwt_manager = super().create_jwt_manager(app)
-        for loader in (jwt_manager.unauthorized_loader, jwt_manager.invalid_token_loader,
-                       jwt_manager.expired_token_loader, jwt_manager.revoked_token_loader,
-                       jwt_manager.needs_fresh_token_loader, jwt_manager.user_lookup_error_loader,
-                       jwt_manager.token_verification_failed_loader):
+        for loader in (jwt_manager.unauthorized_loader, jwt_manager.expired_token_loader,
+                       jwt_manager.revoked_token_loader, jwt_manager.needs_fresh_token_loader,
+                       jwt_manager.user_lookup_error_loader, jwt_manager.token_verification_failed_loader):
             loader(api_auth.unauthorized)
+        jwt_manager.invalid_token_loader(api_auth.malformed)  # not a token at all: 422, as before
         return jwt_manager
 
     def load_user_by_token(self, token: str) -> Optional[CrmUser]:
