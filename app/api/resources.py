@@ -13,6 +13,7 @@ from flask import g
 from flask.typing import ResponseReturnValue
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterContains, FilterEqual, FilterStartsWith
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from marshmallow import fields
 from sqlalchemy import exists, or_
@@ -26,6 +27,7 @@ from app.models.tasks import TASK_PRIORITIES, TASK_STATUSES, Task, TaskCategory,
 from app.security.api_auth import caller_company_id
 from app.services.contacts import bases as bases_svc
 from app.services.contacts import contacts as contacts_svc
+from app.services.contacts import search as search_svc
 from app.services.contacts import tags as tags_svc
 from app.services.invoicing import invoices as invoices_svc
 from app.services.invoicing import ksef as ksef_svc
@@ -168,6 +170,18 @@ def _contact_now(row: Contact) -> dict[str, Any]:
     return values
 
 
+class ContactSearch(BaseFilter):
+    """The app's contact search (name, e-mail, NIP, phone or city; its indexes): ``opr:search``."""
+
+    name = "Search"
+    arg_name = "search"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        """Add the search box's WHERE clause of the contact list."""
+        clause = search_svc.search_clause(str(value or "")[:100])
+        return query if clause is None else query.filter(clause)
+
+
 CONTACT_COLUMNS = ["id", "base_id", "kind", "name", "first_name", "last_name", "position", "nip", "regon", "krs",
                    "pesel", "street", "postal_code", "city", "email", "phone", "website", "employer_id", "owner_id",
                    "created_at", "updated_at"]
@@ -185,6 +199,7 @@ class ContactsApi(ExtraFieldsMixin, CrmModelApi):
     show_extra: ClassVar[dict[str, Any]] = {"tag_ids": lambda c: sorted(t.id for t in c.tags)}
     order_columns = ["id", "name", "city", "created_at"]
     search_columns = ["name", "email", "city", "nip", "phone", "kind", "base_id"]
+    search_filters: ClassVar[dict[str, list[Any]]] = {"name": [ContactSearch, FilterStartsWith, FilterContains, FilterEqual]}
     base_order = ("name_sort", "asc")
     add_model_schema = ContactIn()
     edit_model_schema = ContactEdit()

@@ -407,3 +407,14 @@ def test_no_token_or_a_browser_session_is_not_enough(app, two):
     assert web.post("/api/v1/tags/", json={"name": "csrf"}).status_code == 401
     bad = Api(app, "kl_000000000000_nie-ma-takiego")
     assert bad.get("/api/v1/contacts/").status_code == 401
+
+
+def test_contact_search_is_the_apps_search(two):
+    """opr:search finds contacts as the search box does (diacritics, NIP), only in the caller's company."""
+    a, api_a = two["a"], two["api_a"]
+    for term in ("zrodlo", "Źródło", "5260250274", "biuro@zrodlo.pl"):
+        resp = api_a.get(f"/api/v1/contacts/?q=(filters:!((col:name,opr:search,value:'{term}')))")
+        assert resp.status_code == 200, resp.get_json()
+        assert resp.get_json()["ids"] == [a["client_id"]], term
+    resp = api_a.get("/api/v1/contacts/?q=(filters:!((col:name,opr:search,value:'nikogo-takiego')))")
+    assert resp.get_json()["count"] == 0
