@@ -26,6 +26,25 @@ def register_apis(appbuilder: AppBuilder, *extra_limited: type) -> None:
     for view in appbuilder.baseviews:
         if isinstance(view, limited):
             _limit(appbuilder, view)
+    _share_permissions(appbuilder, (*ENTITY_APIS, CrmOpenApi))
+
+
+def _share_permissions(appbuilder: AppBuilder, apis: tuple[type, ...]) -> None:
+    """An API declares the whole permission set of the app's view it shares a name with.
+
+    FAB's permission sync (``add_permissions(update_perms=True)``) removes, for each view, the
+    permissions of its name the view does not declare: a read-only API named "Offers" would take
+    "add"/"edit"/"delete" away from the app's Offers view. The API's own checks are unchanged
+    (its methods map to the same permissions, see ``app/api/base.py``).
+    """
+    by_name: dict[str, set[str]] = {}
+    views: list[Any] = list(appbuilder.baseviews)
+    for view in views:
+        if not isinstance(view, apis):
+            by_name.setdefault(view.class_permission_name, set()).update(view.base_permissions or ())
+    for view in views:
+        if isinstance(view, apis) and view.class_permission_name in by_name:
+            view.base_permissions = sorted(set(view.base_permissions or ()) | by_name[view.class_permission_name])
 
 
 def _limit(appbuilder: AppBuilder, view: Any) -> None:

@@ -102,7 +102,6 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(AuthTokenApi)
     appbuilder.add_api(MeApi)
     appbuilder.add_view_no_menu(ApiTokensView)
-    register_apis(appbuilder, MeApi)
     _limit_security_endpoints(appbuilder, PasswordResetView, PasswordStrengthView, AuthTokenApi, RestoreConfirmView)
     appbuilder.add_view_no_menu(InvoiceEditView)  # write side of the purple "Faktury" section
     appbuilder.add_view_no_menu(ContactsView)
@@ -127,6 +126,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     add_settings_tab(KsefSettingsView, _l("KSeF"), "fa-cloud-arrow-up", 60)
     add_settings_tab(TrashView, _l("Trash"), "fa-trash-can", 80, permission="can_list")
     add_settings_tab(TagsView, _l("Tags"), "fa-tags", 90, permission="can_list")
+
+    # The REST API (app/api/), after every view: it shares their permission names.
+    register_apis(appbuilder, MeApi)
 
 
 def register_plugins() -> None:

@@ -418,3 +418,4 @@ def test_contact_search_is_the_apps_search(two):
         assert resp.get_json()["ids"] == [a["client_id"]], term
     resp = api_a.get("/api/v1/contacts/?q=(filters:!((col:name,opr:search,value:'nikogo-takiego')))")
     assert resp.get_json()["count"] == 0
+

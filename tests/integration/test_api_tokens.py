@@ -13,10 +13,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.api_tokens import ApiToken
+from app.models.company import Company
 from app.models.contacts import Tag
 from app.security.tenancy import all_tenants
 from tests.helpers import STRONG_PASSWORD, csrf_token, find_one, table_rows, texts
 from tests.integration.test_api import Api, make_token
+from tests.integration.test_polish_pages import assert_polish
 
 
 def _tokens(app: Any) -> list[ApiToken]:
@@ -187,6 +189,28 @@ def test_jwt_callers_get_their_company_in_scope_too(app, make_company):
     assert api.post("/api/v1/tags/", {"name": "tylko A"}).status_code == 201
     names = [t["name"] for t in api.get("/api/v1/tags/").get_json()["result"]]
     assert names == ["tylko A"]
+
+
+def test_expired_licence_stops_the_api(app, make_company):
+    info = make_company()
+    api = Api(app, make_token(app, info["owner_id"]))
+    assert api.get("/api/v1/tags/").status_code == 200
+    with app.app_context():
+        company = db.session.get(Company, info["company_id"])
+        company.licence_valid_until = dt.date.today() - dt.timedelta(days=1)
+        db.session.commit()
+        db.session.remove()
+    resp = api.get("/api/v1/tags/")
+    assert resp.status_code == 403
+    assert resp.get_json() == {"code": "licence_expired", "message": "Licencja Twojej firmy wygasła."}
+
+
+def test_token_pages_are_polish(owner_client):
+    _create_in_profile(owner_client, "Arkusz")
+    for url in ("/profile/api-tokens/", "/api-help/", "/api-help/swagger"):
+        resp = owner_client.get(url)
+        assert resp.status_code == 200
+        assert_polish(resp.text, url, drop=("pre", "code"))
 
 
 def test_api_help_page_and_local_swagger(app, owner_client):
