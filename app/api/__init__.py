@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app
 from flask_appbuilder import AppBuilder
+from flask_appbuilder.api import BaseApi
 
 from app.api.docs import ApiDocsView, CrmOpenApi
 from app.api.resources import ENTITY_APIS
@@ -29,7 +30,7 @@ def register_apis(appbuilder: AppBuilder, *extra_limited: type) -> None:
     _share_permissions(appbuilder, (*ENTITY_APIS, CrmOpenApi))
 
 
-def _share_permissions(appbuilder: AppBuilder, apis: tuple[type, ...]) -> None:
+def _share_permissions(appbuilder: AppBuilder, apis: tuple[type[BaseApi], ...]) -> None:
     """An API declares the whole permission set of the app's view it shares a name with.
 
     FAB's permission sync (``add_permissions(update_perms=True)``) removes, for each view, the
