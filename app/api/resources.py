@@ -14,11 +14,22 @@ from flask.typing import ResponseReturnValue
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterContains, FilterEqual, FilterStartsWith
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from marshmallow import fields
 from sqlalchemy import exists, or_
 
-from app.api.base import ApiSchema, Choice, CrmBaseApi, CrmModelApi, Id, Text, Writer, file_response, guard, iso
+from app.api.base import (
+    ApiSchema,
+    Choice,
+    CrmBaseApi,
+    CrmInterface,
+    CrmModelApi,
+    Id,
+    Text,
+    Writer,
+    file_response,
+    guard,
+    iso,
+)
 from app.models.binders import Binder
 from app.models.contacts import BASE_KINDS, CONTACT_KINDS, ClientBase, Contact, Tag
 from app.models.invoicing import Invoice, PurchaseInvoice
@@ -86,7 +97,7 @@ class ClientBasesApi(CrmModelApi):
     resource_name = "client-bases"
     openapi_spec_tag = "Client bases"
     class_permission_name = "ClientBases"
-    datamodel = SQLAInterface(ClientBase)
+    datamodel = CrmInterface(ClientBase)
     list_columns = show_columns = ["id", "name", "kind", "created_at", "updated_at"]
     order_columns = ["id", "name"]
     search_columns = ["name", "kind"]
@@ -193,7 +204,7 @@ class ContactsApi(ExtraFieldsMixin, CrmModelApi):
     resource_name = "contacts"
     openapi_spec_tag = "Contacts"
     class_permission_name = "Contacts"
-    datamodel = SQLAInterface(Contact)
+    datamodel = CrmInterface(Contact)
     list_columns = CONTACT_COLUMNS
     show_columns = [*CONTACT_COLUMNS, "notes", "consent_given_at", "consent_source", "consent_text"]
     show_extra: ClassVar[dict[str, Any]] = {"tag_ids": lambda c: sorted(t.id for t in c.tags)}
@@ -239,7 +250,7 @@ class TagsApi(CrmModelApi):
     resource_name = "tags"
     openapi_spec_tag = "Tags"
     class_permission_name = "Tags"
-    datamodel = SQLAInterface(Tag)
+    datamodel = CrmInterface(Tag)
     list_columns = show_columns = ["id", "name", "color"]
     order_columns = ["id", "name"]
     search_columns = ["name"]
@@ -259,7 +270,7 @@ class TaskCategoriesApi(CrmModelApi):
     resource_name = "task-categories"
     openapi_spec_tag = "Task categories"
     class_permission_name = "TaskCategories"
-    datamodel = SQLAInterface(TaskCategory)
+    datamodel = CrmInterface(TaskCategory)
     list_columns = show_columns = ["id", "name", "color"]
     order_columns = ["id", "name"]
     search_columns = ["name"]
@@ -338,7 +349,7 @@ class TasksApi(ExtraFieldsMixin, CrmModelApi):
     resource_name = "tasks"
     openapi_spec_tag = "Tasks"
     class_permission_name = "Tasks"
-    datamodel = SQLAInterface(Task)
+    datamodel = CrmInterface(Task)
     base_filters: ClassVar[list[Any]] = [["id", VisibleTasks, lambda: None]]
     list_columns = show_columns = TASK_COLUMNS
     show_extra: ClassVar[dict[str, Any]] = {"assignee_ids": lambda t: [u.id for u in t.assignees]}
@@ -384,7 +395,7 @@ class BindersApi(CrmModelApi):
     resource_name = "binders"
     openapi_spec_tag = "Binders"
     class_permission_name = "Binders"
-    datamodel = SQLAInterface(Binder)
+    datamodel = CrmInterface(Binder)
     list_columns = show_columns = ["id", "name", "description", "contact_id", "created_by_id", "created_at", "updated_at"]
     order_columns = ["id", "name"]
     search_columns = ["name", "contact_id"]
@@ -500,7 +511,7 @@ class ProductsApi(CrmModelApi):
     resource_name = "products"
     openapi_spec_tag = "Products"
     class_permission_name = "Products"
-    datamodel = SQLAInterface(Product)
+    datamodel = CrmInterface(Product)
     list_columns = show_columns = ["id", "name", "code", "unit", "net_price", "currency", "vat_rate"]
     order_columns = ["id", "name", "code", "net_price"]
     search_columns = ["name", "code"]
@@ -560,7 +571,7 @@ class OffersApi(ExtraFieldsMixin, CrmModelApi):
     resource_name = "offers"
     openapi_spec_tag = "Offers"
     class_permission_name = "Offers"
-    datamodel = SQLAInterface(Offer)
+    datamodel = CrmInterface(Offer)
     include_route_methods: ClassVar[set[str]] = {*READ_ONLY, "pdf"}
     method_permission_name: ClassVar[dict[str, str]] = {**READ_PERMISSIONS, "pdf": "list"}
     list_columns = show_columns = [*DOC_COLUMNS, "status", "valid_until", "template", "sent_at"]
@@ -592,7 +603,7 @@ class OrdersApi(ExtraFieldsMixin, CrmModelApi):
     resource_name = "orders"
     openapi_spec_tag = "Orders"
     class_permission_name = "Orders"
-    datamodel = SQLAInterface(Order)
+    datamodel = CrmInterface(Order)
     include_route_methods: ClassVar[set[str]] = {*READ_ONLY, "pdf"}
     method_permission_name: ClassVar[dict[str, str]] = {**READ_PERMISSIONS, "pdf": "list"}
     list_columns = show_columns = [*DOC_COLUMNS, "status", "offer_id", "due_date"]
@@ -634,7 +645,7 @@ class InvoicesApi(ExtraFieldsMixin, CrmModelApi):
     resource_name = "invoices"
     openapi_spec_tag = "Invoices"
     class_permission_name = "Invoices"
-    datamodel = SQLAInterface(Invoice)
+    datamodel = CrmInterface(Invoice)
     include_route_methods: ClassVar[set[str]] = {*READ_ONLY, "pdf", "xml"}
     method_permission_name: ClassVar[dict[str, str]] = {**READ_PERMISSIONS, "pdf": "list", "xml": "list"}
     list_columns = show_columns = INVOICE_COLUMNS
@@ -699,7 +710,7 @@ class PurchaseInvoicesApi(CrmModelApi):
     resource_name = "purchase-invoices"
     openapi_spec_tag = "Purchase invoices"
     class_permission_name = "PurchaseInvoices"
-    datamodel = SQLAInterface(PurchaseInvoice)
+    datamodel = CrmInterface(PurchaseInvoice)
     include_route_methods: ClassVar[set[str]] = {*READ_ONLY, "xml"}
     method_permission_name: ClassVar[dict[str, str]] = {"get_list": "index", "get": "index", "xml": "xml"}
     list_columns = show_columns = ["id", "ksef_number", "invoice_number", "seller_nip", "seller_name",

@@ -419,3 +419,16 @@ def test_contact_search_is_the_apps_search(two):
     resp = api_a.get("/api/v1/contacts/?q=(filters:!((col:name,opr:search,value:'nikogo-takiego')))")
     assert resp.get_json()["count"] == 0
 
+
+
+def test_list_count_is_capped_like_the_apps_list(two, monkeypatch):
+    """A list counts at most COUNT_CAP rows (no COUNT over a whole base of 300,000); it says when it stopped."""
+    from app.api import base
+
+    api_a = two["api_a"]
+    full = api_a.get("/api/v1/contacts/").get_json()
+    assert full["count"] == 3 and full["count_capped"] is False
+    monkeypatch.setattr(base, "COUNT_CAP", 2)
+    capped = api_a.get("/api/v1/contacts/?q=(page_size:100)").get_json()
+    assert capped["count"] == 2 and capped["count_capped"] is True
+    assert len(capped["ids"]) == 3  # the page itself is not cut
