@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -62,9 +62,14 @@ def api_kinds(ui_kinds: list[tuple[str, list[str]]]) -> list[tuple[str, list[str
         ("UI contact list", ui["contact list"]),
         ("UI search", ui["search"]),
         ("API contact list", ["/api/v1/contacts/"] * len(ui["contact list"])),
-        ("API search", [f"/api/v1/contacts/?q={quote(f'(filters:!((col:name,opr:search,value:{t})))', safe='')}"
-                        for t in terms]),
+        ("API search", [f"/api/v1/contacts/?q={quote(_rison_search(unquote(t)), safe='')}" for t in terms]),
     ]
+
+
+def _rison_search(term: str) -> str:
+    """The rison ``q`` of a contact search (the term quoted: ``'`` and ``!`` escaped with ``!``)."""
+    quoted = term.replace("!", "!!").replace("'", "!'")
+    return f"(filters:!((col:name,opr:search,value:'{quoted}')))"
 
 
 def measure(base: str, meta: dict, token: str, kinds: list[tuple[str, list[str]]]) -> list[dict]:
@@ -156,8 +161,7 @@ def main() -> None:
         with app.app_context():
             db.engine.dispose()
         proc, base = serve(url, inst)
-        print(f"nproc {os.cpu_count()}, gunicorn -w 2 at {base}, {args.requests} requests per kind (+{WARMUP} warm-up), "
-              f"{meta.get('company_contacts', '?')} contacts in the measured company")
+        print(f"nproc {os.cpu_count()}, gunicorn -w 2 at {base}, {args.requests} requests per kind (+{WARMUP} warm-up)")
         results = measure(base, meta, token, kinds)
         print()
         print(markdown("SQLite" if args.db == "sqlite" else "PostgreSQL", args.contacts, results))
