@@ -36,6 +36,19 @@ TAG_LABELS = {
     "Invoices": _l("Invoices"),
     "Purchase invoices": _l("Purchase invoices"),
     "Auth": _l("Sign-in"),
+    "MeApi": _l("Profile"),
+    "Menu": _l("Menu"),
+}
+#: the summaries of the hand-written operations, in Polish
+SUMMARY_LABELS = {
+    "Files of a binder": _l("Files of a binder"),
+    "Download a file": _l("Download a file"),
+    "PDF of the offer": _l("PDF of the offer"),
+    "PDF of the order": _l("PDF of the order"),
+    "PDF of the invoice": _l("PDF of the invoice"),
+    "FA(3) XML of the invoice": _l("FA(3) XML of the invoice"),
+    "UPO of the invoice": _l("UPO of the invoice"),
+    "XML of the purchase invoice": _l("XML of the purchase invoice"),
 }
 
 
@@ -43,8 +56,12 @@ def polish_document(spec: dict[str, Any]) -> dict[str, Any]:
     """Tags in Polish, the security schemes of personal tokens and JWTs, a Polish description."""
     for operations in spec.get("paths", {}).values():
         for operation in operations.values():
-            if isinstance(operation, dict) and operation.get("tags"):
+            if not isinstance(operation, dict):
+                continue
+            if operation.get("tags"):
                 operation["tags"] = [str(TAG_LABELS.get(t, t)) for t in operation["tags"]]
+            if operation.get("summary") in SUMMARY_LABELS:
+                operation["summary"] = str(SUMMARY_LABELS[operation["summary"]])
     components = spec.setdefault("components", {})
     components.setdefault("securitySchemes", {}).update({
         "api_key": {"type": "http", "scheme": "bearer", "bearerFormat": "kl_…",

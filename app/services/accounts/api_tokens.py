@@ -16,11 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models.api_tokens import TOKEN_SCOPES, ApiToken
@@ -30,6 +32,8 @@ from app.security.tenancy import tenant_scope
 from app.services import DomainError, FieldChecks, transaction, unit_of_work
 from app.services import validators as v
 from app.services.accounts import audit
+
+log = logging.getLogger(__name__)
 
 #: every personal token starts with this (FAB_API_KEY_PREFIXES)
 PREFIX = "kl_"
@@ -175,7 +179,15 @@ def authenticate(raw: str, ip: str | None = None, now: dt.datetime | None = None
     if not hmac.compare_digest(row.user_stamp, stamp_of(user)):
         return None
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() >= TOUCH_SECONDS or row.last_used_ip != ip:
+        _touch(row, now, ip)
+    return Caller(user=user, token_id=row.id, scope=row.scope)
+
+
+def _touch(row: ApiToken, now: dt.datetime, ip: str | None) -> None:
+    """Record the last use (best effort: a busy database must not refuse the call itself)."""
+    try:
         with tenant_scope(row.company_id), transaction():
             row.last_used_at = now
             row.last_used_ip = (ip or "")[:45] or None
-    return Caller(user=user, token_id=row.id, scope=row.scope)
+    except SQLAlchemyError:
+        log.warning("Last use of API token %s not recorded", row.id, exc_info=True)
