@@ -205,7 +205,7 @@ def test_expired_licence_stops_the_api(app, make_company):
     assert resp.get_json() == {"code": "licence_expired", "message": "Licencja Twojej firmy wygasła."}
 
 
-def test_token_pages_are_polish(owner_client):
+def test_token_pages_are_polish(owner_client, csrf_on):
     _create_in_profile(owner_client, "Arkusz")
     for url in ("/profile/api-tokens/", "/api-help/", "/api-help/swagger"):
         resp = owner_client.get(url)
