@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import secrets
 import sys
 from dataclasses import dataclass
 from decimal import Decimal
@@ -201,8 +202,9 @@ class CrmApiMixin:
             return json_error(400, "bad_request", gettext("Invalid value. Check the data and try again."))
         if isinstance(err, DomainError):
             return domain_error(err)
-        log.error("API error on %s %s: %s", request.method, request.path, message)
-        return json_error(500, "server_error", gettext("Something went wrong"))
+        reference = secrets.token_hex(4).upper()
+        log.error("Unhandled error, reference %s, on %s %s", reference, request.method, request.path, exc_info=err)
+        return json_error(500, "server_error", gettext("The error has been logged. Please try again."), reference=reference)
 
 
 def _raised_by_query_parser(tb: Any) -> bool:
