@@ -42,6 +42,7 @@ TAG_LABELS = {
 #: the summaries of the hand-written operations, in Polish
 SUMMARY_LABELS = {
     "Files of a binder": _l("Files of a binder"),
+    "Add a file to a binder": _l("Add a file to a binder"),
     "Download a file": _l("Download a file"),
     "PDF of the offer": _l("PDF of the offer"),
     "PDF of the order": _l("PDF of the order"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flask import g
+from flask import g, request
 from flask.typing import ResponseReturnValue
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.filters import BaseFilter
@@ -26,6 +26,7 @@ from app.api.base import (
     Id,
     Text,
     Writer,
+    domain_error,
     file_response,
     guard,
     iso,
@@ -36,6 +37,7 @@ from app.models.invoicing import Invoice, PurchaseInvoice
 from app.models.sales import CURRENCIES, Offer, Order, Product
 from app.models.tasks import TASK_PRIORITIES, TASK_STATUSES, Task, TaskCategory, task_assignee
 from app.security.api_auth import caller_company_id
+from app.services import DomainError
 from app.services.contacts import bases as bases_svc
 from app.services.contacts import contacts as contacts_svc
 from app.services.contacts import search as search_svc
@@ -399,8 +401,9 @@ class BindersApi(CrmModelApi):
     list_columns = show_columns = ["id", "name", "description", "contact_id", "created_by_id", "created_at", "updated_at"]
     order_columns = ["id", "name"]
     search_columns = ["name", "contact_id"]
-    include_route_methods: ClassVar[set[str]] = {*CrmModelApi.include_route_methods, "files"}
-    method_permission_name: ClassVar[dict[str, str]] = {**CrmModelApi.method_permission_name, "files": "list"}
+    include_route_methods: ClassVar[set[str]] = {*CrmModelApi.include_route_methods, "files", "upload"}
+    method_permission_name: ClassVar[dict[str, str]] = {**CrmModelApi.method_permission_name, "files": "list",
+                                                        "upload": "edit"}
     add_model_schema = BinderIn()
     edit_model_schema = BinderEdit()
     writer = Writer(
@@ -438,6 +441,55 @@ class BindersApi(CrmModelApi):
         if binders_svc.get_binder(company_id, pk) is None:
             return self.response_404()
         return self.response(200, result=[_file_json(a) for a in files_svc.binder_attachments(company_id, pk)])
+
+
+    @expose("/<int:pk>/files", methods=["POST"])
+    @protect()
+    @safe
+    def upload(self, pk: int) -> ResponseReturnValue:
+        """Add a file to a binder (multipart/form-data, field ``file``), checked as in the app.
+        ---
+        post:
+          summary: Add a file to a binder
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          requestBody:
+            required: true
+            content:
+              multipart/form-data:
+                schema:
+                  type: object
+                  properties:
+                    file:
+                      type: string
+                      format: binary
+          responses:
+            201:
+              description: The stored file
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        refused = guard()
+        if refused is not None:
+            return refused
+        company_id = caller_company_id() or 0
+        binder = binders_svc.get_binder(company_id, pk)
+        if binder is None:
+            return self.response_404()
+        sent = request.files.get("file")
+        data, name = (sent.read(), sent.filename or "") if sent is not None else (b"", "")
+        try:
+            att = files_svc.store_attachment(company_id, data, name, binder_id=binder.id, user_id=g.user.id)
+        except DomainError as err:
+            return domain_error(err)
+        return self.response(201, id=att.id, result=_file_json(att))
 
 
 class FilesApi(CrmBaseApi):

@@ -432,3 +432,26 @@ def test_list_count_is_capped_like_the_apps_list(two, monkeypatch):
     capped = api_a.get("/api/v1/contacts/?q=(page_size:100)").get_json()
     assert capped["count"] == 2 and capped["count_capped"] is True
     assert len(capped["ids"]) == 3  # the page itself is not cut
+
+
+def test_file_upload_to_a_binder(app, two):
+    """A file sent to B's binder is checked like in the app, listed and downloadable; A's binder is a 404."""
+    import io
+
+    a, b, api_b = two["a"], two["b"], two["api_b"]
+
+    def send(binder_id: int, data: bytes, name: str) -> Any:
+        return api_b.client.post(f"/api/v1/binders/{binder_id}/files", headers=api_b.headers,
+                                 data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+
+    resp = send(b["binder_id"], PDF, "aneks.pdf")
+    assert resp.status_code == 201, resp.get_json()
+    file_id = resp.get_json()["id"]
+    listed = api_b.get(f"/api/v1/binders/{b['binder_id']}/files").get_json()["result"]
+    assert [f["filename"] for f in listed if f["id"] == file_id] == ["aneks.pdf"]
+    assert api_b.get(f"/api/v1/files/{file_id}").data == PDF
+    resp = send(b["binder_id"], b"MZ\x90\x00 not allowed", "program.exe")
+    assert resp.status_code == 422 and "file" in resp.get_json()["fields"]
+    before = two["api_a"].get(f"/api/v1/binders/{a['binder_id']}/files").get_json()["result"]
+    assert send(a["binder_id"], PDF, "obcy.pdf").status_code == 404
+    assert two["api_a"].get(f"/api/v1/binders/{a['binder_id']}/files").get_json()["result"] == before
