@@ -110,6 +110,12 @@ class BaseConfig:
     #: a browser session unused this many days ends by itself (server-side session list)
     SESSION_IDLE_DAYS = int(os.environ.get("CRM_SESSION_IDLE_DAYS", "14"))
     JWT_ACCESS_TOKEN_EXPIRES = int(os.environ.get("CRM_API_TOKEN_SECONDS", "3600"))
+    #: personal API tokens ("Tokeny API" in the profile): FAB's API-key step, our tokens
+    FAB_API_KEY_ENABLED = True
+    FAB_API_KEY_PREFIXES = ["kl_"]
+    FAB_API_MAX_PAGE_SIZE = 100
+    #: per-token limit of API calls (Flask-Limiter syntax); over it the answer is 429 with Retry-After
+    API_RATE_LIMIT = os.environ.get("CRM_API_RATE_LIMIT", "120 per minute")
     #: send Strict-Transport-Security (production, behind HTTPS)
     SECURITY_HSTS = False
     #: number of trusted proxies in front of the app (X-Forwarded-For/-Proto/-Host); 0 = none

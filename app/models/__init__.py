@@ -1,6 +1,7 @@
 """All ORM models; importing this package registers every table on the metadata."""
 
 from app.models import fk_indexes
+from app.models.api_tokens import ApiToken
 from app.models.backups import Backup
 from app.models.billing import Plan
 from app.models.binders import Attachment, Binder
@@ -41,4 +42,4 @@ from app.models.users import CrmUser
 # after every table is registered: index their foreign keys (see fk_indexes.py)
 fk_indexes.declare()
 
-__all__ = ["Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "ClientBase", "Company", "CompanyExport", "CompanySecurity", "Contact", "ContactNote", "CrmUser", "DocumentEmail", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "LegalDocument", "Mailbox", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Payment", "PaymentEvent", "Plan", "PlatformOperator", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "SupportRequest", "Tag", "Task", "TaskCategory", "TermsAcceptance", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]
+__all__ = ["ApiToken", "Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "ClientBase", "Company", "CompanyExport", "CompanySecurity", "Contact", "ContactNote", "CrmUser", "DocumentEmail", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "LegalDocument", "Mailbox", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Payment", "PaymentEvent", "Plan", "PlatformOperator", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "SupportRequest", "Tag", "Task", "TaskCategory", "TermsAcceptance", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]

@@ -23,6 +23,7 @@ from sqlalchemy import Index
 
 #: (table, column) of every indexed foreign key
 FK_INDEXES: tuple[tuple[str, str], ...] = (
+    ("api_token", "user_id"),
     ("attachment", "binder_id"),
     ("attachment", "deleted_by_id"),
     ("attachment", "uploaded_by_id"),

@@ -42,6 +42,8 @@ TENANT_COMMON = frozenset(
         "Products",
         "Invoices",
         "Support",
+        "ApiTokens",
+        "ApiDocs",
     }
 )
 #: views of the Owner and Managers: company-wide work settings, issuing invoices, sending to KSeF, purchase invoices,

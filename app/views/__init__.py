@@ -21,7 +21,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     """Register all views with FAB; menu identifiers are English, labels Polish."""
     # the view modules are imported here, inside the composition root, so that importing
     # app.views (e.g. for a helper) never builds FAB views before an app and AppBuilder exist
+    from app.api import register_apis
     from app.services.sales import pricing
+    from app.views.accounts.api_tokens import ApiTokensView
     from app.views.accounts.auth import InvitationView, SignupView
     from app.views.accounts.employees import EmployeesView, ProfileView
     from app.views.accounts.export import AccountClosingView, CompanyExportView
@@ -118,6 +120,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     licence.allow(endpoint="PayuNotifyView.notify", owner_only=False)  # never behind the licence block
     appbuilder.add_api(AuthTokenApi)
     appbuilder.add_api(MeApi)
+    appbuilder.add_view_no_menu(ApiTokensView)
     _limit_security_endpoints(appbuilder, PasswordResetView, PasswordStrengthView, AuthTokenApi, RestoreConfirmView)
     appbuilder.add_view_no_menu(InvoiceEditView)  # write side of the purple "Faktury" section
     appbuilder.add_view_no_menu(ContactsView)
@@ -149,6 +152,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     add_settings_tab(TagsView, _l("Tags"), "fa-tags", 90, permission="can_list")
     add_settings_tab(CompanyExportView, _l("Data export"), "fa-file-zipper", 84, permission="can_list")
     add_settings_tab(AccountClosingView, _l("Closing the account"), "fa-door-closed", 86, permission="can_edit")
+
+    # The REST API (app/api/), after every view: it shares their permission names.
+    register_apis(appbuilder, MeApi)
 
 
 def register_plugins() -> None:

@@ -21,7 +21,7 @@ from app.models.users import CrmUser, new_uniquifier
 from app.security import roles
 from app.services import DomainError, unit_of_work
 from app.services import validators as v
-from app.services.accounts import audit
+from app.services.accounts import api_tokens, audit
 from app.services.accounts.companies import company_role, email_taken, hash_password
 from app.services.accounts.passwords import check_password, user_inputs
 from app.services.images import process_image
@@ -164,6 +164,7 @@ def set_active(owner: CrmUser, user: CrmUser, active: bool) -> None:
     user.active = active
     if not active:
         user.fs_uniquifier = new_uniquifier()
+        api_tokens.revoke_all(user)
 
 
 def _serializer() -> URLSafeTimedSerializer:
