@@ -26,7 +26,7 @@ def test_new_offer_path_ends_with_pdf_in_attachments(page, app, make_company):
     # Krok 1-3: green "Oferty" in the left menu -> list of offers -> "Nowa oferta"
     page.click(".crm-sidebar >> text=Oferty")
     page.wait_for_url("**/offers/")
-    assert "rgb(46, 158, 79)" in page.eval_on_selector(".crm-page-title h1", "e => getComputedStyle(e).color")
+    assert "rgb(35, 122, 60)" in page.eval_on_selector(".crm-page-title h1", "e => getComputedStyle(e).color")
     page.click("#new-offer")
     page.wait_for_url("**/offers/add")
 
