@@ -46,15 +46,13 @@ class InvoiceForm(FlaskForm):
     due_date = StringField(_l("Payment due"), render_kw={"type": "date"})
     exemption_basis = StringField(_l("Legal basis of the exemption (zw)"), validators=[Opt(), Length(max=256)],
                                   render_kw={"placeholder": "art. 43 ust. 1 pkt 29 lit. a ustawy o VAT"})
-    binder_id = SelectField(_l("Binder"), choices=[], validate_choice=False)
+    binder_id = StringField(_l("Binder"))  # an id, rendered by the picker macro (crm/_picker.html)
     notes = TextAreaField(_l("Notes"), validators=[Opt(), Length(max=2000)])
     reason = StringField(_l("Reason for the correction"), validators=[Opt(), Length(max=256)])
 
-    def __init__(self, *args: Any, company_id: int, kind: str = "vat", binders: list | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, *args: Any, company_id: int, kind: str = "vat", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.payment_method.choices = payment_choices()
-        self.binder_id.choices = [("", "—")] + [(str(b.id), b.name) for b in (binders or [])]
         self.series_id.choices = [("", str(_l("Default series")))] + [
             (str(s.id), f"{s.name} ({s.pattern})") for s in series_svc.series_choices(company_id, kind)]
 

@@ -23,7 +23,7 @@ from app.services.invoicing import listing
 from app.services.invoicing import payments as pay_svc
 from app.services.invoicing import totals as tot
 from app.services.sales import pricing
-from app.services.work import binders as binders_svc
+from app.views import pickers
 from app.views.base import CrmView, current_company_id, form_action, found, id_arg, post_action
 from app.views.forms import ConfirmForm
 from app.views.invoicing.forms import CorrectionForm, InvoiceForm, PaymentForm, lines_for_form, read_lines
@@ -179,7 +179,9 @@ class InvoiceEditView(CrmView):
         )
 
     def _page(self, form: InvoiceForm, lines: list[dict], kind: str, invoice: Any = None) -> Any:
+        binder_label = pickers.binder_label(current_company_id(), form.binder_id.data)
         return self.render_template("invoices/form.html", form=form, items=lines, kind=kind, invoice=invoice,
+                                    binder_label=binder_label,
                                     rate_choices=[(k, str(v)) for k, v in svc.RATE_CHOICES], **_common())
 
     def _save(self, form: InvoiceForm, save: Any) -> tuple[Any, list[dict] | None]:
@@ -205,7 +207,7 @@ class InvoiceEditView(CrmView):
         """"Nowa faktura" (or "Nowa proforma" with ?kind=proforma): buyer, dates, items, payment."""
         company_id = current_company_id()
         kind = "proforma" if request.args.get("kind") == "proforma" else "vat"
-        form = InvoiceForm(company_id=company_id, kind=kind, binders=binders_svc.binder_choices(company_id))
+        form = InvoiceForm(company_id=company_id, kind=kind)
         if request.method == "GET":
             has_seller = post_action(lambda: svc.require_seller(company_id))
             if not has_seller.ok:
@@ -233,8 +235,7 @@ class InvoiceEditView(CrmView):
         if not svc.editable(inv):
             flash(gettext("This invoice cannot be changed: issue a correction."), "danger")
             return redirect(url_for("InvoicesView.show", invoice_id=inv.id))
-        form = InvoiceForm(company_id=inv.company_id, kind=inv.kind,
-                           binders=binders_svc.binder_choices(inv.company_id))
+        form = InvoiceForm(company_id=inv.company_id, kind=inv.kind)
         data = svc.form_data_of(inv)
         if request.method == "GET":
             for name in ("place_of_issue", "currency", "exchange_rate", "exchange_table", "payment_method",

@@ -15,7 +15,6 @@ from app.models.sales import OFFER_STATUSES, Offer
 from app.services.sales import offers as svc
 from app.services.sales import orders as orders_svc
 from app.services.sales.documents import Document, pick_client
-from app.services.work import binders as binders_svc
 from app.views.base import current_company_id, form_action, found, id_arg, post_action
 from app.views.sales.documents import DocumentKind, SalesDocumentView, pdf_or_404, prefill_from_binder
 from app.views.sales.sales_forms import OfferForm, SendForm, parse_date, read_items
@@ -44,7 +43,7 @@ class OffersView(SalesDocumentView):
     )
 
     def _form(self, company_id: int, doc: Document | None = None) -> FlaskForm:
-        return OfferForm(obj=doc, binders=binders_svc.binder_choices(company_id))
+        return OfferForm(obj=doc)
 
     def _data(self, form: FlaskForm) -> svc.OfferData:
         return svc.OfferData(

@@ -15,7 +15,6 @@ from app.models.sales import ORDER_STATUSES
 from app.services.sales import offers as offers_svc
 from app.services.sales import orders as svc
 from app.services.sales.documents import Document, pick_client
-from app.services.work import binders as binders_svc
 from app.views.base import current_company_id, found, id_arg, post_action
 from app.views.forms import ConfirmForm
 from app.views.sales.documents import DocumentKind, SalesDocumentView, pdf_or_404, prefill_from_binder
@@ -45,7 +44,7 @@ class OrdersView(SalesDocumentView):
     )
 
     def _form(self, company_id: int, doc: Document | None = None) -> FlaskForm:
-        return OrderForm(obj=doc, binders=binders_svc.binder_choices(company_id))
+        return OrderForm(obj=doc)
 
     def _data(self, form: FlaskForm) -> svc.OrderData:
         return svc.OrderData(

@@ -18,7 +18,6 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 from wtforms.validators import Optional as Opt
 
-from app.models.binders import Binder
 from app.models.sales import CURRENCIES, VAT_RATES
 from app.services import DomainError
 from app.services.sales.documents import Document, ItemData
@@ -62,14 +61,13 @@ class _DocumentForm(FlaskForm):
     contact_label = StringField(_l("Client"), render_kw={"autocomplete": "off"})
     language = SelectField(_l("Language of the document"), choices=[], default="pl")
     currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], default="PLN")
-    binder_id = SelectField(_l("Binder"), choices=[], validate_choice=False)
+    binder_id = StringField(_l("Binder"))  # an id, rendered by the picker macro (crm/_picker.html)
     payment_terms = StringField(_l("Payment terms"), validators=[Opt(), Length(max=200)])
     notes = TextAreaField(_l("Notes"), validators=[Opt(), Length(max=4000)])
 
-    def __init__(self, *args: Any, binders: list[Binder] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.language.choices = [(k, str(v)) for k, v in LANGUAGE_LABELS.items()]
-        self.binder_id.choices = [("", "—")] + [(str(b.id), b.name) for b in (binders or [])]
 
 
 class OfferForm(_DocumentForm):
