@@ -169,11 +169,11 @@ class InvoiceEditView(CrmView):
 
     def _data(self, form: InvoiceForm) -> svc.InvoiceData:
         return svc.InvoiceData(
-            contact_id=form.contact_id.data, issue_date=parse_date(form.issue_date.data, "issue_date"),
-            sale_date=parse_date(form.sale_date.data, "sale_date"), place_of_issue=form.place_of_issue.data,
+            contact_id=form.contact_id.data, issue_date=form.issue_date.data,
+            sale_date=form.sale_date.data, place_of_issue=form.place_of_issue.data,
             items=read_lines(request.form), currency=form.currency.data, exchange_rate=form.exchange_rate.data,
-            exchange_table=form.exchange_table.data, exchange_date=parse_date(form.exchange_date.data, "exchange_date"),
-            payment_method=form.payment_method.data, due_date=parse_date(form.due_date.data, "due_date"),
+            exchange_table=form.exchange_table.data, exchange_date=form.exchange_date.data,
+            payment_method=form.payment_method.data, due_date=form.due_date.data,
             exemption_basis=form.exemption_basis.data, notes=form.notes.data, binder_id=form.binder_id.data,
             series_id=form.series_id.data, reason=form.reason.data,
         )

@@ -17,7 +17,7 @@ from app.services.sales import orders as orders_svc
 from app.services.sales.documents import Document, pick_client
 from app.views.base import current_company_id, form_action, found, id_arg, post_action
 from app.views.sales.documents import DocumentKind, SalesDocumentView, pdf_or_404, prefill_from_binder
-from app.views.sales.sales_forms import OfferForm, SendForm, parse_date, read_items
+from app.views.sales.sales_forms import OfferForm, SendForm, read_items
 
 
 class OffersView(SalesDocumentView):
@@ -49,8 +49,8 @@ class OffersView(SalesDocumentView):
         return svc.OfferData(
             contact_id=form.contact_id.data, items=read_items(request.form), template=form.template.data,
             language=form.language.data, currency=form.currency.data,
-            valid_until=parse_date(form.valid_until.data, "valid_until"),
-            reminder_on=parse_date(form.reminder_on.data, "reminder_on"),
+            valid_until=form.valid_until.data,
+            reminder_on=form.reminder_on.data,
             binder_id=form.binder_id.data, payment_terms=form.payment_terms.data, notes=form.notes.data,
         )
 

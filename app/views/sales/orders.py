@@ -18,7 +18,7 @@ from app.services.sales.documents import Document, pick_client
 from app.views.base import current_company_id, found, id_arg, post_action
 from app.views.forms import ConfirmForm
 from app.views.sales.documents import DocumentKind, SalesDocumentView, pdf_or_404, prefill_from_binder
-from app.views.sales.sales_forms import OrderForm, parse_date, read_items
+from app.views.sales.sales_forms import OrderForm, read_items
 
 
 class OrdersView(SalesDocumentView):
@@ -49,7 +49,7 @@ class OrdersView(SalesDocumentView):
     def _data(self, form: FlaskForm) -> svc.OrderData:
         return svc.OrderData(
             contact_id=form.contact_id.data, items=read_items(request.form), language=form.language.data,
-            currency=form.currency.data, due_date=parse_date(form.due_date.data, "due_date"),
+            currency=form.currency.data, due_date=form.due_date.data,
             binder_id=form.binder_id.data, payment_terms=form.payment_terms.data, notes=form.notes.data,
         )
 
