@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_appbuilder import IndexView, expose
 from flask_babel import gettext
@@ -32,10 +32,17 @@ class DashboardIndexView(IndexView):
             return redirect(appbuilder.get_url_for_login)
         if user.is_platform_admin:
             return redirect(url_for("AdminCompaniesView.list"))
-        company_id = current_company_id()
-        summary = dashboard_svc.summary(company_id, user)
-        charts = dashboard_svc.charts(company_id, user)
-        return self.render_template(self.index_template, summary=summary, charts=charts, appbuilder=self.appbuilder)
+        summary = dashboard_svc.summary(current_company_id(), user)
+        return self.render_template(self.index_template, summary=summary, appbuilder=self.appbuilder)
+
+    @expose("/dashboard/charts")
+    def charts(self) -> ResponseReturnValue:
+        """The charts of the dashboard with their tables (a fragment the page loads after itself)."""
+        user = g.user
+        if user is None or not user.is_authenticated or user.is_platform_admin:
+            abort(404)
+        charts = dashboard_svc.charts(current_company_id(), user)
+        return render_template("crm/_dashboard_charts.html", charts=charts)
 
 
 #: where the owner pays (the "Płatności" settings tab)
