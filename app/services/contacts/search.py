@@ -394,6 +394,11 @@ def list_contacts(
         where = [Contact.id.in_(select(merged.c.id))]
     else:
         where += keyset
+    if pg and searching and not capped:
+        # PostgreSQL: sort the ids of the matches, then read the page's rows alone (sorting every
+        # matching row with its base joined cost 15 ms for 5 000 matches, the ids 10 ms)
+        page_ids = select(Contact.id).where(*where).order_by(*order).limit(limit + 1)
+        where = [Contact.id.in_(page_ids.scalar_subquery())]
     rows = list(
         db.session.execute(
             select(Contact)
