@@ -3,6 +3,7 @@
 from app.extensions import db
 from app.security.tenancy import tenant_scope
 from app.services.contacts import contacts as svc
+from app.services.contacts import search as search_svc
 from app.services.contacts import tags as tags_svc
 from tests.helpers import texts
 from tests.integration.contacts_data import make_base, make_contact, make_tag
@@ -37,3 +38,34 @@ def test_search_count_counts_the_company_s_live_matches_in_the_base_and_tag_aske
     assert _count_label(c, f"/contacts/?q=archew&tag={tag}") == "2 kontakty"
     assert _count_label(c, f"/bases/{side}?q=archew&tag={tag}") == "0 kontaktów"
     assert _count_label(c, "/contacts/?q=pietruszka") == "0 kontaktów"
+
+
+def test_search_pages_forwards_backwards_and_descending_with_the_count_on_every_page(app, make_company):
+    info = make_company()
+    cid = info["company_id"]
+    base = make_base(app, cid, "Klienci")
+    names = [f"Ogrodnik {i:02d}" for i in range(12)]
+    for name in reversed(names):
+        make_contact(app, cid, base, kind="company", name=name)
+    make_contact(app, cid, base, kind="company", name="Piekarz 01")
+    with app.app_context(), tenant_scope(cid):
+        query = search_svc.parse_query("grodnik")
+
+        def page(**kw):
+            got = search_svc.list_contacts(cid, q=query, limit=5, **kw)
+            return [c.name for c in got.items], got.total, got.total_capped, got
+
+        first, total, capped, p1 = page()
+        assert (first, total, capped) == (names[:5], 12, False)
+        second, total, _c, p2 = page(after=p1.next_cursor)
+        assert (second, total) == (names[5:10], 12)
+        third, total, _c, p3 = page(after=p2.next_cursor)
+        assert (third, total, p3.has_next) == (names[10:], 12, False)
+        back, total, _c, _p = page(before=p3.prev_cursor)
+        assert (back, total) == (names[5:10], 12)
+        down, total, _c, p4 = page(sort="-name")
+        assert (down, total) == (names[::-1][:5], 12)
+        assert page(sort="-name", after=p4.next_cursor)[0] == names[::-1][5:10]
+        past_end = search_svc.encode_cursor(p3.items[-1])
+        assert page(after=past_end)[:3] == ([], 12, False)
+        db.session.remove()
