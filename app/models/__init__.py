@@ -3,6 +3,14 @@
 from app.models import fk_indexes
 from app.models.backups import Backup
 from app.models.binders import Attachment, Binder
+from app.models.campaigns import (
+    Campaign,
+    CampaignImage,
+    CampaignRecipient,
+    MailSuppression,
+    campaign_base,
+    campaign_tag,
+)
 from app.models.company import Company
 from app.models.contact_bulk import BulkJob
 from app.models.contact_io import ImportJob
@@ -37,4 +45,4 @@ from app.models.users import CrmUser
 # after every table is registered: index their foreign keys (see fk_indexes.py)
 fk_indexes.declare()
 
-__all__ = ["Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "ClientBase", "Company", "CompanySecurity", "Contact", "ContactNote", "CrmUser", "DocumentEmail", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "Mailbox", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]
+__all__ = ["Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "Campaign", "CampaignImage", "CampaignRecipient", "ClientBase", "Company", "CompanySecurity", "Contact", "ContactNote", "CrmUser", "DocumentEmail", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "MailSuppression", "Mailbox", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "Tag", "Task", "TaskCategory", "UserSession", "apscheduler_jobs", "campaign_base", "campaign_tag", "contact_tag", "task_assignee"]
