@@ -33,6 +33,7 @@ from app.services import trash
 from app.services.accounts import audit, nip_claims, sessions, signups
 from app.services.contacts import contact_import
 from app.services.invoicing import ksef, payments, purchases
+from app.services.mailing import bounces, outbox
 from app.services.platform import backups, licences, restores
 from app.services.sales import offers
 from app.services.work import attachments, reminders
@@ -68,6 +69,8 @@ JOBS: list[JobSpec] = [
     JobSpec("ksef_send", "app.scheduler:send_to_ksef", "interval", {"seconds": 30}),
     JobSpec("ksef_purchases_requested", "app.scheduler:fetch_requested_purchases", "interval", {"seconds": 30}),
     JobSpec("ksef_purchases_daily", "app.scheduler:fetch_purchases", "cron", {"hour": 5, "minute": 0}),
+    JobSpec("campaigns_send", "app.scheduler:send_campaigns", "interval", {"seconds": 10}),
+    JobSpec("campaigns_bounces", "app.scheduler:read_bounces", "interval", {"minutes": 10}),
 ]
 
 _APP: Flask | None = None
@@ -190,6 +193,16 @@ def fetch_requested_purchases() -> int:
 def fetch_purchases() -> int:
     """Daily: fetch new purchase invoices from KSeF for every company with a KSeF token."""
     return _run(purchases.fetch_all)
+
+
+def send_campaigns() -> int:
+    """Start campaigns whose time has come and send their outbox within each mailbox's limits."""
+    return _run(outbox.run)
+
+
+def read_bounces() -> int:
+    """Read every active mailbox's inbox for delivery reports; mark hard-bounced addresses."""
+    return _run(bounces.check_all)
 
 
 # --- building and locking --------------------------------------------------------------------------

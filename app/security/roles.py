@@ -41,6 +41,7 @@ TENANT_COMMON = frozenset(
         "Orders",
         "Products",
         "Invoices",
+        "Campaigns",
     }
 )
 #: views of the Owner and Managers: company-wide work settings, issuing invoices, sending to KSeF, purchase invoices

@@ -8,6 +8,8 @@ from flask import current_app
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
+from app.extensions import csrf
+from app.services.mailing import campaigns as campaigns_svc
 from app.services.sales import offers as offers_svc
 from app.services.sales import orders as orders_svc
 from app.services.work import binders as binders_svc
@@ -50,6 +52,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.invoicing.ksef import KsefSettingsView, KsefView, ksef_panel
     from app.views.invoicing.purchases import PurchaseInvoicesView
     from app.views.invoicing.series import InvoiceSeriesView
+    from app.views.mailing.campaigns import CampaignsView, UnsubscribeView
     from app.views.media import MediaView
     from app.views.platform.admin import AdminCompaniesView, AdminNipClaimsView
     from app.views.platform.backups import AdminBackupsView
@@ -73,6 +76,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     menu(OffersView, "Offers", _l("Offers"))
     menu(OrdersView, "Orders", _l("Orders"))
     menu(InvoicesView, "Invoices", _l("Invoices"))
+    menu(CampaignsView, "Emailing", _l("Emailing"))
     for cls_name, route, name, section, title, lead in PENDING_SECTIONS:
         menu(section_view(cls_name, route, section, title, lead), name, title)
     menu(PurchaseInvoicesView, "PurchaseInvoices", _l("Purchase invoices"))
@@ -97,6 +101,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(PasswordResetView)
     appbuilder.add_view_no_menu(PasswordStrengthView)
     appbuilder.add_view_no_menu(RestoreConfirmView)
+    appbuilder.add_view_no_menu(UnsubscribeView)
+    # the one-click unsubscribe POST of mail clients (RFC 8058) carries no CSRF token: the signed token is the proof
+    csrf.exempt(next(v for v in appbuilder.baseviews if isinstance(v, UnsubscribeView)).blueprint)
     appbuilder.add_api(AuthTokenApi)
     appbuilder.add_api(MeApi)
     _limit_security_endpoints(appbuilder, PasswordResetView, PasswordStrengthView, AuthTokenApi, RestoreConfirmView)
@@ -112,6 +119,8 @@ def register_views(appbuilder: AppBuilder) -> None:
 
     # The client's unpaid invoices on the contact page (invoices/_contact_balance.html).
     current_app.jinja_env.globals.update(contact_invoice_balance=contact_balance, balance_money=pricing.format_money)
+    # the card's "E-mail campaigns" rows (crm/_card_rows.html) show a recipient's status in Polish
+    current_app.jinja_env.globals.update(campaign_recipient_labels=campaigns_svc.RECIPIENT_STATUS_LABELS)
 
     # Settings panel tabs (the gear icon), one declaration each.
     add_settings_tab(CompanySettingsView, _l("Company data"), "fa-building", 10)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 import smtplib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,11 +22,12 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models.campaigns import Campaign, CampaignRecipient, MailSuppression
+from app.models.campaigns import Campaign, CampaignImage, CampaignRecipient, MailSuppression
 from app.models.contacts import ClientBase, Contact, Tag, contact_tag
 from app.models.mailing import Mailbox
 from app.models.mixins import utcnow
 from app.models.users import CrmUser
+from app.security.tenancy import all_tenants
 from app.services import DomainError, FieldChecks, clock, unit_of_work
 from app.services.mailing import editor, sender, transport
 
@@ -449,3 +451,47 @@ def contact_history(company_id: int, contact_id: int, offset: int, limit: int) -
             .order_by(CampaignRecipient.id.desc()).offset(offset).limit(limit))
     return list(db.session.scalars(stmt))
 
+
+
+def parse_send_at(value: str | None) -> dt.datetime | None:
+    """The typed sending time (local Warsaw time, "2026-12-01T09:30" or "01.12.2026 09:30"); None when empty."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M"):
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise DomainError(_l("Enter the date and time of sending, e.g. 01.12.2026 09:30."), "send_at")
+
+
+#: image types the editor accepts, by their first bytes
+IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF87a": "image/gif",
+                    b"GIF89a": "image/gif"}
+IMAGE_MAX_BYTES = 2 * 1024 * 1024
+
+
+@unit_of_work
+def upload_image(company_id: int, data: bytes | None) -> CampaignImage:
+    """Keep an image uploaded in the editor; mail clients load it by its random token."""
+    if not data:
+        raise DomainError(_l("Choose an image file."), "file")
+    if len(data) > IMAGE_MAX_BYTES:
+        raise DomainError(_l("The image may have up to 2 MB."), "file")
+    mime = next((m for sig, m in IMAGE_SIGNATURES.items() if data.startswith(sig)), None)
+    if mime is None:
+        raise DomainError(_l("Only PNG, JPEG and GIF images can be put in a campaign."), "file")
+    image = CampaignImage(company_id=company_id, token=secrets.token_urlsafe(24), mime=mime, data=data)
+    db.session.add(image)
+    return image
+
+
+def public_image(token: str) -> CampaignImage | None:
+    """An uploaded campaign image by its token, for any mail client (no login, any company)."""
+    if not token or len(token) > 40:
+        return None
+    with all_tenants():
+        # the image's random token is its only key: mail clients of every company's recipients load it
+        return db.session.scalars(select(CampaignImage).where(CampaignImage.token == token)
+                                  .execution_options(all_tenants=True)).first()
