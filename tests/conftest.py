@@ -226,3 +226,27 @@ def mail_outbox(app: Any, monkeypatch: Any) -> Iterator[list]:
     monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER", "Klientela <no-reply@klientela.test>")
     yield received
     ctl.stop()
+
+
+@pytest.fixture(scope="session")
+def mail_servers_session() -> Iterator[Any]:
+    """Real mail servers for the whole run (tests/mailservers.py): dovecot + aiosmtpd, started once."""
+    from tests.mailservers import MailServers
+
+    servers = MailServers().start()
+    try:
+        yield servers
+    finally:
+        servers.stop()
+
+
+@pytest.fixture()
+def mail_servers(app: Any, mail_servers_session: Any, monkeypatch: Any) -> Iterator[Any]:
+    """The session's mail servers, their certificate trusted by the app; refusal rules reset after the test.
+
+    Each test adds its own users (``mail_servers.add_user()``).
+    """
+    monkeypatch.setitem(app.config, "CRM_MAIL_CA_FILE", mail_servers_session.ca_file)
+    mail_servers_session.reset()
+    yield mail_servers_session
+    mail_servers_session.reset()

@@ -1,0 +1,46 @@
+"""The mailbox transport against the real test servers: SMTP (SSL and STARTTLS) and IMAP sessions."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+import pytest
+
+from app.models.mailing import Mailbox
+from app.services import secrets as secrets_at_rest
+from app.services.mailing import transport
+from tests.mailservers import HOST, MailServers, MailUser
+
+
+def _mailbox(servers: MailServers, user: MailUser, smtp: str = "ssl", imap: str = "ssl") -> Mailbox:
+    return Mailbox(
+        email=user.email, sender_name="Biuro Łódź", login=user.email,
+        password_encrypted=secrets_at_rest.encrypt(user.password),
+        smtp_host=HOST, smtp_port=servers.smtps_port if smtp == "ssl" else servers.smtp_port, smtp_security=smtp,
+        imap_host=HOST, imap_port=servers.imaps_port if imap == "ssl" else servers.imap_port, imap_security=imap,
+    )
+
+
+@pytest.mark.parametrize(("smtp", "imap"), [("ssl", "ssl"), ("starttls", "starttls")])
+def test_message_sent_over_smtp_is_found_over_imap(ctx: Any, mail_servers: MailServers, smtp: str, imap: str) -> None:
+    user = mail_servers.add_user()
+    box = _mailbox(mail_servers, user, smtp, imap)
+    msg = transport.new_message(box, user.email, "Zażółć gęślą jaźń", "Treść", [("oferta.pdf", b"%PDF-1.4", "application/pdf")])
+    with transport.smtp_session(box, timeout=5) as smtp_conn:
+        smtp_conn.send_message(msg)
+    with transport.imap_session(box, timeout=5) as imap_conn:
+        imap_conn.select_folder("INBOX", readonly=True)
+        assert len(imap_conn.search("ALL")) == 1
+    received = mail_servers.wait_for_messages(user)
+    assert received[0]["Subject"] == "Zażółć gęślą jaźń"
+    assert received[0]["Message-ID"].endswith("@firma.test>")
+    assert str(received[0]["From"]) == f"Biuro Łódź <{user.email}>"
+    assert [p.get_filename() for p in received[0].iter_attachments()] == ["oferta.pdf"]
+
+
+def test_untrusted_certificate_is_refused(ctx: Any, mail_servers: MailServers, monkeypatch: Any) -> None:
+    monkeypatch.setitem(ctx.config, "CRM_MAIL_CA_FILE", "")
+    box = _mailbox(mail_servers, mail_servers.add_user())
+    with pytest.raises(ssl.SSLCertVerificationError), transport.smtp_session(box, timeout=5):
+        pass
