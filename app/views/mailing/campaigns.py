@@ -92,7 +92,7 @@ class CampaignsView(CrmView):
         # the editor shows the HTML as a page element: only ever the allow-listed HTML, also after a refusal
         form.body_html.data = editor.sanitize(form.body_html.data)
         return self.render_template("mailing/campaign_form.html", form=form, campaign=campaign,
-                                    fields=editor.PERSONAL_FIELDS, image_form=ImageForm())
+                                    fields=editor.PERSONAL_FIELDS)
 
     @expose("/new", methods=["GET", "POST"])
     @has_access
