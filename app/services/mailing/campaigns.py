@@ -424,12 +424,12 @@ def report(company_id: int, campaign: Campaign) -> Report:
     per_tag: list[ReportRow] = []
     for tag in campaign.tags:
         row = ReportRow(tag.name)
-        stmt = (select(CampaignRecipient.status, delivered, func.count())
+        tag_stmt = (select(CampaignRecipient.status, delivered, func.count())
                 .where(CampaignRecipient.campaign_id == campaign.id,
                        exists().where(contact_tag.c.contact_id == CampaignRecipient.contact_id,
                                       contact_tag.c.tag_id == tag.id))
                 .group_by(CampaignRecipient.status, delivered))
-        for status, was_sent, n in db.session.execute(stmt):
+        for status, was_sent, n in db.session.execute(tag_stmt):
             row.add(status, True if was_sent else None, n)
         per_tag.append(row)
     return Report(total, list(per_base.values()), per_tag)

@@ -10,7 +10,8 @@
     bar.textContent = percent + "%";
   }
   if (bar) { paint(parseInt(bar.getAttribute("data-percent"), 10) || 0); }
-  if (box && (box.getAttribute("data-status") === "sending" || box.getAttribute("data-status") === "paused")) {
+  var watched = ["scheduled", "sending", "paused"];
+  if (box && watched.indexOf(box.getAttribute("data-status")) >= 0) {
     var text = document.getElementById("progress-text");
     var template = text ? text.textContent : "";
     var timer = window.setInterval(function () {
