@@ -24,7 +24,7 @@ import json
 import logging
 import smtplib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from flask import current_app
@@ -165,14 +165,27 @@ def claim(company_id: int, campaign_ids: list[int], limit: int, now: Optional[dt
 # ----------------------------------------------------------------------------- sending
 
 
+@dataclass(frozen=True)
+class _Row:
+    """What sending one claimed row needs (read once per batch, so a commit per message reloads nothing)."""
+
+    id: int
+    campaign_id: int
+    contact_id: int | None
+    email: str
+    person: editor.Personal
+    message_id: str
+    attempts: int
+
+
 @dataclass
 class _Batch:
-    """What one mailbox's batch shares: the mailbox, its campaigns and their prepared parts."""
+    """What one mailbox's batch shares: the mailbox and its campaigns (detached), their prepared parts."""
 
     company_id: int
     mailbox: Mailbox
-    prepared: dict[int, editor.RenderedMail]
     campaigns: dict[int, Campaign]
+    prepared: dict[int, editor.RenderedMail] = field(default_factory=dict)
 
     def template(self, campaign: Campaign) -> editor.RenderedMail:
         """The campaign's parts, prepared once per batch."""
@@ -187,53 +200,59 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(base * (2 ** max(attempts - 1, 0)), _cfg("CAMPAIGN_RETRY_MAX_SECONDS", 3600)))
 
 
-def _retry_or_fail(row: CampaignRecipient, why: str, temporary: bool) -> None:
-    """A temporary failure goes back to the queue with back-off (until the last attempt); else failed."""
-    row.last_error = why[:500]
-    row.locked_until = None
-    if temporary and row.attempts < int(_cfg("CAMPAIGN_MAX_ATTEMPTS", 5)):
-        row.status = "queued"
-        row.next_attempt_at = utcnow() + _backoff(row.attempts)
-    else:
-        row.status = "failed"
+def _set(row_id: int, **values: Any) -> None:
+    """Write one claimed row's outcome and commit it at once (only while the row is still ours)."""
+    db.session.execute(update(CampaignRecipient)
+                       .where(CampaignRecipient.id == row_id, CampaignRecipient.status == "sending")
+                       .values(updated_at=utcnow(), **values))
     db.session.commit()
 
 
-def _suppressed_reason(row: CampaignRecipient) -> str | None:
-    """Why the address must not get the message any more (unsubscribed or bounced since the list was built)."""
-    reasons = set(db.session.scalars(select(MailSuppression.reason).where(MailSuppression.email == row.email)))
-    if "bounced" in reasons:
-        return "bounced"
-    if "unsubscribed" in reasons:
-        return "unsubscribed"
-    if row.contact_id is not None:
-        withdrawn = db.session.scalar(select(Contact.consent_withdrawn_at).where(Contact.id == row.contact_id))
-        if withdrawn is not None:
-            return "unsubscribed"
-    return None
+def _retry_or_fail(row: _Row, why: str, temporary: bool) -> None:
+    """A temporary failure goes back to the queue with back-off (until the last attempt); else failed."""
+    if temporary and row.attempts < int(_cfg("CAMPAIGN_MAX_ATTEMPTS", 5)):
+        _set(row.id, status="queued", locked_until=None, last_error=why[:500],
+             next_attempt_at=utcnow() + _backoff(row.attempts))
+    else:
+        _set(row.id, status="failed", locked_until=None, last_error=why[:500])
 
 
-def _send_one(smtp: smtplib.SMTP, batch: _Batch, row_id: int) -> bool:
-    """Send one claimed row; True when the server accepted it. A broken connection is raised."""
-    row = db.session.get(CampaignRecipient, row_id)
-    if row is None or row.status != "sending":
-        return False
-    campaign = batch.campaigns.get(row.campaign_id) or db.session.get(Campaign, row.campaign_id)
-    assert campaign is not None
-    batch.campaigns[campaign.id] = campaign
-    if campaign.status != "sending":  # paused or cancelled meanwhile: back to the queue, untouched
-        row.status, row.locked_until = "queued", None
-        row.attempts = max(row.attempts - 1, 0)
-        db.session.commit()
-        return False
-    blocked = _suppressed_reason(row)
-    if blocked:
-        row.status, row.locked_until = blocked, None
-        db.session.commit()
-        return False
+def _blocked(rows: list[_Row]) -> dict[int, str]:
+    """Row id -> why its address must not get the message any more (unsubscribed or bounced meanwhile)."""
+    emails = {r.email for r in rows}
+    reasons: dict[str, str] = {}
+    for email, reason in db.session.execute(select(MailSuppression.email, MailSuppression.reason)
+                                            .where(MailSuppression.email.in_(emails))):
+        if reasons.get(email) != "bounced":
+            reasons[email] = reason
+    contact_ids = {r.contact_id for r in rows if r.contact_id is not None}
+    withdrawn = set(db.session.scalars(select(Contact.id).where(
+        Contact.id.in_(contact_ids), Contact.consent_withdrawn_at.isnot(None)))) if contact_ids else set()
+    found = {}
+    for r in rows:
+        why = reasons.get(r.email) or ("unsubscribed" if r.contact_id in withdrawn else None)
+        if why:
+            found[r.id] = why
+    return found
+
+
+def _load_rows(ids: list[int]) -> list[_Row]:
+    """The claimed rows still held by this sender, in sending order."""
+    found = db.session.execute(
+        select(CampaignRecipient.id, CampaignRecipient.campaign_id, CampaignRecipient.contact_id,
+               CampaignRecipient.email, CampaignRecipient.first_name, CampaignRecipient.last_name,
+               CampaignRecipient.company_name, CampaignRecipient.message_id, CampaignRecipient.attempts)
+        .where(CampaignRecipient.id.in_(ids), CampaignRecipient.status == "sending")).all()
+    by_id = {r[0]: _Row(r[0], r[1], r[2], r[3], editor.Personal(r[4] or "", r[5] or "", r[6] or ""), r[7], r[8])
+             for r in found}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _send_one(smtp: smtplib.SMTP, batch: _Batch, row: _Row) -> bool:
+    """Send one claimed row and mark it sent right after the server's 250; a broken connection is raised."""
+    campaign = batch.campaigns[row.campaign_id]
     link = (campaign.unsubscribe_url or "").replace("{token}", sender.unsubscribe_token(batch.company_id, row.id))
-    person = editor.Personal(row.first_name or "", row.last_name or "", row.company_name or "")
-    msg = sender.build_message(batch.mailbox, campaign, row.email, person, row.message_id, link,
+    msg = sender.build_message(batch.mailbox, campaign, row.email, row.person, row.message_id, link,
                                batch.template(campaign))
     try:
         smtp.send_message(msg)
@@ -241,19 +260,38 @@ def _send_one(smtp: smtplib.SMTP, batch: _Batch, row_id: int) -> bool:
         _retry_or_fail(row, sender.reason(err), transport.is_temporary(err))
         return False
     except (smtplib.SMTPException, OSError) as err:
+        db.session.rollback()
         _retry_or_fail(row, sender.reason(err), True)
         raise
-    row.status, row.sent_at, row.locked_until, row.last_error = "sent", utcnow(), None, None
-    db.session.commit()
+    _set(row.id, status="sent", sent_at=utcnow(), locked_until=None, last_error=None)
     return True
 
 
 def _release(ids: list[int], why: str) -> None:
     """Claimed rows that were not tried (the connection failed): back to the queue with back-off."""
-    for row_id in ids:
-        row = db.session.get(CampaignRecipient, row_id)
-        if row is not None and row.status == "sending":
-            _retry_or_fail(row, why, True)
+    for row in _load_rows(ids):
+        _retry_or_fail(row, why, True)
+
+
+def _prepare_batch(company_id: int, mailbox: Mailbox, rows: list[_Row]) -> tuple[_Batch, list[_Row]]:
+    """The batch's campaigns (detached: commits do not reload them); rows of paused ones go back, blocked ones end."""
+    campaigns_by_id = {c.id: c for c in db.session.scalars(
+        select(Campaign).where(Campaign.id.in_({r.campaign_id for r in rows})))}
+    blocked = _blocked(rows)
+    db.session.refresh(mailbox)  # the claim's commit expired it
+    for obj in [mailbox, *campaigns_by_id.values()]:
+        db.session.expunge(obj)
+    batch = _Batch(company_id, mailbox, campaigns_by_id)
+    ready = []
+    for row in rows:
+        campaign = campaigns_by_id.get(row.campaign_id)
+        if campaign is None or campaign.status != "sending":  # paused or cancelled meanwhile: back, untouched
+            _set(row.id, status="queued", locked_until=None, attempts=max(row.attempts - 1, 0))
+        elif row.id in blocked:
+            _set(row.id, status=blocked[row.id], locked_until=None)
+        else:
+            ready.append(row)
+    return batch, ready
 
 
 def drain_mailbox(company_id: int, mailbox_id: int, campaign_ids: list[int]) -> int:
@@ -266,18 +304,19 @@ def drain_mailbox(company_id: int, mailbox_id: int, campaign_ids: list[int]) -> 
     ids = claim(company_id, campaign_ids, min(limit, left) if left is not None else limit)
     if not ids:
         return 0
-    batch = _Batch(company_id, mailbox, {}, {})
+    batch, rows = _prepare_batch(company_id, mailbox, _load_rows(ids))
     accepted = 0
-    done: list[int] = []
+    tried: set[int] = set()
     try:
-        with transport.smtp_session(mailbox) as smtp:
-            for row_id in ids:
-                done.append(row_id)
-                accepted += int(_send_one(smtp, batch, row_id))
+        if rows:
+            with transport.smtp_session(batch.mailbox) as smtp:
+                for row in rows:
+                    tried.add(row.id)
+                    accepted += int(_send_one(smtp, batch, row))
     except (smtplib.SMTPException, OSError, DomainError) as err:
         db.session.rollback()
         log.warning("campaign sending from mailbox %s interrupted: %s", mailbox_id, err)
-        _release([i for i in ids if i not in set(done)], sender.reason(err))
+        _release([r.id for r in rows if r.id not in tried], sender.reason(err))
     log.debug("mailbox %s: %s of %s messages accepted", mailbox_id, accepted, len(ids))
     return len(ids)
 
