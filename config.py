@@ -134,6 +134,8 @@ class BaseConfig:
     #: verification looks for its test message in the mailbox (seconds)
     CRM_MAIL_CA_FILE = os.environ.get("CRM_MAIL_CA_FILE", "")
     CRM_MAILBOX_VERIFY_TIMEOUT = float(os.environ.get("CRM_MAILBOX_VERIFY_TIMEOUT", "120"))
+    #: seconds a connection, a login or one command to a mailbox's SMTP/IMAP server may take
+    CRM_MAIL_TIMEOUT = float(os.environ.get("CRM_MAIL_TIMEOUT", "20"))
 
     #: KSeF 2.0 (app/integrations/ksef.py): environment test | demo | production, an optional base URL
     #: override (e.g. the local fake, http://127.0.0.1:8099/v2), read timeout in seconds, FA(3) schema

@@ -8,7 +8,7 @@ LOGIN/PLAIN). Every message the SMTP server accepts is delivered to dovecot over
 be found over IMAP. All ports are free ports chosen at start.
 
 Tests add fresh users with ``add_user()`` and can make the SMTP server refuse a login
-(``refuse_login``), a sender (``refuse_sender``) or a recipient (``refuse_recipient``), or accept
+(``refuse_login``) or accept a password the IMAP server refuses (``accept_smtp_login``), a sender (``refuse_sender``) or a recipient (``refuse_recipient``), or accept
 a recipient's messages without delivering them (``swallow``); ``reset()`` undoes those.
 """
 
@@ -122,6 +122,8 @@ class _Rules:
     refused_senders: set[str] = field(default_factory=set)
     refused_recipients: set[str] = field(default_factory=set)
     swallowed: set[str] = field(default_factory=set)
+    #: extra passwords the SMTP server (not the IMAP server) accepts, by login
+    smtp_passwords: dict[str, str] = field(default_factory=dict)
 
 
 class _Handler:
@@ -267,7 +269,9 @@ class MailServers:
             return AuthResult(success=False, handled=False)
         login = auth_data.login.decode("utf-8", "replace")
         password = auth_data.password.decode("utf-8", "replace")
-        if login.lower() in self.rules.refused_logins or self.password_of(login) != password:
+        if login.lower() in self.rules.refused_logins:
+            return AuthResult(success=False, handled=False)
+        if password not in (self.password_of(login), self.rules.smtp_passwords.get(login.lower())):
             return AuthResult(success=False, handled=False)
         return AuthResult(success=True)
 
@@ -285,7 +289,7 @@ class MailServers:
 
     def _new_user(self, email_address: str | None = None, password: str | None = None) -> MailUser:
         n = next(self._counter)
-        address = (email_address or f"skrzynka{n}-{secrets.token_hex(3)}@firma.test").lower()
+        address = (email_address or f"skrzynka{n}-{secrets.token_hex(3)}@skrzynki-testowe.pl").lower()
         return MailUser(address, password or f"Haslo-{secrets.token_hex(6)}")
 
     def add_user(self, email_address: str | None = None, password: str | None = None) -> MailUser:
@@ -329,6 +333,10 @@ class MailServers:
         """Make the SMTP server refuse RCPT TO this address (550)."""
         self.rules.refused_recipients.add(address.lower())
 
+    def accept_smtp_login(self, login: str, password: str) -> None:
+        """Make the SMTP server (only) accept this password for the login too; IMAP still refuses it."""
+        self.rules.smtp_passwords[login.lower()] = password
+
     def swallow(self, address: str) -> None:
         """Accept messages to this address but never deliver them."""
         self.rules.swallowed.add(address.lower())
@@ -346,7 +354,10 @@ class MailServers:
     def messages(self, user: MailUser, folder: str = "INBOX") -> list[EmailMessage]:
         """Every message in a user's folder, read over IMAPS (oldest first)."""
         with IMAPClient(HOST, port=self.imaps_port, ssl=True, ssl_context=self.client_tls(), timeout=10) as client:
-            client.login(user.email, user.password)
+            if user.password.isascii():
+                client.login(user.email, user.password)
+            else:
+                client.plain_login(user.email, user.password)
             client.select_folder(folder, readonly=True)
             ids = client.search("ALL")
             data = client.fetch(ids, ["RFC822"]) if ids else {}
@@ -363,3 +374,24 @@ class MailServers:
             time.sleep(0.1)
             found = self.messages(user)
         return found
+
+
+def active_mailbox(app: Any, company_id: int, owner_id: int, servers: MailServers, user: MailUser | None = None) -> tuple[int, MailUser]:
+    """A mailbox of the company on the test servers, saved and verified through the services: (its id, its user)."""
+    from app.extensions import db
+    from app.models.users import CrmUser
+    from app.security.tenancy import tenant_scope
+    from app.services.mailing import mailboxes, verification
+
+    user = user or servers.add_user()
+    with app.app_context(), tenant_scope(company_id):
+        owner = db.session.get(CrmUser, owner_id)
+        box = mailboxes.create_mailbox(company_id, owner, mailboxes.MailboxData(
+            email=user.email, sender_name="Biuro", smtp_host=HOST, smtp_port=servers.smtps_port, smtp_security="ssl",
+            imap_host=HOST, imap_port=servers.imaps_port, imap_security="ssl", login=user.email, password=user.password))
+        box_id = box.id
+        verification.start_verification(company_id, owner, box_id)
+        code = verification.run_verification(company_id, box_id)
+        db.session.remove()
+    assert code is None, code
+    return box_id, user

@@ -44,8 +44,9 @@ TENANT_COMMON = frozenset(
         "Campaigns",
     }
 )
-#: views of the Owner and Managers: company-wide work settings, issuing invoices, sending to KSeF, purchase invoices
-MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue", "KsefSending", "PurchaseInvoices"})
+#: views of the Owner and Managers: company-wide work settings, issuing invoices, sending to KSeF, purchase invoices,
+#: the company's mailboxes ("Mailing")
+MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue", "KsefSending", "PurchaseInvoices", "Mailboxes"})
 #: views only the owner may use: company data and the people of the company
 OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings", "Trash", "InvoiceSeries", "KsefSettings"})
 #: the platform admin's own panel; no tenant business view

@@ -43,6 +43,7 @@ KIND_LABELS: dict[str, Any] = {
     "sales_order": _l("Orders"),
     "sales_order_item": _l("Order items"),
     "product": _l("Price list"),
+    "mailbox": _l("Mailboxes"),
 }
 
 
@@ -66,6 +67,7 @@ COUNT_PHRASES: dict[str, Callable[[int], str]] = {
     "sales_order": lambda n: ngettext("%(num)s order", "%(num)s orders", n),
     "sales_order_item": lambda n: ngettext("%(num)s order item", "%(num)s order items", n),
     "product": lambda n: ngettext("%(num)s price list item", "%(num)s price list items", n),
+    "mailbox": lambda n: ngettext("%(num)s mailbox", "%(num)s mailboxes", n),
 }
 
 
@@ -132,6 +134,7 @@ CONFLICT_KEYS: dict[str, tuple[str, str]] = {
     "product": ("code", "code"),
     "offer": ("number", "number"),
     "sales_order": ("number", "number"),
+    "mailbox": ("email", "email"),
 }
 
 #: what the admin may do with conflicting rows
@@ -181,8 +184,8 @@ class RestoreResult:
 
 
 def _label_column(cls: type) -> Optional[str]:
-    """The column that names a row of ``cls`` (name, title or number), if any."""
-    return next((a for a in ("name", "title", "number") if hasattr(cls, a)), None)
+    """The column that names a row of ``cls`` (name, title, number or e-mail address), if any."""
+    return next((a for a in ("name", "title", "number", "email") if hasattr(cls, a)), None)
 
 
 #: every trash query sees deleted rows of any company (see the module docstring) and filters by company itself

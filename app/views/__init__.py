@@ -53,6 +53,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.invoicing.purchases import PurchaseInvoicesView
     from app.views.invoicing.series import InvoiceSeriesView
     from app.views.mailing.campaigns import CampaignsView, UnsubscribeView
+    from app.views.mailing.mailboxes import MailboxesView
+    from app.views.mailing.mailboxes_documents import register_template_globals
     from app.views.media import MediaView
     from app.views.platform.admin import AdminCompaniesView, AdminNipClaimsView
     from app.views.platform.backups import AdminBackupsView
@@ -121,12 +123,15 @@ def register_views(appbuilder: AppBuilder) -> None:
     current_app.jinja_env.globals.update(contact_invoice_balance=contact_balance, balance_money=pricing.format_money)
     # the card's "E-mail campaigns" rows (crm/_card_rows.html) show a recipient's status in Polish
     current_app.jinja_env.globals.update(campaign_recipient_labels=campaigns_svc.RECIPIENT_STATUS_LABELS)
+    # The messages that carried a document, on its page (mailing/mailbox_sent.html).
+    register_template_globals()
 
     # Settings panel tabs (the gear icon), one declaration each.
     add_settings_tab(CompanySettingsView, _l("Company data"), "fa-building", 10)
     add_settings_tab(AvatarView, _l("Avatar"), "fa-user-circle", 20)
     add_settings_tab(EmployeesView, _l("Employees"), "fa-user-tie", 30, permission="can_list")
     add_settings_tab(SecuritySettingsView, _l("Security"), "fa-shield-halved", 35, permission="can_list")
+    add_settings_tab(MailboxesView, _l("Mailing"), "fa-envelope", 40, permission="can_list")
     add_settings_tab(InvoiceSeriesView, _l("Numbering series"), "fa-file-invoice", 45, permission="can_list")
     add_settings_tab(TaskCategoriesView, _l("Task categories"), "fa-list-check", 50, permission="can_list")
     add_settings_tab(KsefSettingsView, _l("KSeF"), "fa-cloud-arrow-up", 60)

@@ -280,8 +280,11 @@ def seed_everything(app: Any, client: Any, info: dict, add_employee: Callable[..
     from app.models.notifications import Notification
     from app.models.sales import Offer, OfferVersion, Order
     from app.models.tasks import Task, TaskCategory
+    from app.models.users import CrmUser
     from app.security.tenancy import tenant_scope
+    from app.services.mailing import mailboxes
     from app.services.work import notifications
+    from tests.mailservers import free_port
 
     seed = seed_sales(app, info)
     emp = add_employee(info["owner_id"], "pracownik.hostile@example.pl")
@@ -317,6 +320,10 @@ def seed_everything(app: Any, client: Any, info: dict, add_employee: Callable[..
         db.session.add(person)
         notifications.add_notification(info["company_id"], info["owner_id"], "Przypomnienie", url="/tasks/")
         db.session.commit()
+        mailbox = mailboxes.create_mailbox(info["company_id"], db.session.get(CrmUser, info["owner_id"]), mailboxes.MailboxData(
+            email="biuro@hostile.example.pl", sender_name="Biuro", smtp_host="127.0.0.1", smtp_port=free_port(),
+            smtp_security="ssl", imap_host="127.0.0.1", imap_port=free_port(), imap_security="ssl",
+            login="biuro@hostile.example.pl", password="Haslo-Skrzynki-1"))
         ids = {
             "base_id": base_id, "contact_id": seed["client_id"], "binder_id": seed["binder_id"],
             "tag_id": db.session.execute(select(Tag.id)).scalar_one(),
@@ -327,6 +334,7 @@ def seed_everything(app: Any, client: Any, info: dict, add_employee: Callable[..
             "attachment_id": db.session.execute(select(Attachment.id)).scalars().first(),
             "job_id": db.session.execute(select(ImportJob.id)).scalar_one(),
             "note_id": db.session.execute(select(Notification.id)).scalar_one(),
+            "mailbox_id": mailbox.id,
             "user_id": emp["id"], "company_id": info["company_id"], "deletion_id": uuid.uuid4().hex,
             "token": "x", "locale": "pl", "name": "x", "pk": info["company_id"], "filename": "x",
         }

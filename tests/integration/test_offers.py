@@ -17,6 +17,7 @@ from app.security.tenancy import tenant_scope
 from app.services.sales import offers as svc
 from tests.helpers import field_values, login
 from tests.integration.sales_fixtures import offer_form, pdf_text, seed_sales
+from tests.mailservers import active_mailbox
 
 
 @pytest.fixture()
@@ -24,42 +25,6 @@ def seed(app, owner_client):
     data = seed_sales(app, owner_client.crm)
     owner_client.seed = data
     return data
-
-
-class _Inbox:
-    """Messages received by the test SMTP server."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        from email import message_from_bytes, policy
-
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-@pytest.fixture()
-def smtp_server(app):
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 as the platform's mail server."""
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    inbox = _Inbox()
-    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
-    ctl.start()
-    old = {k: app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
-                      MAIL_USE_TLS=False, MAIL_USERNAME="")
-    try:
-        yield inbox
-    finally:
-        app.config.update(old)
-        ctl.stop()
 
 
 def _create(client, seed, **over):
@@ -194,26 +159,34 @@ def test_status_flow_expiry_and_edit_lock(app, owner_client, seed):
         assert db.session.get(Offer, second).version == 1
 
 
-def test_send_by_email_attaches_the_pdf_and_records_it(app, owner_client, seed, smtp_server):
+def test_send_by_email_attaches_the_pdf_and_records_it(app, owner_client, seed, mail_servers):
+    """Sent from the company's verified mailbox (never the platform's SMTP server), with the PDF."""
+    box_id, box_user = active_mailbox(app, seed["company_id"], owner_client.crm["owner_id"], mail_servers)
+    client_box = mail_servers.add_user()
     offer_id = _create(owner_client, seed)
     resp = owner_client.post(f"/offers/{offer_id}/send", data={
-        "to": "klient@zrodlo.pl", "subject": "Oferta OF/1", "body": "Dzień dobry, w załączniku oferta."})
+        "mailbox_id": str(box_id), "to": client_box.email, "subject": "Oferta OF/1",
+        "body": "Dzień dobry, w załączniku oferta."})
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
-    msg = smtp_server.messages[-1]
-    assert msg["To"] == "klient@zrodlo.pl"
+    msg = mail_servers.wait_for_messages(client_box)[-1]
+    assert msg["To"] == client_box.email and box_user.email in msg["From"]
     parts = [p for p in msg.iter_attachments()]
     assert parts[0].get_content_type() == "application/pdf" and parts[0].get_filename().endswith("_v1.pdf")
     assert "Źródło Wód" in pdf_text(parts[0].get_content())
     with app.app_context(), tenant_scope(seed["company_id"]):
         offer = db.session.get(Offer, offer_id)
-        assert offer.status == "sent" and offer.sent_to == "klient@zrodlo.pl" and offer.sent_version == 1
+        assert offer.status == "sent" and offer.sent_to == client_box.email and offer.sent_version == 1
+        assert offer.sent_from == box_user.email
 
 
-def test_send_without_mail_configured_is_refused_politely(app, owner_client, seed):
+def test_send_without_an_active_mailbox_is_refused_politely(app, owner_client, seed, mail_outbox):
     offer_id = _create(owner_client, seed)
+    page = owner_client.get(f"/offers/{offer_id}/send")
+    assert "Firma nie ma aktywnej skrzynki" in page.get_data(as_text=True)
     resp = owner_client.post(f"/offers/{offer_id}/send", data={"to": "k@x.pl", "subject": "S", "body": "B"},
                              follow_redirects=True)
-    assert resp.status_code == 200 and "nie jest skonfigurowan" in resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Firma nie ma aktywnej skrzynki" in resp.get_data(as_text=True)
+    assert mail_outbox == []  # the platform's SMTP server sends no company documents
     with app.app_context(), tenant_scope(seed["company_id"]):
         assert db.session.get(Offer, offer_id).status == "draft"
 
@@ -374,27 +347,3 @@ def test_edit_form_shows_polish_numbers_and_saving_them_back_keeps_the_totals(ap
     with app.app_context(), tenant_scope(seed["company_id"]):
         offer = db.session.get(Offer, offer_id)
         assert offer.version == 2 and offer.total_gross == before
-
-
-def test_send_goes_through_a_registered_company_mailer_when_it_has_a_mailbox(app, owner_client, seed):
-    """A mailing package registers its company-mailbox sender; the offer goes out through it."""
-    from app.services.sales import delivery
-
-    sent: list[tuple] = []
-
-    def company_mailer(company_id, to, subject, body, attachments):
-        sent.append((company_id, to, subject, [name for name, _data, _mime in attachments]))
-        return "biuro@firma.pl"
-
-    offer_id = _create(owner_client, seed)
-    delivery.register_company_mailer(company_mailer)
-    try:
-        resp = owner_client.post(f"/offers/{offer_id}/send", data={
-            "to": "klient@zrodlo.pl", "subject": "Oferta", "body": "W załączniku oferta."}, follow_redirects=True)
-    finally:
-        delivery.register_company_mailer(None)
-    assert "biuro@firma.pl" in resp.get_data(as_text=True)
-    assert sent == [(seed["company_id"], "klient@zrodlo.pl", "Oferta", [f"OF_1_{dt.date.today().year}_v1.pdf"])]
-    with app.app_context(), tenant_scope(seed["company_id"]):
-        offer = db.session.get(Offer, offer_id)
-        assert (offer.status, offer.sent_from, offer.sent_version) == ("sent", "biuro@firma.pl", 1)

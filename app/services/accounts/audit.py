@@ -60,6 +60,9 @@ SIGNUP_CONFIRMED = "signup_confirmed"
 NIP_CLAIM_APPROVED = "nip_claim_approved"
 NIP_CLAIM_REJECTED = "nip_claim_rejected"
 NIP_TAKEN_OVER = "nip_taken_over"
+MAILBOX_ADDED = "mailbox_added"
+MAILBOX_CHANGED = "mailbox_changed"
+MAILBOX_DELETED = "mailbox_deleted"
 
 #: event code -> label shown in the owner's audit log (order = the filter's order)
 EVENT_LABELS: dict[str, Any] = {
@@ -95,6 +98,9 @@ EVENT_LABELS: dict[str, Any] = {
     NIP_CLAIM_APPROVED: _l("NIP moved to another account after a verified claim"),
     NIP_CLAIM_REJECTED: _l("Claim of the company's NIP rejected"),
     NIP_TAKEN_OVER: _l("Account created for the verified owner of the NIP"),
+    MAILBOX_ADDED: _l("Mailbox added"),
+    MAILBOX_CHANGED: _l("Mailbox changed"),
+    MAILBOX_DELETED: _l("Mailbox deleted"),
 }
 
 #: why a restore confirmation link was refused (details of RESTORE_REFUSED)
@@ -103,6 +109,19 @@ _REFUSALS = {
     "expired": _l("the link has expired"),
     "used": _l("the link was already used"),
     "closed": _l("the request is already closed"),
+}
+
+#: the fields named in the details of MAILBOX_CHANGED ("address: field, field"; never a value)
+_MAILBOX_FIELDS = {
+    "email": _l("E-mail address"),
+    "smtp_host": _l("SMTP server"),
+    "smtp_port": _l("SMTP port"),
+    "smtp_security": _l("SMTP security"),
+    "imap_host": _l("IMAP server"),
+    "imap_port": _l("IMAP port"),
+    "imap_security": _l("IMAP security"),
+    "login": _l("User name (login)"),
+    "password": _l("Password"),
 }
 
 PAGE_SIZE = 50
@@ -135,6 +154,9 @@ def describe(row: AuditEvent) -> str:
     if row.event == DATA_RESTORED and d.count(",") == 2:
         restored, skipped, renamed = d.split(",")
         return str(_l("restored %(r)s, left in the trash %(s)s, renamed %(n)s", r=restored, s=skipped, n=renamed))
+    if row.event == MAILBOX_CHANGED and ": " in d:
+        address, _, fields = d.partition(": ")
+        return address + ": " + ", ".join(str(_MAILBOX_FIELDS.get(f, f)) for f in fields.split(", "))
     if row.event == RECOVERY_CODE_USED:
         return str(_l("%(n)s codes left", n=d))
     return d

@@ -32,6 +32,7 @@ from app.integrations.pdf import render_pdf
 from app.integrations.storage import get_storage
 from app.models.company import Company
 from app.models.invoicing import PAYMENT_METHODS, Invoice, InvoiceItem, KsefSettings
+from app.models.mailing import DocumentEmail
 from app.models.mixins import utcnow
 from app.models.sales import Offer, Order
 from app.services import DomainError, clock, inputs, unit_of_work
@@ -44,6 +45,8 @@ from app.services.invoicing import (
 )
 from app.services.invoicing import series as series_svc
 from app.services.invoicing import totals as tot
+from app.services.mailing import documents as mailing_documents
+from app.services.mailing.documents import DocumentMail
 from app.services.sales import pricing
 from app.services.work import binders
 from app.services.work.attachments import owner_attachments, read_attachment, store_attachment
@@ -645,3 +648,17 @@ def preview_pdf(company_id: int, invoice_id: int) -> tuple[str, bytes] | None:
     if invoice.status == "draft":
         return pdf_filename(invoice), render_pdf(render_html(invoice))
     return invoice_pdf(company_id, invoice_id)
+
+
+@unit_of_work
+def send_invoice(company_id: int, user_id: int | None, invoice_id: int, mail: DocumentMail) -> DocumentEmail:
+    """E-mail an issued invoice's PDF from a verified company mailbox chosen by the user; recorded on the invoice."""
+    invoice = _require(company_id, invoice_id)
+    if invoice.status == "draft":
+        raise DomainError(_l("Issue the invoice first: a draft is not sent to the buyer."))
+    pdf = invoice_pdf(company_id, invoice.id)
+    if pdf is None:
+        raise DomainError(_l("The PDF of this invoice cannot be read."))
+    filename, content = pdf
+    return mailing_documents.send_document(company_id, user_id, "invoice", invoice.id, mail,
+                                           [(filename, content, "application/pdf")])

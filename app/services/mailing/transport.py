@@ -7,6 +7,7 @@ verification off.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import imaplib
 import smtplib
@@ -26,7 +27,7 @@ from app.models.mailing import Mailbox
 from app.services import DomainError
 from app.services import secrets as secrets_at_rest
 
-#: seconds a connection, a login or one command may take
+#: seconds a connection, a login or one command may take (unless ``CRM_MAIL_TIMEOUT`` says otherwise)
 DEFAULT_TIMEOUT = 20.0
 
 #: (file name, content, MIME type) of one attachment
@@ -39,11 +40,17 @@ TIMED_OUT = "timed_out"
 TLS_ERROR = "tls_error"
 SMTP_LOGIN_REFUSED = "smtp_login_refused"
 SENDING_REFUSED = "sending_refused"
+RECIPIENT_REFUSED = "recipient_refused"
+TEMPORARY_FAILURE = "temporary_failure"
 IMAP_LOGIN_REFUSED = "imap_login_refused"
 IMAP_UNAVAILABLE = "imap_unavailable"
 NOT_FOUND = "message_not_found"
 PASSWORD_UNREADABLE = "password_unreadable"
 UNEXPECTED = "unexpected"
+
+
+class TlsNotOffered(OSError):
+    """The server does not offer STARTTLS: the connection is refused rather than continued in clear."""
 
 
 def tls_context() -> ssl.SSLContext:
@@ -55,6 +62,11 @@ def tls_context() -> ssl.SSLContext:
     return ctx
 
 
+def mail_timeout() -> float:
+    """Seconds a connection, a login or one command to a mailbox's server may take."""
+    return float(current_app.config.get("CRM_MAIL_TIMEOUT") or DEFAULT_TIMEOUT)
+
+
 def mailbox_password(mailbox: Mailbox) -> str:
     """The mailbox's password in clear (only ever passed to the mail servers)."""
     try:
@@ -63,9 +75,32 @@ def mailbox_password(mailbox: Mailbox) -> str:
         raise DomainError(_l("The mailbox password cannot be read; enter it again in the mailbox form."), "password") from None
 
 
+def mailbox_password_or_none(mailbox: Mailbox) -> str | None:
+    """The saved password in clear, or None when it cannot be read."""
+    try:
+        return secrets_at_rest.decrypt(mailbox.password_encrypted)
+    except InvalidToken:
+        return None
+
+
+def _smtp_login(smtp: smtplib.SMTP, login: str, password: str) -> None:
+    """Log in; a login or password with Polish letters goes as UTF-8 AUTH PLAIN (smtplib sends ASCII only)."""
+    if login.isascii() and password.isascii():
+        smtp.login(login, password)
+        return
+    smtp.ehlo_or_helo_if_needed()
+    if not smtp.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+    token = base64.b64encode(b"\0" + login.encode() + b"\0" + password.encode()).decode("ascii")
+    code, reply = smtp.docmd("AUTH", "PLAIN " + token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+
 @contextlib.contextmanager
-def smtp_session(mailbox: Mailbox, timeout: float = DEFAULT_TIMEOUT) -> Iterator[smtplib.SMTP]:
+def smtp_session(mailbox: Mailbox, timeout: float | None = None) -> Iterator[smtplib.SMTP]:
     """A logged-in SMTP connection to the mailbox's server (implicit TLS or STARTTLS)."""
+    timeout = timeout or mail_timeout()
     password = mailbox_password(mailbox)
     ctx = tls_context()
     smtp: smtplib.SMTP
@@ -76,9 +111,11 @@ def smtp_session(mailbox: Mailbox, timeout: float = DEFAULT_TIMEOUT) -> Iterator
     try:
         if mailbox.smtp_security != "ssl":
             smtp.ehlo()
+            if not smtp.has_extn("starttls"):
+                raise TlsNotOffered("the SMTP server does not offer STARTTLS")
             smtp.starttls(context=ctx)
             smtp.ehlo()
-        smtp.login(mailbox.login, password)
+        _smtp_login(smtp, mailbox.login, password)
         yield smtp
     finally:
         with contextlib.suppress(smtplib.SMTPException, OSError):
@@ -87,16 +124,22 @@ def smtp_session(mailbox: Mailbox, timeout: float = DEFAULT_TIMEOUT) -> Iterator
 
 
 @contextlib.contextmanager
-def imap_session(mailbox: Mailbox, timeout: float = DEFAULT_TIMEOUT) -> Iterator[IMAPClient]:
+def imap_session(mailbox: Mailbox, timeout: float | None = None) -> Iterator[IMAPClient]:
     """A logged-in IMAP connection to the mailbox's server (implicit TLS or STARTTLS)."""
+    timeout = timeout or mail_timeout()
     password = mailbox_password(mailbox)
     ctx = tls_context()
     implicit = mailbox.imap_security == "ssl"
     client = IMAPClient(mailbox.imap_host, port=mailbox.imap_port, ssl=implicit, ssl_context=ctx, timeout=timeout)
     try:
         if not implicit:
+            if not client.has_capability("STARTTLS"):
+                raise TlsNotOffered("the IMAP server does not offer STARTTLS")
             client.starttls(ssl_context=ctx)
-        client.login(mailbox.login, password)
+        if mailbox.login.isascii() and password.isascii():
+            client.login(mailbox.login, password)
+        else:
+            client.plain_login(mailbox.login, password)  # AUTHENTICATE PLAIN carries UTF-8
         yield client
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
@@ -133,7 +176,7 @@ def _network_code(exc: BaseException) -> str | None:
     """The code of a network or TLS failure, or None for anything else."""
     if isinstance(exc, socket.gaierror):
         return UNKNOWN_HOST
-    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError | TlsNotOffered):
         return TLS_ERROR
     if isinstance(exc, ConnectionRefusedError):
         return CONNECTION_REFUSED
@@ -151,7 +194,12 @@ def smtp_error_code(exc: BaseException) -> str:
         return code
     if isinstance(exc, smtplib.SMTPAuthenticationError | smtplib.SMTPNotSupportedError):
         return SMTP_LOGIN_REFUSED
-    if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
+    if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError) \
+            and is_temporary(exc):
+        return TEMPORARY_FAILURE
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return RECIPIENT_REFUSED
+    if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPDataError):
         return SENDING_REFUSED
     if isinstance(exc, smtplib.SMTPConnectError | smtplib.SMTPHeloError):
         return CONNECTION_REFUSED
@@ -182,4 +230,5 @@ def is_temporary(exc: BaseException) -> bool:
         return all(400 <= code < 500 for code, _msg in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
         return 400 <= exc.smtp_code < 500
-    return isinstance(exc, smtplib.SMTPServerDisconnected | OSError) and not isinstance(exc, ssl.SSLCertVerificationError | socket.gaierror)
+    permanent = ssl.SSLCertVerificationError | socket.gaierror | TlsNotOffered
+    return isinstance(exc, smtplib.SMTPServerDisconnected | OSError) and not isinstance(exc, permanent)

@@ -22,7 +22,6 @@ from app.models.sales import OFFER_STATUSES, OFFER_TEMPLATES, Offer, OfferVersio
 from app.models.users import CrmUser
 from app.security.tenancy import all_tenants
 from app.services import DomainError, clock, unit_of_work
-from app.services import validators as v
 from app.services.sales import delivery, numbering, sales_pdf
 from app.services.sales.documents import (
     ItemData,
@@ -85,11 +84,12 @@ class OfferData:
 
 @dataclass
 class SendData:
-    """The "Wyślij e-mailem" form."""
+    """The "Wyślij e-mailem" form: the company mailbox to send from, recipient, subject, message."""
 
     to: Any
     subject: Any
     body: Any
+    mailbox_id: Any = None
 
 
 def _clean_header(company_id: int, data: OfferData, today: dt.date) -> dict[str, Any]:
@@ -249,16 +249,12 @@ def expire_offers(today: dt.date | None = None) -> int:
 
 
 @unit_of_work
-def send_offer(company_id: int, offer_id: int, data: SendData) -> str:
-    """E-mail the latest PDF to the client; record what was sent to whom; draft becomes "sent".
+def send_offer(company_id: int, offer_id: int, data: SendData, user_id: int | None = None) -> str:
+    """E-mail the latest PDF to the client from a verified company mailbox; record it; draft becomes "sent".
 
-    Sends from a verified company mailbox when a mailer is registered (``delivery``), otherwise
-    through the platform's SMTP server. Returns the sender address used.
+    Returns the sender address used.
     """
     offer = require_document(Offer, offer_id)
-    to = v.clean_email(data.to, "to", required=True)
-    subject = v.clean_text(data.subject, "subject", _l("Subject"), 200, required=True)
-    body = v.clean_text(data.body, "body", _l("Message"), 10000, required=True)
     if not offer.versions:
         raise DomainError(_l("The offer has no PDF yet; save it first."))
     latest = offer.versions[0]
@@ -266,12 +262,12 @@ def send_offer(company_id: int, offer_id: int, data: SendData) -> str:
     if pdf is None:
         raise DomainError(_l("The PDF of this offer cannot be read."))
     filename, content = pdf
-    assert to and subject and body  # required=True: never empty here
-    sender = delivery.deliver(company_id, to, subject, body, [(filename, content, PDF_MIME)])
-    offer.sent_at = utcnow()
-    offer.sent_to = to
-    offer.sent_from = sender
+    mail = delivery.DocumentMail(data.mailbox_id, data.to, data.subject, data.body)
+    sent = delivery.deliver(company_id, user_id, "offer", offer.id, mail, [(filename, content, PDF_MIME)])
+    offer.sent_at = sent.sent_at
+    offer.sent_to = sent.recipient
+    offer.sent_from = sent.sender
     offer.sent_version = latest.version
     if offer.status == "draft":
         offer.status = "sent"
-    return sender
+    return sent.sender

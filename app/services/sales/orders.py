@@ -10,10 +10,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models.mailing import DocumentEmail
 from app.models.sales import ORDER_STATUSES, Offer, Order
 from app.models.users import CrmUser
 from app.services import DomainError, clock, unit_of_work
-from app.services.sales import numbering
+from app.services.sales import delivery, numbering
 from app.services.sales.documents import (
     ItemData,
     apply_items,
@@ -172,6 +173,17 @@ def order_pdf(company_id: int, order_id: int) -> tuple[str, bytes] | None:
     """(file name, bytes) of the order's latest PDF, or None."""
     order = get_order(company_id, order_id)
     return stored_pdf(company_id, order.attachment_id) if order is not None else None
+
+
+@unit_of_work
+def send_order(company_id: int, user_id: int | None, order_id: int, mail: delivery.DocumentMail) -> DocumentEmail:
+    """E-mail the order's latest PDF from a verified company mailbox chosen by the user; recorded on the order."""
+    order = require_document(Order, order_id)
+    pdf = order_pdf(company_id, order.id)
+    if pdf is None:
+        raise DomainError(_l("The order has no PDF yet; save it first."))
+    filename, content = pdf
+    return delivery.deliver(company_id, user_id, "order", order.id, mail, [(filename, content, "application/pdf")])
 
 
 @unit_of_work

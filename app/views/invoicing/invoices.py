@@ -22,13 +22,14 @@ from app.services.invoicing import invoices as svc
 from app.services.invoicing import listing
 from app.services.invoicing import payments as pay_svc
 from app.services.invoicing import totals as tot
+from app.services.mailing.documents import DocumentMail, mailbox_choices
 from app.services.sales import pricing
 from app.services.work import binders as binders_svc
 from app.views.base import CrmView, current_company_id, form_action, found, id_arg, post_action
 from app.views.forms import ConfirmForm
 from app.views.invoicing.forms import CorrectionForm, InvoiceForm, PaymentForm, lines_for_form, read_lines
 from app.views.sales.documents import pdf_response
-from app.views.sales.sales_forms import parse_date
+from app.views.sales.sales_forms import SendForm, parse_date
 
 WRITE = "InvoiceIssue"
 
@@ -161,7 +162,7 @@ class InvoiceEditView(CrmView):
     class_permission_name = WRITE
     method_permission_name: ClassVar[dict[str, str]] = {
         "add": "add", "edit": "add", "issue": "add", "cancel": "add", "delete": "add", "correct": "add",
-        "from_order": "add", "from_offer": "add", "from_proforma": "add", "payment": "add",
+        "from_order": "add", "from_offer": "add", "from_proforma": "add", "payment": "add", "send": "add",
     }
 
     def _get(self, invoice_id: int) -> Any:
@@ -268,6 +269,29 @@ class InvoiceEditView(CrmView):
                 flash(gettext("Invoice %(number)s issued; its PDF is in the attachments.", number=inv.number),
                       "success")
         return redirect(url_for("InvoicesView.show", invoice_id=inv.id))
+
+    @expose("/<int:invoice_id>/send", methods=["GET", "POST"])
+    @has_access
+    def send(self, invoice_id: int) -> ResponseReturnValue:
+        """"Wyślij e-mailem": the issued invoice's PDF from a verified company mailbox."""
+        inv = self._get(invoice_id)
+        company_id = current_company_id()
+        form = SendForm()
+        form.mailbox_id.choices = mailbox_choices(company_id)
+        if request.method == "GET":
+            form.to.data = (inv.buyer_contact.email if inv.buyer_contact else None) or ""
+            form.subject.data = gettext("Invoice %(number)s", number=inv.number or "")
+            form.body.data = gettext(
+                "Good morning,\n\nplease find attached invoice %(number)s.\n\nKind regards,\n%(user)s\n%(company)s",
+                number=inv.number or "", user=str(g.user), company=inv.seller_name)
+        if form.validate_on_submit():
+            mail = DocumentMail(form.mailbox_id.data, form.to.data, form.subject.data, form.body.data)
+            sent = form_action(form, lambda: svc.send_invoice(company_id, g.user.id, inv.id, mail))
+            if sent.ok:
+                flash(gettext("The invoice was sent to %(to)s from %(sender)s.", to=sent.result.recipient,
+                              sender=sent.result.sender), "success")
+                return redirect(url_for("InvoicesView.show", invoice_id=inv.id))
+        return self.render_template("invoices/send.html", form=form, invoice=inv, **_common())
 
     @expose("/<int:invoice_id>/cancel", methods=["POST"])
     @has_access

@@ -1,1 +1,1 @@
-"""E-mail from the companies' own mailboxes: mailboxes and their verification, documents, campaigns."""
+"""Views of e-mail from the companies' own mailboxes."""

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from app.models.sales import OFFER_STATUSES, Offer
+from app.services.mailing.documents import mailbox_choices
 from app.services.sales import offers as svc
 from app.services.sales import orders as orders_svc
 from app.services.sales.documents import Document, pick_client
@@ -83,6 +84,7 @@ class OffersView(SalesDocumentView):
         company_id = current_company_id()
         offer = found(svc.get_offer(company_id, doc_id))
         form = SendForm()
+        form.mailbox_id.choices = mailbox_choices(company_id)
         if request.method == "GET":
             form.to.data = (offer.contact.email if offer.contact else None) or ""
             form.subject.data = gettext("Offer %(number)s", number=offer.number)
@@ -91,8 +93,8 @@ class OffersView(SalesDocumentView):
                 number=offer.number, user=str(g.user), company=g.user.company.name if g.user.company else "",
             )
         if form.validate_on_submit():
-            sent = form_action(form, lambda: svc.send_offer(
-                company_id, offer.id, svc.SendData(form.to.data, form.subject.data, form.body.data)))
+            data = svc.SendData(form.to.data, form.subject.data, form.body.data, form.mailbox_id.data)
+            sent = form_action(form, lambda: svc.send_offer(company_id, offer.id, data, g.user.id))
             if sent.ok:
                 flash(gettext("The offer was sent to %(to)s from %(sender)s.", to=offer.sent_to, sender=sent.value),
                       "success")

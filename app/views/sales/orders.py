@@ -12,14 +12,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from app.models.sales import ORDER_STATUSES
+from app.services.mailing.documents import DocumentMail, mailbox_choices
 from app.services.sales import offers as offers_svc
 from app.services.sales import orders as svc
 from app.services.sales.documents import Document, pick_client
 from app.services.work import binders as binders_svc
-from app.views.base import current_company_id, found, id_arg, post_action
+from app.views.base import current_company_id, form_action, found, id_arg, post_action
 from app.views.forms import ConfirmForm
 from app.views.sales.documents import DocumentKind, SalesDocumentView, pdf_or_404, prefill_from_binder
-from app.views.sales.sales_forms import OrderForm, parse_date, read_items
+from app.views.sales.sales_forms import OrderForm, SendForm, parse_date, read_items
 
 
 class OrdersView(SalesDocumentView):
@@ -30,7 +31,7 @@ class OrdersView(SalesDocumentView):
     class_permission_name = "Orders"
     method_permission_name: ClassVar[dict[str, str]] = {
         "index": "list", "show": "list", "pdf": "list", "add": "add", "from_offer": "add", "edit": "edit",
-        "status": "edit", "delete": "delete",
+        "status": "edit", "delete": "delete", "send": "edit",
     }
     kind = DocumentKind(
         folder="orders", statuses=ORDER_STATUSES, status_labels=svc.STATUS_LABELS, transitions=svc.TRANSITIONS,
@@ -77,6 +78,29 @@ class OrdersView(SalesDocumentView):
         flash(gettext("Order %(number)s created from offer %(offer)s.", number=made.value.number, offer=offer.number),
               "success")
         return self._to_show(made.value)
+
+    @expose("/<int:doc_id>/send", methods=["GET", "POST"])
+    @has_access
+    def send(self, doc_id: int) -> ResponseReturnValue:
+        """"Wyślij e-mailem": the order's PDF from a verified company mailbox."""
+        company_id = current_company_id()
+        order = found(svc.get_order(company_id, doc_id))
+        form = SendForm()
+        form.mailbox_id.choices = mailbox_choices(company_id)
+        if request.method == "GET":
+            form.to.data = (order.contact.email if order.contact else None) or ""
+            form.subject.data = gettext("Order %(number)s", number=order.number)
+            form.body.data = gettext(
+                "Good morning,\n\nplease find attached order %(number)s.\n\nKind regards,\n%(user)s\n%(company)s",
+                number=order.number, user=str(g.user), company=g.user.company.name if g.user.company else "")
+        if form.validate_on_submit():
+            mail = DocumentMail(form.mailbox_id.data, form.to.data, form.subject.data, form.body.data)
+            sent = form_action(form, lambda: svc.send_order(company_id, g.user.id, order.id, mail))
+            if sent.ok:
+                flash(gettext("The order was sent to %(to)s from %(sender)s.", to=sent.result.recipient,
+                              sender=sent.result.sender), "success")
+                return self._to_show(order)
+        return self.render_template("orders/send.html", form=form, order=order)
 
     @expose("/<int:doc_id>/pdf")
     @has_access

@@ -91,8 +91,9 @@ class OrderForm(_DocumentForm):
 
 
 class SendForm(FlaskForm):
-    """E-mail an offer with its PDF."""
+    """E-mail a document with its PDF from one of the company's verified mailboxes."""
 
+    mailbox_id = SelectField(_l("Send from"), choices=[], validate_choice=False)
     to = StringField(_l("Recipient"), validators=[Length(max=254)])
     subject = StringField(_l("Subject"), validators=[Length(max=200)])
     body = TextAreaField(_l("Message"), validators=[Length(max=10000)])
