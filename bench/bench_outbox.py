@@ -24,7 +24,6 @@ import argparse
 import datetime as dt
 import os
 import ssl
-import statistics
 import subprocess
 import sys
 import tempfile
