@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import smtplib
 import uuid
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate
 from typing import Any
 
@@ -64,21 +67,25 @@ def prepare(campaign: Campaign, with_link: bool = True) -> editor.RenderedMail:
 
 def build_message(mailbox: Mailbox, campaign: Campaign, to: str, person: editor.Personal,
                   message_id: str | None, unsubscribe_link: str | None,
-                  prepared: editor.RenderedMail | None = None) -> EmailMessage:
-    """The message of one recipient: text and HTML parts, unsubscribe link and headers, Message-ID, Date."""
+                  prepared: editor.RenderedMail | None = None) -> Message:
+    """The message of one recipient: text and HTML parts, unsubscribe link and headers, Message-ID, Date.
+
+    Built with the classic ``email.mime`` classes: several times cheaper per message than
+    ``EmailMessage`` with the modern policy, which matters at a hundred messages a second.
+    """
     template = prepared or prepare(campaign, with_link=bool(unsubscribe_link))
     rendered = editor.personalise(template, person, unsubscribe_link or "")
-    msg = EmailMessage()
-    msg["From"] = formataddr((mailbox.sender_name or "", mailbox.email))
+    msg = MIMEMultipart("alternative")
+    msg["From"] = formataddr((mailbox.sender_name or "", mailbox.email), charset="utf-8")
     msg["To"] = to
-    msg["Subject"] = editor.fill(campaign.subject, person, escape=False)
+    msg["Subject"] = Header(editor.fill(campaign.subject, person, escape=False), "utf-8").encode()
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = message_id or new_message_id(mailbox.email)
     if unsubscribe_link:
         msg["List-Unsubscribe"] = f"<{unsubscribe_link}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(rendered.text)
-    msg.add_alternative(rendered.html, subtype="html")
+    msg.attach(MIMEText(rendered.text, "plain", "utf-8"))
+    msg.attach(MIMEText(rendered.html, "html", "utf-8"))
     return msg
 
 
