@@ -261,3 +261,41 @@ def test_campaigns_of_another_company_are_invisible(app: Any, owner_client: Any,
     with app.app_context(), tenant_scope(other["company_id"]):
         assert svc.audience(other["company_id"], [setup.base_id], []).count == 0
         db.session.remove()
+
+
+def test_send_test_to_me(app: Any, owner_client: Any, mail_servers: Any) -> None:
+    """"Wyślij test do mnie" sends one message with sample personal fields to the signed-in user, now."""
+    company_id = owner_client.crm["company_id"]
+    setup = setup_company(app, mail_servers, company_id, names=("Zofia",))
+    mail_servers.swallow(owner_client.crm["email"])
+    campaign_id = _campaign_id(_new_campaign(owner_client, setup))
+    resp = owner_client.post(f"/emailing/{campaign_id}/test", follow_redirects=True)
+    assert f"Wiadomość testowa została wysłana na adres {owner_client.crm['email']}." in resp.get_data(as_text=True)
+    assert [m["To"] for m in mail_servers.accepted] == [owner_client.crm["email"]]
+    msg = mail_servers.accepted[0]
+    assert msg["Subject"] == "Nowości dla Jan – żółta kartka"
+    assert "To jest wiadomość testowa kampanii." in msg.get_body(("plain",)).get_content()
+    assert msg["List-Unsubscribe"] is None
+    assert mail_servers.messages(setup.people["Zofia"]) == []
+    with app.app_context(), tenant_scope(company_id):
+        assert db.session.get(Campaign, campaign_id).status == "draft"
+        assert db.session.scalars(select(CampaignRecipient)).all() == []
+        db.session.remove()
+
+
+def test_uploaded_image_is_public_and_checked(app: Any, owner_client: Any) -> None:
+    """An uploaded PNG gets a public address any mail client can load; other files are refused in Polish."""
+    import io
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    resp = owner_client.post("/emailing/image", data={"file": (io.BytesIO(png), "logo.png")},
+                             content_type="multipart/form-data")
+    assert resp.status_code == 200
+    url = resp.get_json()["url"]
+    assert url.startswith("http://localhost/m/i/")
+    public = app.test_client().get(url.replace("http://localhost", ""))
+    assert (public.status_code, public.mimetype, public.data) == (200, "image/png", png)
+    bad = owner_client.post("/emailing/image", data={"file": (io.BytesIO(b"<svg onload=x>"), "x.svg")},
+                            content_type="multipart/form-data")
+    assert (bad.status_code, bad.get_json()) == (400, {"error": "Do kampanii można wstawić tylko obrazki PNG, JPEG i GIF."})
+    assert app.test_client().get("/m/i/nie-ma-takiego").status_code == 404
