@@ -15,7 +15,7 @@ from app.models.contacts import Contact
 from app.security.tenancy import all_tenants, tenant_scope
 from app.services.mailing import campaigns as svc
 from app.services.mailing import outbox
-from tests.helpers import login, text
+from tests.helpers import find, login, text
 from tests.integration.campaign_fixtures import CONSENT, make_contact, setup_company
 
 
@@ -67,6 +67,10 @@ def test_one_click_unsubscribe_is_honoured_by_later_campaigns(app: Any, owner_cl
         assert row.status == "unsubscribed" and row.sent_at is not None
         db.session.remove()
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    card = owner_client.get(f"/contacts/{setup.contact_ids['Zofia']}").get_data(as_text=True)
+    assert "wypisanie z kampanii" in text(card, "#consent-withdrawn")
+    assert find(owner_client.get(f"/contacts/{setup.contact_ids['Łukasz']}").get_data(as_text=True),
+                "#consent-withdrawn") == []
     report = owner_client.get(f"/emailing/{first}").get_data(as_text=True)
     assert text(report, "#report-table tr[data-kind=total] td:nth-of-type(4)") == "1"
 
