@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
 KSEF_FAKE_PORT ?= 5081
+PAYU_FAKE_PORT ?= 5082
 export FLASK_APP := run.py
 
 RUN_DEB := fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 gettext
@@ -14,7 +15,7 @@ TEST_DEB := $(RUN_DEB) chromium postgresql poppler-utils dovecot-imapd dovecot-l
 .PHONY: run test setup setup-test deps-run deps-test i18n lint clean
 
 run: setup
-	HOST=$(HOST) PORT=$(PORT) KSEF_FAKE_PORT=$(KSEF_FAKE_PORT) bash scripts/run-dev.sh
+	HOST=$(HOST) PORT=$(PORT) KSEF_FAKE_PORT=$(KSEF_FAKE_PORT) PAYU_FAKE_PORT=$(PAYU_FAKE_PORT) bash scripts/run-dev.sh
 
 test: setup-test lint
 	$(BIN)/python -m pytest tests

@@ -110,6 +110,12 @@ class BaseConfig:
     #: a browser session unused this many days ends by itself (server-side session list)
     SESSION_IDLE_DAYS = int(os.environ.get("CRM_SESSION_IDLE_DAYS", "14"))
     JWT_ACCESS_TOKEN_EXPIRES = int(os.environ.get("CRM_API_TOKEN_SECONDS", "3600"))
+    #: personal API tokens ("Tokeny API" in the profile): FAB's API-key step, our tokens
+    FAB_API_KEY_ENABLED = True
+    FAB_API_KEY_PREFIXES = ["kl_"]
+    FAB_API_MAX_PAGE_SIZE = 100
+    #: per-token limit of API calls (Flask-Limiter syntax); over it the answer is 429 with Retry-After
+    API_RATE_LIMIT = os.environ.get("CRM_API_RATE_LIMIT", "120 per minute")
     #: send Strict-Transport-Security (production, behind HTTPS)
     SECURITY_HSTS = False
     #: number of trusted proxies in front of the app (X-Forwarded-For/-Proto/-Host); 0 = none
@@ -154,6 +160,22 @@ class BaseConfig:
     KSEF_POLL_TIMEOUT = float(os.environ.get("KSEF_POLL_TIMEOUT", "60"))
     KSEF_LEASE_SECONDS = int(os.environ.get("KSEF_LEASE_SECONDS", "300"))
 
+    #: PayU (app/integrations/payu.py): PAYU_ENV sandbox | production | a base URL (the local fake),
+    #: the POS id, OAuth client id and secret, the second key (MD5) that signs notifications
+    PAYU_ENV = os.environ.get("PAYU_ENV", "sandbox")
+    PAYU_POS_ID = os.environ.get("PAYU_POS_ID", "")
+    PAYU_CLIENT_ID = os.environ.get("PAYU_CLIENT_ID", "")
+    PAYU_CLIENT_SECRET = os.environ.get("PAYU_CLIENT_SECRET", "")
+    PAYU_SECOND_KEY = os.environ.get("PAYU_SECOND_KEY", "")
+    PAYU_TIMEOUT = float(os.environ.get("PAYU_TIMEOUT", "15"))
+    #: the platform operator who issues the subscription invoices (seller data on the invoice)
+    CRM_OPERATOR_NAME = os.environ.get("CRM_OPERATOR_NAME", "")
+    CRM_OPERATOR_NIP = os.environ.get("CRM_OPERATOR_NIP", "")
+    CRM_OPERATOR_STREET = os.environ.get("CRM_OPERATOR_STREET", "")
+    CRM_OPERATOR_POSTAL_CODE = os.environ.get("CRM_OPERATOR_POSTAL_CODE", "")
+    CRM_OPERATOR_CITY = os.environ.get("CRM_OPERATOR_CITY", "")
+    CRM_OPERATOR_IBAN = os.environ.get("CRM_OPERATOR_IBAN", "")
+    CRM_OPERATOR_EMAIL = os.environ.get("CRM_OPERATOR_EMAIL", "")
     #: campaigns (app/services/mailing/outbox.py): a claimed message's lease (a sender killed mid-send
     #: leaves it; it is sent again when the lease runs out), messages per batch (one SMTP session),
     #: retry back-off of temporary (4xx, network) failures doubled per attempt up to a maximum, the
@@ -189,6 +211,12 @@ class BaseConfig:
     AUTO_MIGRATE = False
 
     PLATFORM_ADMIN_EMAIL = os.environ.get("CRM_ADMIN_EMAIL")
+    #: where "Zgłoś modyfikację lub problem" requests are e-mailed (none: only the admin panel lists them)
+    CRM_SUPPORT_EMAIL = os.environ.get("CRM_SUPPORT_EMAIL", "")
+    #: the largest file a support request may carry
+    SUPPORT_MAX_BYTES = int(os.environ.get("CRM_SUPPORT_MAX_BYTES", str(5 * 1024 * 1024)))
+    #: days between closing a company account and deleting its data
+    ACCOUNT_CLOSING_GRACE_DAYS = int(os.environ.get("CRM_ACCOUNT_CLOSING_GRACE_DAYS", "30"))
     PLATFORM_ADMIN_PASSWORD = os.environ.get("CRM_ADMIN_PASSWORD")
 
 
@@ -209,6 +237,17 @@ class DevelopmentConfig(BaseConfig):
     #: `make run` starts the local fake KSeF on this port; the demo company sends there
     KSEF_BASE_URL = os.environ.get(
         "KSEF_BASE_URL", f"http://127.0.0.1:{os.environ.get('KSEF_FAKE_PORT', '5081')}/v2")
+    #: `make run` starts the local fake PayU on this port with these (test-only) credentials
+    PAYU_ENV = os.environ.get("PAYU_ENV", f"http://127.0.0.1:{os.environ.get('PAYU_FAKE_PORT', '5082')}")
+    PAYU_POS_ID = os.environ.get("PAYU_POS_ID", "300746")
+    PAYU_CLIENT_ID = os.environ.get("PAYU_CLIENT_ID", "300746")
+    PAYU_CLIENT_SECRET = os.environ.get("PAYU_CLIENT_SECRET", "dev-fake-payu-client-secret")
+    PAYU_SECOND_KEY = os.environ.get("PAYU_SECOND_KEY", "dev-fake-payu-second-key")
+    CRM_OPERATOR_NAME = os.environ.get("CRM_OPERATOR_NAME", "Klientela Operator Sp. z o.o.")
+    CRM_OPERATOR_NIP = os.environ.get("CRM_OPERATOR_NIP", "5260000005")
+    CRM_OPERATOR_STREET = os.environ.get("CRM_OPERATOR_STREET", "ul. Przykładowa 1")
+    CRM_OPERATOR_POSTAL_CODE = os.environ.get("CRM_OPERATOR_POSTAL_CODE", "00-001")
+    CRM_OPERATOR_CITY = os.environ.get("CRM_OPERATOR_CITY", "Warszawa")
 
 
 class TestingConfig(BaseConfig):

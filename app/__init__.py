@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, Optional
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, g, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_translations
 from flask_login import current_user
@@ -15,19 +15,20 @@ from app import models  # noqa: F401  (registers every table)
 from app.cli import register_cli
 from app.extensions import appbuilder, csrf, db, install_sqlite_settings, migrate
 from app.scheduler import install_in_process_start
+from app.security import licence
 from app.security.inputs import install_id_converter, install_input_guard
 from app.security.tenancy import install_tenancy_hooks
+from app.security.terms import install_terms_gate
 from app.security.web import install_two_factor_gate, install_web_security
 from app.services.accounts.security_policy import needs_2fa_setup
+from app.services.platform import legal
 from app.views import register_views
 from app.views.context import register_context
+from app.views.dashboard import licence_blocked_response
 from app.views.errors import register_error_handlers
 from config import CONFIGS
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
-
-#: endpoints an account with an expired licence may still reach
-LICENCE_FREE_ENDPOINTS = {"CrmAuthDBView.logout", "CrmAuthDBView.login", "LicenceView.index", "static", "appbuilder.static"}
 
 
 def create_app(config: Optional[Any] = None) -> Flask:
@@ -55,6 +56,7 @@ def create_app(config: Optional[Any] = None) -> Flask:
     _register_request_hooks(app)
     install_web_security(app)
     install_two_factor_gate(app, needs_2fa_setup)
+    install_terms_gate(app, legal.pending_for)
     register_error_handlers(app)
     register_context(app)
     register_cli(app)
@@ -77,10 +79,14 @@ def _register_request_hooks(app: Flask) -> None:
         g.company_id = None
         user = current_user
         if user is None or not getattr(user, "is_authenticated", False):
+            token_user = licence.api_token_user()
+            company = getattr(token_user, "company", None)
+            if company is not None and not company.licence_active():
+                return licence_blocked_response()
             return None
         g.company_id = user.company_id
         company = user.company
         if company is not None and not company.licence_active():
-            if request.endpoint not in LICENCE_FREE_ENDPOINTS and not request.path.startswith("/static"):
-                return redirect(url_for("LicenceView.index"))
+            if not licence.reachable_while_blocked(user, request.endpoint, request.path):
+                return licence_blocked_response()
         return None

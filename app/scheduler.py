@@ -33,6 +33,8 @@ from app.services import trash
 from app.services.accounts import audit, nip_claims, sessions, signups
 from app.services.contacts import contact_import
 from app.services.invoicing import ksef, payments, purchases
+from app.services.platform import backups, closing, licences, restores, subscription_invoices
+from app.services.platform import payments as subscription_payments
 from app.services.mailing import bounces, outbox
 from app.services.platform import backups, licences, restores
 from app.services.sales import offers
@@ -58,6 +60,7 @@ JOBS: list[JobSpec] = [
     JobSpec("reminders", "app.scheduler:send_reminders", "interval", {"seconds": 30}),
     JobSpec("purge_trash", "app.scheduler:purge_trash", "cron", {"hour": 3, "minute": 15}),
     JobSpec("licence_expiry", "app.scheduler:check_licences", "cron", {"hour": 0, "minute": 5}),
+    JobSpec("licence_notice", "app.scheduler:warn_expiring_licences", "cron", {"hour": 8, "minute": 0}),
     JobSpec("offer_expiry", "app.scheduler:expire_offers", "cron", {"hour": 0, "minute": 10}),
     JobSpec("audit_purge", "app.scheduler:purge_audit_log", "cron", {"hour": 3, "minute": 30}),
     JobSpec("session_purge", "app.scheduler:purge_sessions", "cron", {"hour": 3, "minute": 40}),
@@ -69,6 +72,10 @@ JOBS: list[JobSpec] = [
     JobSpec("ksef_send", "app.scheduler:send_to_ksef", "interval", {"seconds": 30}),
     JobSpec("ksef_purchases_requested", "app.scheduler:fetch_requested_purchases", "interval", {"seconds": 30}),
     JobSpec("ksef_purchases_daily", "app.scheduler:fetch_purchases", "cron", {"hour": 5, "minute": 0}),
+    JobSpec("closed_accounts", "app.scheduler:purge_closed_accounts", "cron", {"hour": 3, "minute": 50}),
+    JobSpec("plan_changes", "app.scheduler:apply_plan_changes", "cron", {"hour": 0, "minute": 1}),
+    JobSpec("subscription_invoices", "app.scheduler:subscription_invoices_catch_up", "interval", {"minutes": 15}),
+    JobSpec("payu_reconcile", "app.scheduler:reconcile_payments", "interval", {"minutes": 10}),
     JobSpec("campaigns_send", "app.scheduler:send_campaigns", "interval", {"seconds": 10}),
     JobSpec("campaigns_bounces", "app.scheduler:read_bounces", "interval", {"minutes": 10}),
 ]
@@ -123,6 +130,11 @@ def check_licences() -> int:
     Blocking stays in the request check (``Company.licence_active``); see app/services/platform/licences.py.
     """
     return _run(lambda: len(licences.check_licences()))
+
+
+def warn_expiring_licences() -> int:
+    """E-mail the owners of companies whose licence ends within three days (once per end date)."""
+    return _run(lambda: len(licences.warn_expiring()))
 
 
 def expire_offers() -> int:
@@ -195,6 +207,24 @@ def fetch_purchases() -> int:
     return _run(purchases.fetch_all)
 
 
+def purge_closed_accounts() -> int:
+    """Delete the data of companies whose account was closed over the grace period (30 days) ago."""
+    return _run(closing.purge_due)
+
+
+def apply_plan_changes() -> int:
+    """Daily: a plan chosen for the next period (``next_plan``) becomes the plan when its paid period begins."""
+    return _run(subscription_payments.apply_plan_changes)
+
+
+def reconcile_payments() -> int:
+    """Ask PayU about payments whose notification has not come (lost notifications, a stopped server)."""
+    return _run(subscription_payments.reconcile)
+
+
+def subscription_invoices_catch_up() -> int:
+    """Issue and e-mail the subscription invoices of completed payments that a failure left behind."""
+    return _run(lambda: sum(subscription_invoices.catch_up()))
 def send_campaigns() -> int:
     """Start campaigns whose time has come and send their outbox within each mailbox's limits."""
     return _run(outbox.run)

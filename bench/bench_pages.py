@@ -9,7 +9,9 @@ SQL statement count of each request in ``X-Bench-SQL``) on a free 127.0.0.1 port
 company's owner and times each request from the client (connect, request, full response):
 
 - dashboard, contact list, search (name prefixes of the company's own contacts), contact page
-  (random contacts of the company), tasks list, offers list, invoices list;
+  (random contacts of the company), the fragments these pages load after themselves (the
+  dashboard's charts, a random section of a random client's card), tasks list, offers list,
+  invoices list;
 - 20 concurrent clients (threads, each with its own signed-in session) on the contact list:
   requests per second over the whole run.
 
@@ -45,6 +47,8 @@ import gen_contacts  # noqa: E402
 from bench_contacts import KeptPostgres, make_app, migrate  # noqa: E402
 
 WARMUP = 10
+#: the sections of a client's card, each loaded by the card page as a fragment
+CARD_SECTIONS = ("tasks", "offers", "orders", "invoices", "binders", "files", "notes")
 FLOORS = {"contact list": 25.0, "search": 25.0, "contact page": 35.0}
 CONCURRENT_CLIENTS = 20
 CONCURRENT_FLOOR = 50.0
@@ -67,7 +71,7 @@ def workload(app: Any, meta: dict, n: int, seed: int) -> list[tuple[str, list[st
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.models.contacts import Contact
+    from app.models.contacts import ClientBase, Contact
     from app.security.tenancy import tenant_scope
 
     rnd = random.Random(seed)
@@ -76,6 +80,11 @@ def workload(app: Any, meta: dict, n: int, seed: int) -> list[tuple[str, list[st
         ids = db.session.execute(select(Contact.id).where(Contact.company_id == cid)).scalars().all()
         picked = [rnd.choice(ids) for _ in range(n + WARMUP)]
         names = db.session.execute(select(Contact.name).where(Contact.id.in_(picked))).scalars().all()
+        # the sections of a "Kontakty" base's contact (a mailing contact's card has campaigns and notes)
+        clients = db.session.execute(
+            select(Contact.id).join(ClientBase, ClientBase.id == Contact.base_id)
+            .where(Contact.company_id == cid, ClientBase.kind == "contacts")).scalars().all()
+        cards = [rnd.choice(clients) for _ in range(n + WARMUP)]
         db.session.remove()
     terms = []
     for _ in range(n + WARMUP):
@@ -87,6 +96,9 @@ def workload(app: Any, meta: dict, n: int, seed: int) -> list[tuple[str, list[st
         ("contact list", ["/contacts/"] * total),
         ("search", [f"/contacts/?q={quote(t)}" for t in terms]),
         ("contact page", [f"/contacts/{i}" for i in picked]),
+        # the fragments those two pages load after themselves (each its own request)
+        ("dashboard charts", ["/dashboard/charts"] * total),
+        ("card section", [f"/contacts/{i}/card/{rnd.choice(CARD_SECTIONS)}/fragment" for i in cards]),
         ("tasks list", ["/tasks/"] * total),
         ("offers list", ["/offers/"] * total),
         ("invoices list", ["/invoices/"] * total),

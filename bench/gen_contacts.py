@@ -261,6 +261,7 @@ def generate(app: Any, total: int = 1_000_000, companies: int = 50, seed: int = 
     from app.services.accounts import companies as tenancy
     from app.services.contacts.contacts import sort_key
     from app.services.contacts.search import normalize
+    from app.services.platform import legal
 
     rnd = random.Random(seed)
     fk = Faker(rnd)
@@ -269,7 +270,8 @@ def generate(app: Any, total: int = 1_000_000, companies: int = 50, seed: int = 
     with app.app_context():
         owner = tenancy.register_company(tenancy.SignupData(
             company_name="Mailing Bench Sp. z o.o.", nip=make_nip(random.Random(seed + 1)), first_name="Janina",
-            last_name="Benchowska", email=OWNER_EMAIL, password=PASSWORD))
+            last_name="Benchowska", email=OWNER_EMAIL, password=PASSWORD,
+            accepted_documents=tuple(d.id for d in legal.current_documents())))  # as at a sign-up
         bench_cid, owner_id = owner.company_id, owner.id
         db.session.remove()
         engine = db.engine

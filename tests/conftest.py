@@ -20,6 +20,9 @@ KEEP_TABLES = {
     "alembic_version", "ab_permission", "ab_view_menu", "ab_permission_view", "ab_role",
     "ab_permission_view_role",
 }
+#: platform tables the migrations seed (plans, first terms): emptied like the rest, then refilled
+SEED_TABLES = ("plan", "legal_document")
+_SEEDS: dict[str, list[dict]] = {}
 
 
 def pytest_report_header(config: Any) -> str:
@@ -66,7 +69,20 @@ def app(database_url: str) -> Iterator[Any]:
 
         upgrade(directory=MIGRATIONS_DIR, revision="heads")
         sync_roles(appbuilder)
+        _remember_seeds()
     yield application
+
+
+def _remember_seeds() -> None:
+    """Keep the rows the migrations seeded, so every test starts with them."""
+    from flask_appbuilder import Model
+
+    from app.extensions import db
+
+    with db.engine.connect() as conn:
+        for name in SEED_TABLES:
+            table = Model.metadata.tables[name]
+            _SEEDS[name] = [dict(row._mapping) for row in conn.execute(table.select().order_by(table.c.id))]
 
 
 def _wipe(app: Any) -> None:
@@ -83,6 +99,12 @@ def _wipe(app: Any) -> None:
             else:
                 for t in tables:
                     conn.execute(t.delete())
+            for name in SEED_TABLES:
+                if _SEEDS.get(name):
+                    conn.execute(Model.metadata.tables[name].insert(), _SEEDS[name])
+                    if conn.dialect.name == "postgresql":  # the ids were given: move the sequence past them
+                        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                                          f"(SELECT MAX(id) FROM \"{name}\"))"))
 
 
 @pytest.fixture(autouse=True)
@@ -119,12 +141,16 @@ def csrf_on(app: Any) -> Iterator[None]:
 
 @pytest.fixture()
 def make_company(app: Any) -> Callable[..., dict]:
-    """Create a company through the sign-up service; returns ids and credentials."""
+    """Create a company through the sign-up service; returns ids and credentials.
+
+    The owner accepted the documents in force, as at the sign-up (``accept_terms=False``: not).
+    """
     counter = {"n": 0}
 
     def _make(name: str | None = None, **kw: Any) -> dict:
         from app.extensions import db
         from app.services.accounts import companies as tenancy
+        from app.services.platform import legal
 
         counter["n"] += 1
         n = counter["n"]
@@ -138,6 +164,9 @@ def make_company(app: Any) -> Callable[..., dict]:
                     last_name=kw.pop("last_name", f"Testowy{chr(96 + n)}"),
                     email=email,
                     password=STRONG_PASSWORD,
+                    # as at the sign-up: the terms and the data-processing agreement in force are accepted
+                    accepted_documents=tuple(d.id for d in legal.current_documents())
+                    if kw.pop("accept_terms", True) else (),
                 )
             )
             info = {"owner_id": owner.id, "company_id": owner.company_id, "email": email, "password": STRONG_PASSWORD}

@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.contacts import Contact
-from app.models.mixins import SoftDeleteMixin, TenantMixin, TimestampMixin
+from app.models.mixins import LIVE_ROWS, SoftDeleteMixin, TenantMixin, TimestampMixin
 from app.models.users import CrmUser
 
 
@@ -42,6 +42,9 @@ class Attachment(TenantMixin, SoftDeleteMixin, TimestampMixin, Model):
     __table_args__ = (
         Index("ix_attachment_company_binder", "company_id", "binder_id", "id"),
         Index("ix_attachment_company_owner", "company_id", "owner_type", "owner_id"),
+        # the plan's storage check sums a company's live files from this index alone
+        Index("ix_attachment_company_size", "company_id", "size", sqlite_where=LIVE_ROWS,
+              postgresql_where=LIVE_ROWS),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

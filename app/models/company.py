@@ -34,13 +34,24 @@ class Company(TimestampMixin, Model):
     phone: Mapped[Optional[str]] = mapped_column(String(20))
     logo: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
     logo_mime: Mapped[Optional[str]] = mapped_column(String(32))
+    #: the plan code (``Plan.code``); "trial" during the free licence (see services/platform/plans.py)
     plan: Mapped[str] = mapped_column(String(20), default="trial", nullable=False)
+    #: a plan change that takes effect at the start of the next paid period (None = no change)
+    next_plan: Mapped[Optional[str]] = mapped_column(String(20), nullable=True)
     licence_valid_until: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    #: the licence end date the owner was warned about three days ahead (the warning goes once per end date)
+    licence_notice_for: Mapped[Optional[dt.date]] = mapped_column(Date, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     #: when the owner confirmed the e-mail address (naive UTC); None = sign-up not confirmed yet
     confirmed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
     #: when the NIP was moved to another account after a verified claim; the owner must fix it
     nip_lost_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
+    #: when the owner asked to close the account (naive UTC); None = not being closed
+    closing_requested_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
+    #: the day from which the scheduler deletes the company's data (end of the grace period)
+    delete_after: Mapped[Optional[dt.date]] = mapped_column(Date, nullable=True)
+    #: when the company's data was deleted after closing; the row stays as a record without data
+    purged_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
 
     def __str__(self) -> str:
         return self.name
@@ -49,6 +60,11 @@ class Company(TimestampMixin, Model):
     def is_confirmed(self) -> bool:
         """True once the owner confirmed the e-mail address of the sign-up."""
         return self.confirmed_at is not None
+
+    @property
+    def is_closing(self) -> bool:
+        """True during the grace period after the owner closed the account."""
+        return self.delete_after is not None and self.purged_at is None
 
     def licence_days_left(self, today: Optional[dt.date] = None) -> int:
         """Whole days of licence left, counting today; 0 when expired."""

@@ -13,8 +13,8 @@ employer, never deleted), those rows stay out of the index and writes stay cheap
 the column implies ``IS NOT NULL``, so SQLite and PostgreSQL both use it. Left out, on purpose:
 FAB's ``ab_user.created_by_fk``/``changed_by_fk`` and ``ab_user_role.role_id`` (small tables whose
 referenced rows are never deleted). ``tests/integration/test_sql_per_page.py`` checks that no
-other foreign key is left without such an index. Migrations ``0021_ux_perf``, ``0022_fk_indexes``, ``0023_mailboxes`` and
-``0024_campaigns`` create them.
+other foreign key is left without such an index. Migrations ``0021_ux_perf``, ``0022_fk_indexes``,
+``0023_mailboxes``, ``0024_campaigns`` and ``0027_rodo`` create them.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlalchemy import Index
 
 #: (table, column) of every indexed foreign key
 FK_INDEXES: tuple[tuple[str, str], ...] = (
+    ("api_token", "user_id"),
     ("attachment", "binder_id"),
     ("attachment", "deleted_by_id"),
     ("attachment", "uploaded_by_id"),
@@ -38,6 +39,7 @@ FK_INDEXES: tuple[tuple[str, str], ...] = (
     ("binder", "created_by_id"),
     ("binder", "deleted_by_id"),
     ("client_base", "deleted_by_id"),
+    ("company_export", "requested_by_id"),
     ("contact", "base_id"),
     ("contact_bulk_job", "tag_id"),
     ("contact_bulk_job", "user_id"),
@@ -64,6 +66,7 @@ FK_INDEXES: tuple[tuple[str, str], ...] = (
     ("invoice_payment", "created_by_id"),
     ("invoice_payment", "invoice_id"),
     ("ksef_outbox", "invoice_id"),
+    ("legal_document", "created_by_id"),
     ("mailbox", "deleted_by_id"),
     ("mail_suppression", "campaign_id"),
     ("nip_claim", "handled_by_id"),
@@ -71,6 +74,9 @@ FK_INDEXES: tuple[tuple[str, str], ...] = (
     ("notification", "reminder_id"),
     ("notification", "user_id"),
     ("offer", "contact_id"),
+    ("payment", "created_by_id"),
+    ("payment", "invoice_id"),
+    ("payment_event", "payment_id"),
     ("offer", "deleted_by_id"),
     ("offer", "owner_id"),
     ("offer_item", "deleted_by_id"),
@@ -89,6 +95,8 @@ FK_INDEXES: tuple[tuple[str, str], ...] = (
     ("sales_order_item", "deleted_by_id"),
     ("sales_order_item", "order_id"),
     ("sales_order_item", "product_id"),
+    ("support_request", "answered_by_id"),
+    ("support_request", "user_id"),
     ("tag", "deleted_by_id"),
     ("task", "binder_id"),
     ("task", "category_id"),
@@ -96,6 +104,8 @@ FK_INDEXES: tuple[tuple[str, str], ...] = (
     ("task", "created_by_id"),
     ("task", "deleted_by_id"),
     ("task_category", "deleted_by_id"),
+    ("terms_acceptance", "document_id"),
+    ("terms_acceptance", "user_id"),
 )
 
 

@@ -17,6 +17,7 @@ from flask_appbuilder.security.sqla.models import Permission, PermissionView, Ro
 from flask_appbuilder.security.views import AuthDBView
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import lazy_gettext as _l
+from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, logout_user
@@ -30,9 +31,9 @@ from wtforms.validators import DataRequired, Length
 from app.models.company import Company
 from app.models.security import CompanySecurity
 from app.models.users import CrmUser
-from app.security import web_session
+from app.security import api_auth, web_session
 from app.services import DomainError
-from app.services.accounts import signin
+from app.services.accounts import api_tokens, signin
 from app.services.accounts.lockout import AccountLocked
 from app.services.accounts.signups import SignupNotConfirmed
 
@@ -260,6 +261,16 @@ class CrmSecurityManager(SecurityManager):
         web_session.install(app)
         return lm
 
+    def create_jwt_manager(self, app: Any) -> JWTManager:
+        """FAB's JWT manager whose refusals are the API's JSON errors in Polish."""
+        jwt_manager = super().create_jwt_manager(app)
+        for loader in (jwt_manager.unauthorized_loader, jwt_manager.expired_token_loader,
+                       jwt_manager.revoked_token_loader, jwt_manager.needs_fresh_token_loader,
+                       jwt_manager.user_lookup_error_loader, jwt_manager.token_verification_failed_loader):
+            loader(api_auth.unauthorized)
+        jwt_manager.invalid_token_loader(api_auth.malformed)  # not a token at all: 422, as before
+        return jwt_manager
+
     def load_user_by_token(self, token: str) -> Optional[CrmUser]:
         """The active user of the open browser session whose cookie token is ``token``.
 
@@ -351,6 +362,23 @@ class CrmSecurityManager(SecurityManager):
     def load_user(self, pk: Any) -> Optional[CrmUser]:
         """JWT callers: the token's identity is the user's session token (``fs_uniquifier``)."""
         return self.load_user_by_uniquifier(str(pk))
+
+    def load_user_jwt(self, _jwt_header: Any, jwt_data: Any) -> Optional[CrmUser]:
+        """The authentication step of a JWT call: the user, and their company put in scope."""
+        user = self.load_user(jwt_data.get("sub"))
+        if user is None or not user.is_active:
+            return None
+        api_auth.enter(user, api_auth.JWT_SCOPE)
+        return user
+
+    def validate_api_key(self, api_key_string: str) -> Optional[CrmUser]:
+        """The authentication step of a personal API token: the user, and their company put in scope."""
+        caller = api_tokens.authenticate(api_key_string, request.remote_addr)
+        if caller is None:
+            return None
+        api_auth.enter(caller.user, caller.scope, caller.token_id)
+        g._api_key_user = True
+        return caller.user
 
     def register_views(self) -> None:
         """Register only the login view: employees and profiles are our own views."""

@@ -41,16 +41,23 @@ TENANT_COMMON = frozenset(
         "Orders",
         "Products",
         "Invoices",
+        "Support",
+        "ApiTokens",
+        "ApiDocs",
         "Campaigns",
     }
 )
 #: views of the Owner and Managers: company-wide work settings, issuing invoices, sending to KSeF, purchase invoices,
-#: the company's mailboxes ("Mailing")
-MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue", "KsefSending", "PurchaseInvoices", "Mailboxes"})
+#: the company's mailboxes ("Mailing"); RODO requests of the company's clients (export and anonymisation of a person)
+MANAGEMENT = frozenset({"TaskCategories", "InvoiceIssue", "KsefSending", "PurchaseInvoices", "ContactRodo", "Mailboxes"})
 #: views only the owner may use: company data and the people of the company
-OWNER_ONLY = frozenset({"CompanySettings", "Employees", "SecuritySettings", "Trash", "InvoiceSeries", "KsefSettings"})
+OWNER_ONLY = frozenset({
+    "CompanySettings", "Employees", "SecuritySettings", "Trash", "InvoiceSeries", "KsefSettings", "CompanyExport",
+    "AccountClosing", "Payments",
+})
 #: the platform admin's own panel; no tenant business view
-PLATFORM = frozenset({"AdminCompanies", "AdminRestore", "AdminBackups", "AdminNipClaims", "Profile", "AccountSecurity"})
+PLATFORM = frozenset({"AdminCompanies", "AdminRestore", "AdminBackups", "AdminNipClaims", "AdminPlans", "AdminLicences",
+                      "AdminLegal", "AdminSupport", "Profile", "AccountSecurity"})
 
 ROLE_VIEWS: dict[str, frozenset[str]] = {
     OWNER: TENANT_COMMON | OWNER_ONLY | MANAGEMENT,

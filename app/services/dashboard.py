@@ -13,16 +13,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 
 from app.extensions import db
-from app.models.contacts import ClientBase
+from app.models.contacts import ClientBase, Contact
 from app.models.invoicing import Invoice
 from app.models.sales import OFFER_STATUSES, Offer
 from app.models.tasks import Task, task_assignee
 from app.models.users import CrmUser
 from app.services import clock
-from app.services.accounts import employees
 from app.services.contacts import search as contact_search
 from app.services.sales import offers
 from app.services.work import tasks
@@ -37,26 +36,50 @@ def summary(company_id: int, user: CrmUser) -> dict[str, Any]:
     company = user.company
     if company is None:  # the view passes the signed-in user's company; a user without one has no dashboard
         raise LookupError("the user belongs to no company")
-    contact_count, capped = contact_search.count_contacts(company_id)
+    figures = _figures(company_id, user)
+    contact_count = min(figures["contacts"], contact_search.COUNT_CAP)
     upcoming = tasks.list_tasks(company_id, user, tasks.TaskFilter(mine=True, status="open"), limit=5)
-    people = len(employees.active_people(company_id))
     return {
         "company": company,
         "days_left": company.licence_days_left(),
-        "employees": people,
+        "employees": figures["people"],
         "contacts": contact_count,
-        "contacts_capped": capped,
-        "overdue": tasks.overdue_count(company_id, user),
+        "contacts_capped": figures["contacts"] > contact_search.COUNT_CAP,
+        "overdue": figures["overdue"],
         "upcoming": upcoming,
-        "offers": offers.open_offer_counts(company_id),
-        "getting_started": getting_started(company_id, user, contact_count, people),
+        "offers": {status: figures[status] for status in offers.EDITABLE if figures[status]},
+        "getting_started": getting_started(user, contact_count, figures),
     }
+
+
+def _figures(company_id: int, user: CrmUser) -> dict[str, int]:
+    """Every number of the dashboard's boxes in one statement (each a scalar subquery): contacts (at
+    most COUNT_CAP + 1 counted), the user's overdue tasks, active people, open offers by status, and
+    whether the company has a client base and a task (the owner's first steps).
+    """
+    contacts = select(Contact.id).where(*contact_search.contact_filters(company_id, None, None, None)) \
+        .limit(contact_search.COUNT_CAP + 1).subquery()
+    overdue = tasks.filtered(company_id, user, tasks.TaskFilter(mine=True, overdue=True)) \
+        .with_only_columns(func.count(Task.id))
+    columns = {
+        "contacts": select(func.count()).select_from(contacts).scalar_subquery(),
+        "overdue": overdue.scalar_subquery(),
+        # CrmUser is no tenant table: the company filter is this query's own
+        "people": select(func.count(CrmUser.id))
+        .where(CrmUser.company_id == company_id, CrmUser.active.is_(True)).scalar_subquery(),
+        **{status: select(func.count(Offer.id)).where(Offer.company_id == company_id, Offer.status == status)
+           .scalar_subquery() for status in offers.EDITABLE},
+        "has_base": exists().where(ClientBase.company_id == company_id),
+        "has_task": exists().where(Task.company_id == company_id),
+    }
+    row = db.session.execute(select(*[c.label(k) for k, c in columns.items()])).one()
+    return {key: int(value or 0) for key, value in row._mapping.items()}
 
 
 # --- "Where to start" ---------------------------------------------------------------------------
 
 
-def getting_started(company_id: int, user: CrmUser, contact_count: int, people: int) -> dict[str, bool] | None:
+def getting_started(user: CrmUser, contact_count: int, figures: dict[str, int]) -> dict[str, bool] | None:
     """The owner's first steps and which are done; None for an employee or once every step is done.
 
     Done means: the company's NIP and address (street, postal code, city) are filled in, the company
@@ -67,9 +90,9 @@ def getting_started(company_id: int, user: CrmUser, contact_count: int, people: 
     company = user.company
     steps = {
         "company": bool(company and company.nip and company.street and company.postal_code and company.city),
-        "base": db.session.execute(select(exists().where(ClientBase.company_id == company_id))).scalar_one(),
+        "base": bool(figures["has_base"]),
         "contact": contact_count > 0,
-        "team": people > 1 or db.session.execute(select(exists().where(Task.company_id == company_id))).scalar_one(),
+        "team": figures["people"] > 1 or bool(figures["has_task"]),
     }
     return None if all(steps.values()) else steps
 
@@ -108,7 +131,7 @@ def _series(rows: Any, size: int, cast: type = int) -> list[Any]:
     values: list[Any] = [cast(0)] * size
     for index, value in rows:
         if index is not None and 0 <= index < size:
-            values[index] = cast(value or 0)
+            values[index] += cast(value or 0)
     return values
 
 
@@ -190,16 +213,19 @@ def invoice_charts(company_id: int, user: CrmUser, today: dt.date) -> dict[str, 
     mine = [] if user.is_owner else [Invoice.created_by_id == user.id]
     starts = month_starts(today)
     end = _next_month(starts[-1])
-    series = {}
-    for key, column in (("issued", Invoice.issue_date), ("paid", Invoice.paid_at)):
-        bucket = _bucket(column, starts, end)
-        rows = db.session.execute(
-            select(bucket, func.count(Invoice.id))
-            .where(Invoice.company_id == company_id, Invoice.status == "issued", column >= starts[0], column < end,
-                   *mine)
-            .group_by(bucket)
-        ).all()
-        series[key] = _series(rows, len(starts))
+    # one grouped query for both series: a row per (issue month, payment month) pair
+    issued_bucket, paid_bucket = _bucket(Invoice.issue_date, starts, end), _bucket(Invoice.paid_at, starts, end)
+    rows = db.session.execute(
+        select(issued_bucket, paid_bucket, func.count(Invoice.id))
+        .where(Invoice.company_id == company_id, Invoice.status == "issued",
+               or_(and_(Invoice.issue_date >= starts[0], Invoice.issue_date < end),
+                   and_(Invoice.paid_at >= starts[0], Invoice.paid_at < end)), *mine)
+        .group_by(issued_bucket, paid_bucket)
+    ).all()
+    series = {
+        "issued": _series(((i, n) for i, _p, n in rows if i is not None and i >= 0), len(starts)),
+        "paid": _series(((p, n) for _i, p, n in rows if p is not None and p >= 0), len(starts)),
+    }
     return {"months": [month_label(d) for d in starts], **series}
 
 

@@ -10,6 +10,7 @@ PostgreSQL refuses NUL, and the others have no place in a CRM's text on either d
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from typing import Any, Iterable, Iterator
@@ -102,3 +103,22 @@ def column_index(value: Any) -> int | None:
     """A column number (0, 1, ...) from request data, or None when it is not one."""
     text = str(value if value is not None else "").strip()
     return int(text) if re.fullmatch(r"[0-9]{1,5}", text) else None
+
+
+def parse_date(raw: Any, field: str | None = None) -> dt.date | None:
+    """A date as typed (YYYY-MM-DD from <input type=date>, or DD.MM.YYYY), a date as it is, or None
+    for nothing; DomainError naming ``field`` when malformed.
+    """
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise DomainError(_l("Enter a date as DD.MM.YYYY."), field)

@@ -8,7 +8,7 @@ from flask import current_app
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
-from app.extensions import csrf
+from app.security import licence
 from app.services.mailing import campaigns as campaigns_svc
 from app.services.sales import offers as offers_svc
 from app.services.sales import orders as orders_svc
@@ -22,9 +22,13 @@ def register_views(appbuilder: AppBuilder) -> None:
     """Register all views with FAB; menu identifiers are English, labels Polish."""
     # the view modules are imported here, inside the composition root, so that importing
     # app.views (e.g. for a helper) never builds FAB views before an app and AppBuilder exist
+    from app.api import register_apis
     from app.services.sales import pricing
+    from app.views.accounts.api_tokens import ApiTokensView
     from app.views.accounts.auth import InvitationView, SignupView
     from app.views.accounts.employees import EmployeesView, ProfileView
+    from app.views.accounts.export import AccountClosingView, CompanyExportView
+    from app.views.accounts.payments import PaymentsSettingsView, PayuNotifyView
     from app.views.accounts.security import (
         AccountSecurityView,
         AuthTokenApi,
@@ -46,6 +50,7 @@ def register_views(appbuilder: AppBuilder) -> None:
         DuplicatesView,
     )
     from app.views.contacts.contacts import ClientBasesView, ContactsView
+    from app.views.contacts.rodo import ContactRodoView
     from app.views.contacts.tags import TagsView
     from app.views.dashboard import LicenceView
     from app.views.invoicing.invoices import InvoiceEditView, InvoicesView, contact_balance
@@ -58,7 +63,10 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.media import MediaView
     from app.views.platform.admin import AdminCompaniesView, AdminNipClaimsView
     from app.views.platform.backups import AdminBackupsView
+    from app.views.platform.legal import AdminLegalView, LegalView, TermsAcceptView
+    from app.views.platform.plans import AdminLicenceView, AdminPlansView, PricingView
     from app.views.platform.restores import AdminRestoreView, RestoreConfirmView, TrashView
+    from app.views.platform.support import AdminSupportView, SupportView
     from app.views.sales.offers import OffersView
     from app.views.sales.orders import OrdersView
     from app.views.sales.products import ProductsView
@@ -84,13 +92,20 @@ def register_views(appbuilder: AppBuilder) -> None:
     menu(PurchaseInvoicesView, "PurchaseInvoices", _l("Purchase invoices"))
     menu(AdminCompaniesView, "AdminCompanies", _l("Company accounts"))
     menu(AdminNipClaimsView, "AdminNipClaims", _l("NIP claims"))
+    menu(AdminPlansView, "AdminPlans", _l("Plans"))
+    menu(AdminLegalView, "AdminLegal", _l("Terms and agreements"))
     menu(AdminRestoreView, "AdminRestore", _l("Restoring deleted data"))
     menu(AdminBackupsView, "AdminBackups", _l("Backups"))
+    menu(AdminSupportView, "AdminSupport", _l("Support requests"))
 
     # Public pages and pages without a menu entry.
     appbuilder.add_view_no_menu(SignupView)
     _limit_security_endpoints(appbuilder, SignupView, config_key="SIGNUP_RATE_LIMIT")
     appbuilder.add_view_no_menu(LicenceView)
+    appbuilder.add_view_no_menu(PricingView)  # "Cennik" of the plans, public
+    appbuilder.add_view_no_menu(LegalView)
+    appbuilder.add_view_no_menu(TermsAcceptView)
+    appbuilder.add_view_no_menu(AdminLicenceView)
     appbuilder.add_view_no_menu(InvitationView)
     appbuilder.add_view_no_menu(SettingsView)
     appbuilder.add_view_no_menu(ProfileView)
@@ -98,22 +113,28 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(ProductsView)  # "Cennik", a page of the green Offers section
     appbuilder.add_view_no_menu(AttachmentsView)
     appbuilder.add_view_no_menu(NotificationsView)
+    appbuilder.add_view_no_menu(SupportView)  # the user menu's "Zgłoś modyfikację lub problem"
     appbuilder.add_view_no_menu(AccountSecurityView)
     appbuilder.add_view_no_menu(EmployeeSecurityView)
     appbuilder.add_view_no_menu(PasswordResetView)
     appbuilder.add_view_no_menu(PasswordStrengthView)
     appbuilder.add_view_no_menu(RestoreConfirmView)
-    appbuilder.add_view_no_menu(UnsubscribeView)
+    _public_webhook(appbuilder.add_view_no_menu(PayuNotifyView))  # PayU signs it: no login, no CSRF
+    licence.allow(endpoint="PayuNotifyView.notify", owner_only=False)  # never behind the licence block
     # the one-click unsubscribe POST of mail clients (RFC 8058) carries no CSRF token: the signed token is the proof
-    csrf.exempt(next(v for v in appbuilder.baseviews if isinstance(v, UnsubscribeView)).blueprint)
+    _public_webhook(appbuilder.add_view_no_menu(UnsubscribeView))
+    for endpoint in ("UnsubscribeView.page", "UnsubscribeView.confirm", "UnsubscribeView.image"):
+        licence.allow(endpoint=endpoint, owner_only=False)  # a recipient's unsubscribe never waits for a licence
     appbuilder.add_api(AuthTokenApi)
     appbuilder.add_api(MeApi)
+    appbuilder.add_view_no_menu(ApiTokensView)
     _limit_security_endpoints(appbuilder, PasswordResetView, PasswordStrengthView, AuthTokenApi, RestoreConfirmView)
     appbuilder.add_view_no_menu(InvoiceEditView)  # write side of the purple "Faktury" section
     appbuilder.add_view_no_menu(ContactsView)
     appbuilder.add_view_no_menu(ContactImportView)
     appbuilder.add_view_no_menu(ContactExportView)
     appbuilder.add_view_no_menu(DuplicatesView)
+    appbuilder.add_view_no_menu(ContactRodoView)
     appbuilder.add_view_no_menu(KsefView)  # send, UPO, "Kolejka KSeF" (purple Invoices section)
     current_app.add_template_global(ksef_panel, "ksef_panel")
 
@@ -135,8 +156,14 @@ def register_views(appbuilder: AppBuilder) -> None:
     add_settings_tab(InvoiceSeriesView, _l("Numbering series"), "fa-file-invoice", 45, permission="can_list")
     add_settings_tab(TaskCategoriesView, _l("Task categories"), "fa-list-check", 50, permission="can_list")
     add_settings_tab(KsefSettingsView, _l("KSeF"), "fa-cloud-arrow-up", 60)
+    add_settings_tab(PaymentsSettingsView, _l("Subscription and payments"), "fa-credit-card", 70)
     add_settings_tab(TrashView, _l("Trash"), "fa-trash-can", 80, permission="can_list")
     add_settings_tab(TagsView, _l("Tags"), "fa-tags", 90, permission="can_list")
+    add_settings_tab(CompanyExportView, _l("Data export"), "fa-file-zipper", 84, permission="can_list")
+    add_settings_tab(AccountClosingView, _l("Closing the account"), "fa-door-closed", 86, permission="can_edit")
+
+    # The REST API (app/api/), after every view: it shares their permission names.
+    register_apis(appbuilder, MeApi)
 
 
 def register_plugins() -> None:
@@ -146,6 +173,12 @@ def register_plugins() -> None:
     binders_svc.register_rows("tasks", tasks_svc.binder_rows)
     reminders_svc.register_target("task", tasks_svc.reminder_message)
     reminders_svc.register_target("offer", offers_svc.reminder_message)
+
+
+def _public_webhook(view: Any) -> None:
+    """A machine-to-machine endpoint that proves itself with a signature: CSRF does not apply."""
+    
+    csrf.exempt(view.blueprint)
 
 
 def _limit_security_endpoints(

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import appbuilder, db
+from app.security.api_auth import json_error
 from app.security.inputs import InputRefused
 from app.security.tenancy import TenantViolation
 
@@ -61,46 +62,65 @@ def _rollback() -> None:
         log.exception("Rollback after an error failed")
 
 
+def _is_api() -> bool:
+    """True for the REST API (/api/...): its errors are JSON with a code and a Polish message."""
+    return request.path.startswith("/api/")
+
+
 def _csrf(_err: CSRFError) -> ResponseReturnValue:
     flash(gettext("The form has expired or was sent from elsewhere. Please try again."), "danger")
     return redirect(request.referrer or request.path if request.method == "GET" else request.url)
 
 
 def _404(_err: Exception) -> ResponseReturnValue:
+    if _is_api():
+        return json_error(404, "not_found", gettext("Not found."))
     return error_page(404, gettext("Page not found"), gettext("The page does not exist or you have no access to it."))
 
 
 def _403(_err: Exception) -> ResponseReturnValue:
+    if _is_api():
+        return json_error(403, "forbidden", gettext("You have no access to this page."))
     return error_page(403, gettext("Access denied"), gettext("You have no access to this page."))
 
 
 def _405(_err: Exception) -> ResponseReturnValue:
+    if _is_api():
+        return json_error(405, "not_allowed", gettext("This action is not available this way."))
     return error_page(405, gettext("Action not allowed"), gettext("This action is not available this way."))
 
 
 def _refused(err: InputRefused) -> ResponseReturnValue:
+    if _is_api():
+        return json_error(400, "bad_request", str(err.message))
     return error_page(400, gettext("Invalid data"), str(err.message))
 
 
 def _400(_err: Exception) -> ResponseReturnValue:
+    if _is_api():
+        return json_error(400, "bad_request", gettext("The request could not be read. Check the data and try again."))
     return error_page(400, gettext("Invalid data"), gettext("The request could not be read. Check the data and try again."))
 
 
 def _data_error(err: DataError) -> ResponseReturnValue:
     _rollback()
     log.warning("Value refused by the database on %s %s: %s", request.method, request.path, err.orig)
+    if _is_api():
+        return json_error(400, "bad_request", gettext("Invalid value. Check the data and try again."))
     return error_page(400, gettext("Invalid data"), gettext("Invalid value. Check the data and try again."))
 
 
 def _413(_err: Exception) -> ResponseReturnValue:
+    if _is_api():
+        return json_error(413, "too_large", gettext("The file you sent is too large."))
     return error_page(413, gettext("File too large"), gettext("The file you sent is too large."))
 
 
 def _429(_err: Exception) -> ResponseReturnValue:
     """Too many attempts (the rate limiter): JSON for the API, the Polish page otherwise."""
     text = gettext("Too many attempts. Wait a minute and try again.")
-    if request.path.startswith("/api/"):
-        return {"message": text}, 429
+    if _is_api():
+        return json_error(429, "rate_limited", text)
     return error_page(429, gettext("Too many attempts"), text)
 
 
@@ -108,10 +128,10 @@ def _tenant_violation(err: TenantViolation) -> ResponseReturnValue:
     """A request that reached another company's data: 404 for reads, 403 for writes."""
     _rollback()
     log.warning("Tenancy violation refused: %s %s: %s", request.method, request.path, err)
-    if request.path.startswith("/api/"):
+    if _is_api():
         if request.method in ("GET", "HEAD", "OPTIONS"):
-            return {"message": gettext("Not found.")}, 404
-        return {"message": gettext("You have no access to this page.")}, 403
+            return json_error(404, "not_found", gettext("Not found."))
+        return json_error(403, "forbidden", gettext("You have no access to this page."))
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return _404(err)
     return _403(err)
@@ -123,6 +143,8 @@ def _500(err: Exception) -> ResponseReturnValue:
     reference = error_reference()
     log.error("Unhandled error, reference %s, on %s %s", reference, request.method, request.path, exc_info=err)
     _rollback()
+    if _is_api():
+        return json_error(500, "server_error", gettext("The error has been logged. Please try again."), reference=reference)
     return error_page(
         500, gettext("Something went wrong"), gettext("The error has been logged. Please try again."), reference
     )

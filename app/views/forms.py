@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -20,6 +22,21 @@ from app.security import roles
 REQUIRED = _l("This field is required.")
 
 
+class CheckedByService:
+    """A field the service checks together with every other field (all refusals shown at once).
+
+    It only marks the field (the red asterisk when ``required``); WTForms itself refuses nothing.
+    """
+
+    def __init__(self, required: bool = False, max_len: int | None = None) -> None:
+        self.field_flags: dict[str, Any] = {"required": True} if required else {}
+        if max_len:
+            self.field_flags["maxlength"] = max_len  # the browser stops typing there; the service checks it too
+
+    def __call__(self, form: Any, field: Any) -> None:
+        """Nothing to check here."""
+
+
 class SignupForm(FlaskForm):
     """Public "Załóż konto" form."""
 
@@ -33,20 +50,24 @@ class SignupForm(FlaskForm):
         _l("Repeat password"),
         validators=[DataRequired(REQUIRED), EqualTo("password", message=_l("Passwords do not match."))],
     )
+    accept_terms = BooleanField(
+        _l("I accept the terms of service and the data-processing agreement"),
+        validators=[DataRequired(_l("Accept the terms of service and the data-processing agreement to create an account."))],
+    )
 
 
 class CompanyForm(FlaskForm):
     """"Dane firmy" settings tab."""
 
-    name = StringField(_l("Company name"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    nip = StringField(_l("NIP"), validators=[DataRequired(REQUIRED), Length(max=20)])
-    regon = StringField(_l("REGON"), validators=[Optional(), Length(max=20)])
-    street = StringField(_l("Street and number"), validators=[Optional(), Length(max=200)])
-    postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=10)])
-    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
-    iban = StringField(_l("Bank account (IBAN)"), validators=[Optional(), Length(max=50)])
-    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    name = StringField(_l("Company name"), validators=[CheckedByService(required=True)])
+    nip = StringField(_l("NIP"), validators=[CheckedByService(required=True)])
+    regon = StringField(_l("REGON"), validators=[CheckedByService(max_len=20)])
+    street = StringField(_l("Street and number"), validators=[CheckedByService(max_len=200)])
+    postal_code = StringField(_l("Postal code"), validators=[CheckedByService(max_len=10)])
+    city = StringField(_l("City"), validators=[CheckedByService(max_len=100)])
+    iban = StringField(_l("Bank account (IBAN)"), validators=[CheckedByService(max_len=50)])
+    email = StringField(_l("E-mail"), validators=[CheckedByService(max_len=254)])
+    phone = StringField(_l("Phone"), validators=[CheckedByService(max_len=30)])
     logo = FileField(_l("Logo"))
     remove_logo = BooleanField(_l("Remove logo"))
 
@@ -66,12 +87,12 @@ def role_choices() -> list[tuple[str, str]]:
 class EmployeeForm(FlaskForm):
     """Add or edit a person of the company."""
 
-    first_name = StringField(_l("First name"), validators=[DataRequired(REQUIRED), Length(max=64)])
-    last_name = StringField(_l("Last name"), validators=[DataRequired(REQUIRED), Length(max=64)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
-    position = StringField(_l("Position"), validators=[Optional(), Length(max=100)])
-    role = SelectField(_l("Role"), choices=[], validators=[DataRequired(REQUIRED)])
+    first_name = StringField(_l("First name"), validators=[CheckedByService(required=True)])
+    last_name = StringField(_l("Last name"), validators=[CheckedByService(required=True)])
+    email = EmailField(_l("E-mail"), validators=[CheckedByService(required=True)])
+    phone = StringField(_l("Phone"), validators=[CheckedByService()])
+    position = StringField(_l("Position"), validators=[CheckedByService()])
+    role = SelectField(_l("Role"), choices=[], validators=[CheckedByService(required=True)], validate_choice=False)
     access = RadioField(
         _l("Access"),
         choices=[("password", _l("Set a password now")), ("invite", _l("Send an invitation link"))],

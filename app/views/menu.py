@@ -30,6 +30,9 @@ SECTIONS: dict[str, Section] = {
     "AdminRestore": Section("admin", "fa-trash-arrow-up"),
     "AdminBackups": Section("admin", "fa-box-archive"),
     "AdminNipClaims": Section("admin", "fa-id-card"),
+    "AdminSupport": Section("admin", "fa-life-ring"),
+    "AdminPlans": Section("admin", "fa-tags"),
+    "AdminLegal": Section("admin", "fa-file-contract"),
     "Settings": Section("settings", "fa-gear"),
 }
 
@@ -74,6 +77,16 @@ PAGE_TITLES: dict[str, Any] = {
     "AdminRestoreView": _l("Restoring deleted data"),
     "RestoreConfirmView": _l("Restoring deleted data"),
     "AdminBackupsView": _l("Backups"),
+    "AdminSupportView": _l("Support requests"),
+    "SupportView": _l("Requests to support"),
+    "CompanyExportView": _l("Data export"),
+    "AccountClosingView": _l("Closing the account"),
+    "ContactRodoView": _l("Contacts"),
+    "AdminPlansView": _l("Plans"),
+    "AdminLicenceView": _l("Licence"),
+    "AdminLegalView": _l("Terms and agreements"),
+    "PricingView": _l("Price list"),
+    "TermsAcceptView": _l("New terms to accept"),
 }
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0023_mailboxes'
-down_revision = '0022_fk_indexes'
+down_revision = '0025_plans'
 branch_labels = None
 depends_on = None
 

@@ -16,6 +16,8 @@ def _sign_in(page: Any, email: str, password: str) -> None:
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+    # the charts come as a fragment after the page: wait until the last one is drawn
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('chart-invoices'))")
 
 
 def _watch(page: Any) -> list[str]:

@@ -19,6 +19,7 @@ def test_signup_settings_employee_flow(page, browser, live_server, mail_outbox):
     page.fill("#email", "bozena@zolw.pl")
     page.fill("#password", STRONG_PASSWORD)
     page.fill("#password_confirm", STRONG_PASSWORD)
+    page.check("#accept_terms")
     page.click("#signup-form button[type=submit]")
     page.wait_for_url("**/signup/sent/")
     assert "Sprawdź skrzynkę pocztową" in page.inner_text("#signup-sent")

@@ -26,7 +26,7 @@ def test_new_offer_path_ends_with_pdf_in_attachments(page, app, make_company):
     # Krok 1-3: green "Oferty" in the left menu -> list of offers -> "Nowa oferta"
     page.click(".crm-sidebar >> text=Oferty")
     page.wait_for_url("**/offers/")
-    assert "rgb(46, 158, 79)" in page.eval_on_selector(".crm-page-title h1", "e => getComputedStyle(e).color")
+    assert "rgb(35, 122, 60)" in page.eval_on_selector(".crm-page-title h1", "e => getComputedStyle(e).color")
     page.click("#new-offer")
     page.wait_for_url("**/offers/add")
 
@@ -36,7 +36,9 @@ def test_new_offer_path_ends_with_pdf_in_attachments(page, app, make_company):
     page.fill("#contact_label", "Źródło")
     page.click("#contact-results >> text=Źródło Wód Gęślą Jaźń")
     page.select_option("#template", "compact")
-    page.select_option("#binder_id", label="Inwestycja Gdańsk")
+    page.locator("#binder_id_search").press_sequentially("Inwest")
+    page.click("#binder_id_list [role=option] >> text=Inwestycja Gdańsk")
+    assert page.input_value("#binder_id") == str(seed["binder_id"])
     page.fill("#valid_until", (dt.date.today() + dt.timedelta(days=14)).isoformat())
     page.fill("#reminder_on", (dt.date.today() + dt.timedelta(days=7)).isoformat())
 

@@ -3,12 +3,16 @@ menu reachable, and no page of the main sections scrolls sideways."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator
+from urllib.parse import urlencode
 
 import pytest
 
+from app.extensions import db
 from tests.browser.conftest import shot
-from tests.integration.sales_fixtures import seed_sales
+from tests.integration.invoices_fixtures import invoice_form, seed_invoicing
+from tests.integration.sales_fixtures import offer_form, seed_sales
 
 PHONE = {"width": 390, "height": 844}
 
@@ -118,6 +122,59 @@ def test_main_pages_fit_a_phone_and_gear_is_reachable(phone, app, make_company):
         if url in ("/", f"/bases/{base_id}", f"/contacts/{seed['client_id']}", "/offers/add", "/tasks/all"):
             shot(phone, "phone-page" + url.replace("/", "-").rstrip("-"))
         _assert_gear_reachable(phone)
+
+
+def _post_form(page: Any, url: str, data: dict) -> str:
+    """Submit a form as the signed-in browser does (its cookies, the page's CSRF token); the new page."""
+    html = page.request.get(url).text()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert token, url
+    body = urlencode({**data, "csrf_token": token.group(1)}, doseq=True)
+    resp = page.request.post(url, data=body, max_redirects=0,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status == 302, (url, resp.text()[:2000])
+    return resp.headers["location"]
+
+
+def test_every_main_page_with_rows_fits_a_phone(phone, app, make_company):
+    """Lists with rows (offers, orders, invoices, products, tasks, notifications, employees, Kosz)
+    and the detail pages of documents: no sideways scroll, the gear on screen, the menu folded."""
+    info = make_company("Przedsiębiorstwo Wielobranżowe Źdźbło i Synowie Sp. z o.o.")
+    seed = seed_invoicing(app, info)
+    _sign_in(phone, info["email"], info["password"])
+    offer = _post_form(phone, "/offers/add", offer_form(seed))
+    invoice = _post_form(phone, "/invoices/add", invoice_form(seed))
+    task = _post_form(phone, "/tasks/add", {"title": "Zadzwonić do Źródła w sprawie bardzo długiej oferty na wdrożenie",
+                                           "contact_id": str(seed["client_id"]), "priority": "high",
+                                           "status": "todo", "due_date": "2026-12-01", "due_time": "10:00"})
+    with app.app_context():
+        from app.cli import ensure_platform_admin
+        from app.models.contacts import Contact
+        from app.security.tenancy import tenant_scope
+
+        with tenant_scope(info["company_id"]):
+            base_id = db.session.get(Contact, seed["client_id"]).base_id
+        ensure_platform_admin("root@platforma.pl", "Platforma-Admin#2026")
+        db.session.remove()
+    pages = ["/contacts/", "/contacts/?q=%C5%BAr%C3%B3d%C5%82o", f"/contacts/{seed['client_id']}/edit",
+             f"/contacts/{seed['person_id']}", offer, f"{offer}/edit", "/orders/add", invoice, "/invoices/unpaid",
+             "/invoices/purchases/", "/tasks/calendar", task, "/notifications/", f"/binders/{seed['binder_id']}/edit",
+             "/binders/add", "/contacts/import/", "/settings/trash/", "/settings/employees/add",
+             f"/bases/{base_id}/edit"]
+    for url in pages:
+        _assert_fits(phone, url)
+        assert not phone.locator(".crm-sidebar ul").is_visible(), url
+        _assert_gear_reachable(phone)
+    shot(phone, "phone-page-invoice")
+    # the platform administrator's pages too
+    phone.context.clear_cookies()
+    _sign_in(phone, "root@platforma.pl", "Platforma-Admin#2026")
+    for url in ("/admin/companies/list/", "/admin/restore/", "/admin/nip-claims/", "/admin/backups/"):
+        _assert_fits(phone, url)
+        assert not phone.locator(".crm-sidebar ul").is_visible(), url
+        box = phone.locator(".crm-topbar .gear").bounding_box()
+        assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"], url
+    shot(phone, "phone-page-admin")
 
 
 def test_desktop_skip_link_and_first_field_focus(page, app, make_company):

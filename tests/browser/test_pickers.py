@@ -152,3 +152,49 @@ def test_contact_form_shows_all_errors_and_focuses_the_first(page, app, make_com
         assert db.session.execute(select(Contact).where(Contact.name == "Hurtownia Stali Kowalczyk")).first() is None
         assert db.session.execute(select(ClientBase.id)).first() is not None
         db.session.remove()
+
+
+def test_invoice_buyer_and_binder_pickers_reach_the_1500th_client_by_keyboard(page, app, make_company):
+    from app.models.invoicing import Invoice
+    from tests.integration.invoices_fixtures import seed_invoicing
+
+    info = make_company("Faktury Pickery Sp. z o.o.")
+    seed = seed_invoicing(app, info)
+    ids = _many_clients(app, info["company_id"])
+    _sign_in(page, info["email"], info["password"])
+
+    page.goto("/invoices/add")
+    buyer = page.locator("#contact_label")
+    buyer.press_sequentially("Żwirown")
+    option = page.locator("#contact-results li", has_text="Żwirownia Zawadzki")
+    option.wait_for()
+    assert "NIP 7321234567 · Zgierz" in option.inner_text()
+    buyer.press("ArrowDown")  # into the list, then Enter chooses
+    page.keyboard.press("Enter")
+    assert page.input_value("#contact_id") == str(ids["last"])
+    assert page.input_value("#contact_label") == "Żwirownia Zawadzki"
+
+    # the binder is a picker too (it was a plain select of every binder): by its client's name
+    binder = page.locator("#binder_id_search")
+    binder.press_sequentially("Źródło")
+    choice = page.locator("#binder_id_list [role=option]", has_text="Inwestycja Gdańsk")
+    choice.wait_for()
+    assert "Źródło Wód" in choice.inner_text()
+    binder.press("ArrowDown")
+    binder.press("Enter")
+    assert page.input_value("#binder_id") == str(seed["binder_id"])
+    shot(page, "pickers-04-invoice")
+
+    row = page.locator("#items-table tbody tr.item-row").nth(0)
+    row.locator("[name=item_name]").fill("Żwir płukany")
+    row.locator("[name=item_quantity]").fill("3")
+    row.locator("[name=item_unit_price]").fill("120")
+    page.click("#save-invoice")
+    page.wait_for_url("**/invoices/*")
+    with app.app_context(), tenant_scope(info["company_id"]):
+        inv = db.session.execute(select(Invoice)).scalar_one()
+        assert (inv.buyer_contact_id, inv.binder_id) == (ids["last"], seed["binder_id"])
+        db.session.remove()
+    # the edit form shows the chosen binder's name in its picker
+    page.goto(f"/invoices/{inv.id}/edit")
+    assert page.input_value("#binder_id_search") == "Inwestycja Gdańsk"

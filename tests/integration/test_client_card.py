@@ -45,6 +45,23 @@ def _add_related(app: Any, company_id: int, contact_id: int, *, tasks: int = 1, 
         db.session.remove()
 
 
+_PLACEHOLDER = re.compile(r'<section[^>]*data-card-fragment="([^"]+)"[^>]*>.*?</section>', re.S)
+
+
+def _card(client: Any, url: str) -> str:
+    """The card page as a browser ends up showing it: each section's fragment put in its place."""
+    resp = client.get(url)
+    assert resp.status_code == 200, url
+    html = resp.get_data(as_text=True)
+
+    def fragment(m: re.Match) -> str:
+        got = client.get(m.group(1))
+        assert got.status_code == 200, m.group(1)
+        return got.get_data(as_text=True)
+
+    return _PLACEHOLDER.sub(fragment, html)
+
+
 def _signed_in(app: Any, info: dict) -> Any:
     c = app.test_client()
     assert login(c, info["email"]).status_code == 302
@@ -57,7 +74,7 @@ def test_card_shows_every_kind_of_related_item_with_links_and_prefilled_add(app,
     cid = seed["client_id"]
     _add_related(app, info["company_id"], cid)
     c = _signed_in(app, info)
-    html = c.get(f"/contacts/{cid}").get_data(as_text=True)
+    html = _card(c, f"/contacts/{cid}")
 
     assert texts(html, "#card-tasks tbody a") == ["Zadanie nr 1"]
     assert texts(html, "#card-offers tbody a") == ["OF/1/2026"]
@@ -92,7 +109,7 @@ def test_card_shows_every_kind_of_related_item_with_links_and_prefilled_add(app,
 
 def test_empty_sections_say_so_in_polish(owner_client, app):
     seed = seed_sales(app, owner_client.crm)
-    html = owner_client.get(f"/contacts/{seed['client_id']}").get_data(as_text=True)
+    html = _card(owner_client, f"/contacts/{seed['client_id']}")
     assert text(html, "#empty-tasks") == "Ten klient nie ma jeszcze zadań."
     assert text(html, "#empty-invoices") == "Ten klient nie ma jeszcze faktur."
     assert text(html, "#empty-notes") == "Brak notatek."
@@ -105,7 +122,7 @@ def test_thirty_tasks_show_ten_and_show_more_pages_through_all(app, make_company
     cid = seed["client_id"]
     _add_related(app, info["company_id"], cid, tasks=30, offers=0, orders=0, invoices=0, binders=0, files=0)
     c = _signed_in(app, info)
-    html = c.get(f"/contacts/{cid}").get_data(as_text=True)
+    html = _card(c, f"/contacts/{cid}")
     assert texts(html, "#card-tasks tbody a") == [f"Zadanie nr {i}" for i in range(30, 20, -1)]
     more = find(html, "#more-tasks")[0]
     assert more.text.strip() == "Pokaż więcej"
@@ -158,7 +175,7 @@ def test_card_sql_statements_do_not_grow_with_related_rows(app, make_company):
             engine = db.engine
         event.listen(engine, "before_cursor_execute", on_execute)
         try:
-            assert c.get(url).status_code == 200
+            _card(c, url)  # the page and every fragment it loads
         finally:
             event.remove(engine, "before_cursor_execute", on_execute)
         return count["n"]
@@ -170,7 +187,7 @@ def test_card_sql_statements_do_not_grow_with_related_rows(app, make_company):
 
 def test_mailing_contact_has_campaign_history_section_and_notes_only(owner_client, app):
     seed = seed_sales(app, owner_client.crm)
-    html = owner_client.get(f"/contacts/{seed['mailing_contact_id']}").get_data(as_text=True)
+    html = _card(owner_client, f"/contacts/{seed['mailing_contact_id']}")
     assert text(html, "#empty-campaigns") == "Brak wysyłek"
     assert [s.get("id") for s in find(html, ".card-section")] == ["card-campaigns", "card-notes"]
     assert owner_client.get(f"/contacts/{seed['mailing_contact_id']}/card/tasks").status_code == 404
@@ -180,7 +197,7 @@ def test_note_timeline_add_shows_who_and_when_newest_first(owner_client, app, cs
     seed = seed_sales(app, owner_client.crm)
     cid = seed["client_id"]
     url = f"/contacts/{cid}"
-    html = owner_client.get(url).get_data(as_text=True)
+    html = _card(owner_client, url)
     token = csrf_token(html, "#note-form")
     before = dt.datetime.now(dt.timezone.utc)
     resp = owner_client.post(f"{url}/notes", data={"csrf_token": token, "text": "Telefon: prosi o ofertę na maj."})
@@ -188,7 +205,7 @@ def test_note_timeline_add_shows_who_and_when_newest_first(owner_client, app, cs
     resp = owner_client.post(f"{url}/notes", data={"csrf_token": token, "text": "Spotkanie w Gdańsku."},
                              follow_redirects=True)
     assert "Notatka została dodana." in resp.get_data(as_text=True)
-    html = owner_client.get(url).get_data(as_text=True)
+    html = _card(owner_client, url)
     assert texts(html, "#card-notes .note-text") == ["Spotkanie w Gdańsku.", "Telefon: prosi o ofertę na maj."]
     assert texts(html, "#card-notes .note-author") == ["Jan Testowya", "Jan Testowya"]
     when = dt.datetime.strptime(texts(html, "#card-notes .note-when")[0], "%d.%m.%Y %H:%M")
@@ -214,7 +231,7 @@ def test_note_goes_to_the_trash(owner_client, app):
     with app.app_context(), all_tenants():
         note_id = db.session.scalar(select(ContactNote.id))
     assert owner_client.post(f"{url}/notes/{note_id}/delete").status_code == 302
-    assert not find(owner_client.get(url).get_data(as_text=True), "#card-notes .note-text")
+    assert not find(_card(owner_client, url), "#card-notes .note-text")
     with app.app_context(), all_tenants():
         deleted = db.session.scalar(select(ContactNote).where(ContactNote.id == note_id)
                                     .execution_options(include_deleted=True))
@@ -234,6 +251,8 @@ def test_another_company_gets_404_on_the_card_and_cannot_add_or_delete_notes(app
     assert intruder.get(f"/contacts/{cid}").status_code == 404
     assert intruder.get(f"/contacts/{cid}/card/tasks?page=2&partial=1").status_code == 404
     assert intruder.get(f"/contacts/{cid}/card/notes").status_code == 404
+    assert intruder.get(f"/contacts/{cid}/card/tasks/fragment").status_code == 404
+    assert intruder.get(f"/contacts/{cid}/card/notes/fragment").status_code == 404
     assert intruder.post(f"/contacts/{cid}/notes", data={"text": "Włamanie"}).status_code == 404
     assert intruder.post(f"/contacts/{cid}/notes/{note_id}/delete").status_code == 404
     # a note id of company A under a contact of company B: not found either
@@ -243,7 +262,7 @@ def test_another_company_gets_404_on_the_card_and_cannot_add_or_delete_notes(app
         notes = db.session.scalars(select(ContactNote)).all()
         assert [(n.text, n.deleted_at) for n in notes] == [("Poufne ustalenia", None)]
     # company B's own card of its client shows nothing of company A
-    html = intruder.get(f"/contacts/{seed_b['client_id']}").get_data(as_text=True)
+    html = _card(intruder, f"/contacts/{seed_b['client_id']}")
     assert not find(html, "#card-tasks tbody tr") and not find(html, "#card-notes .note-text")
 
 
@@ -278,7 +297,7 @@ def test_employee_sees_add_only_where_allowed(app, make_company, add_employee):
     seed = seed_sales(app, info)
     emp = add_employee(info["owner_id"], "pracownik@firma.pl")
     c = _signed_in(app, emp)
-    html = c.get(f"/contacts/{seed['client_id']}").get_data(as_text=True)
+    html = _card(c, f"/contacts/{seed['client_id']}")
     adds = [a.get("id") for a in find(html, ".card-section-head a.btn-add")]
     assert adds == ["add-tasks", "add-offers", "add-orders", "add-binders"]
     assert find(html, "#card-invoices")  # the invoices themselves are shown

@@ -135,7 +135,9 @@ def _page_data(html: str) -> dict:
 
 
 def test_page_tables_and_json_carry_the_numbers_per_role(app, client, company, owner_client):
-    page = owner_client.get("/").text
+    # the page loads its charts as a fragment after itself
+    assert 'data-url="/dashboard/charts"' in owner_client.get("/").text
+    page = owner_client.get("/dashboard/charts").text
     assert _status_counts(_page_data(page))["draft"] == 2
     assert "Wyniki firmy" in page
     assert texts(page, "#table-offer-status tbody tr") == [
@@ -144,7 +146,7 @@ def test_page_tables_and_json_carry_the_numbers_per_role(app, client, company, o
     assert texts(page, "#table-offer-value tbody tr td")[-2:] == ["1 000,00", "2 400,49"]  # a (non-breaking) space groups thousands
     assert texts(page, "#table-invoices tbody tr td")[-4:] == ["1", "0", "2", "1"]
     login(client, company["emp"]["email"], company["emp"]["password"])
-    page = client.get("/").text
+    page = client.get("/dashboard/charts").text
     assert "Moje wyniki" in page and "Wyniki firmy" not in page
     assert _status_counts(_page_data(page))["draft"] == 1
     assert texts(page, "#table-offer-value tbody tr td")[-2:] == ["0,00", "399,99"]

@@ -201,3 +201,129 @@ def test_employer_picker_offers_companies_of_the_same_base_only(app, owner_clien
     b = app.test_client()
     login(b, other["email"])
     assert b.get(f"/contacts/api/employers/{ids['base']}?q=bud").status_code == 404
+
+
+# ------------------------------------------------------------------ the other forms: every refusal at once
+
+def _errors_next_to(page_html: str, fields: tuple[str, ...]) -> None:
+    """Each field's own form-group is marked and holds an error message."""
+    page_text = html_lib.unescape(page_html)
+    for field in fields:
+        group = _group_of(page_text, field)
+        assert "has-error" in group and 'class="help-block error"' in group, field
+
+
+def _count(app, company_id: int, model) -> int:
+    with app.app_context(), tenant_scope(company_id):
+        n = db.session.execute(select(func.count(model.id))).scalar_one()
+        db.session.remove()
+    return n
+
+
+def test_offer_header_shows_every_refusal_and_keeps_the_typed_values(app, owner_client):
+    from app.models.sales import Offer
+    from tests.integration.sales_fixtures import offer_form, seed_sales
+
+    c = owner_client
+    seed = seed_sales(app, c.crm)
+    terms = "Przelew " + "x" * 200
+    data = offer_form(seed, contact_id="", valid_until="2020-01-01", reminder_on="31.13.2026", payment_terms=terms)
+    resp = c.post("/offers/add", data=data)
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    _errors_next_to(page, ("contact_label", "valid_until", "reminder_on", "payment_terms"))
+    text = html_lib.unescape(page)
+    assert "Data ważności nie może być z przeszłości." in text
+    assert "Podaj datę w formacie DD.MM.RRRR." in text
+    assert 'value="2020-01-01"' in text and 'value="31.13.2026"' in text and terms in text
+    assert "Dojazd – ręcznie wpisany" in text  # the typed lines stay too
+    assert _count(app, c.crm["company_id"], Offer) == 0
+
+
+def test_offer_items_and_header_are_refused_together(app, owner_client):
+    from app.models.sales import Offer
+    from tests.integration.sales_fixtures import offer_form, seed_sales
+
+    c = owner_client
+    seed = seed_sales(app, c.crm)
+    data = offer_form(seed, contact_id="", valid_until="2020-01-01")
+    data["item_quantity"] = ["1", "abc", "3", "120,5"]
+    page = html_lib.unescape(c.post("/offers/add", data=data).get_data(as_text=True))
+    _errors_next_to(page, ("contact_label", "valid_until"))
+    assert "Pozycja 2:" in page  # the line's refusal is shown in the same answer
+    assert _count(app, c.crm["company_id"], Offer) == 0
+
+
+def test_invoice_header_shows_every_refusal_and_keeps_the_typed_values(app, owner_client):
+    from app.models.invoicing import Invoice
+    from tests.integration.invoices_fixtures import invoice_form, seed_invoicing
+
+    c = owner_client
+    seed = seed_invoicing(app, c.crm)
+    place = "Ł" * 101
+    data = invoice_form(seed, contact_id="", sale_date="przedwczoraj", issue_date="2026-03-10",
+                        due_date="2026-03-01", place_of_issue=place)
+    resp = c.post("/invoices/add", data=data)
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    _errors_next_to(page, ("sale_date", "due_date", "place_of_issue"))
+    text = html_lib.unescape(page)
+    assert "Wybierz nabywcę." in text
+    assert "Termin płatności nie może być wcześniejszy niż data wystawienia." in text
+    assert 'value="przedwczoraj"' in text and 'value="2026-03-01"' in text and place in text
+    assert _count(app, c.crm["company_id"], Invoice) == 0
+
+
+def test_product_form_shows_every_refusal(app, owner_client):
+    from app.models.sales import Product
+
+    c = owner_client
+    resp = c.post("/offers/products/add", data={"name": "", "code": "", "unit": "", "net_price": "dużo",
+                                                "currency": "PLN", "vat_rate": "23"})
+    assert resp.status_code == 200
+    _errors_next_to(resp.get_data(as_text=True), ("name", "unit", "net_price"))
+    assert 'value="dużo"' in html_lib.unescape(resp.get_data(as_text=True))
+    assert _count(app, c.crm["company_id"], Product) == 0
+
+
+def test_company_settings_show_every_refusal_and_change_nothing(app, owner_client):
+    from app.models.company import Company
+
+    c = owner_client
+    data = {"name": "", "nip": "123", "regon": "", "street": "ul. Piotrkowska 1", "postal_code": "90",
+            "city": "Łódź", "iban": "PL00", "email": "biuro@", "phone": ""}
+    resp = c.post("/settings/company/", data=data)
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    _errors_next_to(page, ("name", "nip", "postal_code", "iban", "email"))
+    text = html_lib.unescape(page)
+    assert 'value="ul. Piotrkowska 1"' in text and 'value="biuro@"' in text
+    with app.app_context():
+        company = db.session.get(Company, c.crm["company_id"])
+        assert company.street != "ul. Piotrkowska 1" and company.nip != "123"
+        db.session.remove()
+
+
+def test_employee_invite_and_edit_show_every_refusal(app, owner_client, add_employee):
+    from app.models.users import CrmUser
+
+    c = owner_client
+    resp = c.post("/settings/employees/add", data={"first_name": "", "last_name": "Nowak", "email": "ewa@",
+                                                   "phone": "12", "position": "", "role": "Employee",
+                                                   "access": "password", "password": "abc"})
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    _errors_next_to(page, ("first_name", "email", "phone", "password"))
+    assert 'value="Nowak"' in page
+    with app.app_context():
+        assert db.session.execute(select(CrmUser).where(CrmUser.last_name == "Nowak")).first() is None
+        db.session.remove()
+    worker = add_employee(c.crm["owner_id"], "piotr@firma1.pl")
+    resp = c.post(f"/settings/employees/{worker['id']}/edit",
+                  data={"first_name": "Piotr", "last_name": "", "email": c.crm["email"], "phone": "12",
+                        "position": "", "role": "Employee"})
+    assert resp.status_code == 200
+    _errors_next_to(resp.get_data(as_text=True), ("last_name", "email", "phone"))
+    with app.app_context():
+        assert db.session.get(CrmUser, worker["id"]).email == "piotr@firma1.pl"
+        db.session.remove()

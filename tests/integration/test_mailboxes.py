@@ -428,3 +428,28 @@ def test_a_verification_left_running_by_a_crash_can_be_started_again(
     page = verify(owner_client, box_id)
     assert "aktywna do wysyłek" in text(page.text, "#verify-result")
     assert stored(app, company_id, box_id).state == "active"
+
+
+def test_the_plans_mailbox_limit_refuses_one_more_and_names_the_plan_that_lifts_it(
+    app: Any, owner_client: Any, mail_servers: MailServers
+) -> None:
+    """AppLarge (the trial's limits) set to one mailbox: the second is refused, nothing saved; trash frees a place."""
+    from app.models.billing import Plan
+
+    with app.app_context():
+        plan = db.session.execute(db.select(Plan).where(Plan.code == "applarge")).scalar_one()
+        plan.max_mailboxes = 1
+        db.session.commit()
+        db.session.remove()
+    first, second = mail_servers.add_user(), mail_servers.add_user()
+    first_id = add_mailbox(owner_client, mail_servers, first)
+    resp = owner_client.post(f"{BASE}/add", data=mailbox_form(mail_servers, second))
+    assert resp.status_code == 200
+    assert "Osiągnięto limit „Konta mailingowe”: najwyżej 1" in resp.text
+    assert "AppLarge+" in resp.text
+    with app.app_context(), all_tenants():
+        assert db.session.scalars(select(Mailbox.email).where(Mailbox.deleted_at.is_(None))).all() == [first.email]
+        db.session.remove()
+    resp = owner_client.post(f"{BASE}/{first_id}/delete")
+    assert resp.status_code == 302
+    add_mailbox(owner_client, mail_servers, second)  # the one in the trash does not count

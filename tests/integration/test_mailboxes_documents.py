@@ -34,9 +34,21 @@ def _records(app: Any, company_id: int) -> list[tuple[str, int, str, str, str]]:
     return rows
 
 
+def _room_for_mailboxes(app: Any, count: int) -> None:
+    """Let the trial's plan (AppLarge) keep ``count`` mailboxes: this test needs more than the plan's default."""
+    from app.models.billing import Plan
+
+    with app.app_context():
+        plan = db.session.execute(select(Plan).where(Plan.code == "applarge")).scalar_one()
+        plan.max_mailboxes = count
+        db.session.commit()
+        db.session.remove()
+
+
 def test_offer_is_sent_from_the_chosen_active_mailbox_and_recorded(
     app: Any, owner_client: Any, mail_servers: MailServers, mail_outbox: list
 ) -> None:
+    _room_for_mailboxes(app, 3)
     seed = seed_sales(app, owner_client.crm)
     company_id, owner_id = owner_client.crm["company_id"], owner_client.crm["owner_id"]
     first, first_user = active_mailbox(app, company_id, owner_id, mail_servers)

@@ -81,7 +81,7 @@ def test_claim_end_to_end_moves_the_nip(app, client, mail_outbox, make_company):
 
     # the real company tries to sign up and is offered a claim
     signup = client.post("/signup/", data={
-        "company_name": CLAIM["company_name"], "nip": "526-025-02-74", "first_name": "Zofia",
+        "accept_terms": "y", "company_name": CLAIM["company_name"], "nip": "526-025-02-74", "first_name": "Zofia",
         "last_name": "Wiśniewska", "email": CLAIMANT, "password": STRONG_PASSWORD, "password_confirm": STRONG_PASSWORD,
     })
     assert "Firma o tym numerze NIP ma już konto." in signup.text
@@ -148,6 +148,12 @@ def test_claim_end_to_end_moves_the_nip(app, client, mail_outbox, make_company):
     claimant = app.test_client()
     claimant.post(invite, data={"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
     assert login(claimant, CLAIMANT, NEW_PASSWORD).headers["Location"].endswith("/")
+    # the account was not made by a sign-up: its owner accepts the terms at the first sign-in
+    first = claimant.get("/")
+    assert first.status_code == 302 and first.headers["Location"].startswith("/terms/accept/")
+    terms = claimant.get(first.headers["Location"]).text
+    documents = re.search(r'name="documents" type="hidden" value="([^"]+)"', terms).group(1)
+    claimant.post("/terms/accept/", data={"documents": documents, "accept": "y", "next": "/"})
     home = claimant.get("/")
     assert "Piekarnia Złoty Kłos" in home.text and NIP in home.text and "Licencja: zostało 14 dni" in home.text
 

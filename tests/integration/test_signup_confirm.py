@@ -16,6 +16,7 @@ from tests.helpers import STRONG_PASSWORD, csrf_token, login, make_nip
 NIP = "5260250274"
 EMAIL = "zofia@zlotyklos.pl"
 FORM = {
+    "accept_terms": "y",
     "company_name": "Piekarnia Złoty Kłos Sp. z o.o.",
     "nip": "526-025-02-74",
     "first_name": "Zofia",

@@ -10,6 +10,7 @@ from app.models import Company, CrmUser
 from tests.helpers import STRONG_PASSWORD, csrf_token, login, make_nip
 
 FORM = {
+    "accept_terms": "y",
     "company_name": "Piekarnia Złoty Kłos Sp. z o.o.",
     "first_name": "Zofia",
     "last_name": "Wiśniewska",

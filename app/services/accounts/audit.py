@@ -60,6 +60,10 @@ SIGNUP_CONFIRMED = "signup_confirmed"
 NIP_CLAIM_APPROVED = "nip_claim_approved"
 NIP_CLAIM_REJECTED = "nip_claim_rejected"
 NIP_TAKEN_OVER = "nip_taken_over"
+LICENCE_CHANGED = "licence_changed"
+PLAN_EDITED = "plan_edited"
+TERMS_ACCEPTED = "terms_accepted"
+LEGAL_PUBLISHED = "legal_published"
 MAILBOX_ADDED = "mailbox_added"
 MAILBOX_CHANGED = "mailbox_changed"
 MAILBOX_DELETED = "mailbox_deleted"
@@ -98,6 +102,8 @@ EVENT_LABELS: dict[str, Any] = {
     NIP_CLAIM_APPROVED: _l("NIP moved to another account after a verified claim"),
     NIP_CLAIM_REJECTED: _l("Claim of the company's NIP rejected"),
     NIP_TAKEN_OVER: _l("Account created for the verified owner of the NIP"),
+    LICENCE_CHANGED: _l("Licence changed by the platform administrator"),
+    TERMS_ACCEPTED: _l("Terms and data-processing agreement accepted"),
     MAILBOX_ADDED: _l("Mailbox added"),
     MAILBOX_CHANGED: _l("Mailbox changed"),
     MAILBOX_DELETED: _l("Mailbox deleted"),
@@ -159,7 +165,33 @@ def describe(row: AuditEvent) -> str:
         return address + ": " + ", ".join(str(_MAILBOX_FIELDS.get(f, f)) for f in fields.split(", "))
     if row.event == RECOVERY_CODE_USED:
         return str(_l("%(n)s codes left", n=d))
+    if row.event == LICENCE_CHANGED:
+        return _licence_change(d)
+    if row.event == TERMS_ACCEPTED:
+        return "; ".join(_document_version(part.strip()) for part in d.split(","))
     return d
+
+
+#: documents of the terms acceptance, by kind (as app/models/legal.py names them)
+_DOCUMENTS = {"terms": _l("Terms of service"), "dpa": _l("Data-processing agreement")}
+
+
+def _licence_change(details: str) -> str:
+    """"2026-11-29 -> 2026-12-30: reason" as "29.11.2026 → 30.12.2026: reason"."""
+    dates, _, reason = details.partition(": ")
+    try:
+        old, new = (dt.date.fromisoformat(x.strip()) for x in dates.split("->"))
+    except ValueError:
+        return details
+    return f"{old:%d.%m.%Y} → {new:%d.%m.%Y}: {reason}"
+
+
+def _document_version(part: str) -> str:
+    """"terms v2" as "Regulamin, wersja 2"."""
+    kind, _, version = part.partition(" v")
+    if kind not in _DOCUMENTS or not version.isdigit():
+        return part
+    return str(_l("%(document)s, version %(version)s", document=_DOCUMENTS[kind], version=version))
 
 
 @dataclass(frozen=True)

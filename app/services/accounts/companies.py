@@ -15,10 +15,11 @@ from app.extensions import appbuilder, db
 from app.models.company import Company
 from app.models.users import CrmUser
 from app.security import roles
-from app.services import DomainError, clock, unit_of_work
+from app.services import DomainError, FieldChecks, clock, unit_of_work
 from app.services import validators as v
 from app.services.accounts.passwords import check_password
 from app.services.images import process_image
+from app.services.platform import legal, plans
 
 
 @dataclass
@@ -31,6 +32,10 @@ class SignupData:
     last_name: str
     email: str
     password: str
+    #: the versions of the terms and the data-processing agreement the person accepted (LegalDocument ids)
+    accepted_documents: tuple[int, ...] = ()
+    #: the IP address the acceptance came from
+    ip: Optional[str] = None
 
 
 def email_taken(email: str, exclude_user_id: Optional[int] = None) -> bool:
@@ -90,6 +95,8 @@ def register_company(data: SignupData, today: Optional[dt.date] = None, *, confi
     owner = new_user(company, first, last, email, data.password, roles.OWNER)
     db.session.add(owner)
     db.session.flush()
+    if data.accepted_documents:
+        legal.record_acceptance(company.id, owner, data.accepted_documents, data.ip)
     return owner
 
 
@@ -167,25 +174,28 @@ def update_company(
     company: Company, data: CompanyData, logo: Optional[bytes] = None, remove_logo: bool = False
 ) -> Company:
     """Validate and save company data (and logo); nothing changes when any field is wrong."""
+    checks = FieldChecks()
     clean: dict[str, Any] = dict(
-        name=v.clean_text(data.name, "name", _l("Company name"), 200, required=True),
-        nip=v.clean_nip(data.nip),
-        regon=v.clean_regon(data.regon),
-        street=v.clean_text(data.street, "street", _l("Street"), 200),
-        postal_code=v.clean_postal_code(data.postal_code),
-        city=v.clean_text(data.city, "city", _l("City"), 100),
-        iban=v.clean_iban(data.iban),
-        email=v.clean_email(data.email),
-        phone=v.clean_phone(data.phone),
+        name=checks.run(v.clean_text, data.name, "name", _l("Company name"), 200, required=True),
+        nip=checks.run(v.clean_nip, data.nip),
+        regon=checks.run(v.clean_regon, data.regon),
+        street=checks.run(v.clean_text, data.street, "street", _l("Street"), 200),
+        postal_code=checks.run(v.clean_postal_code, data.postal_code),
+        city=checks.run(v.clean_text, data.city, "city", _l("City"), 100),
+        iban=checks.run(v.clean_iban, data.iban),
+        email=checks.run(v.clean_email, data.email),
+        phone=checks.run(v.clean_phone, data.phone),
     )
     if logo:
-        clean["logo"], clean["logo_mime"] = process_image(
-            logo, current_app.config["LOGO_MAX_BYTES"], 400, field="logo"
-        )
+        image = checks.run(process_image, logo, current_app.config["LOGO_MAX_BYTES"], 400, field="logo")
+        if image is not None:
+            clean["logo"], clean["logo_mime"] = image
+            checks.run(plans.check_storage, company.id, len(image[0]) - len(company.logo or b""), field="logo")
     elif remove_logo:
         clean["logo"] = clean["logo_mime"] = None
-    if nip_taken(clean["nip"], exclude_company_id=company.id):
-        raise DomainError(_l("A company with this NIP already has an account."), "nip")
+    if clean["nip"] and nip_taken(clean["nip"], exclude_company_id=company.id):
+        checks.refuse(_l("A company with this NIP already has an account."), "nip")
+    checks.raise_if_any()
     for key, value in clean.items():
         setattr(company, key, value)
     company.nip_lost_at = None  # a NIP moved away on a claim is fixed once a new one is saved

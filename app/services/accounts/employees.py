@@ -19,12 +19,13 @@ from app.models.company import Company
 from app.models.mixins import utcnow
 from app.models.users import CrmUser, new_uniquifier
 from app.security import roles
-from app.services import DomainError, unit_of_work
+from app.services import DomainError, FieldChecks, unit_of_work
 from app.services import validators as v
-from app.services.accounts import audit
+from app.services.accounts import api_tokens, audit
 from app.services.accounts.companies import company_role, email_taken, hash_password
 from app.services.accounts.passwords import check_password, user_inputs
 from app.services.images import process_image
+from app.services.platform import plans
 
 INVITE_MAX_AGE = 7 * 24 * 3600
 
@@ -42,22 +43,31 @@ class EmployeeData:
     password: Optional[str] = None
 
 
-def _clean(data: EmployeeData, user_id: Optional[int] = None) -> dict:
-    first = v.clean_text(data.first_name, "first_name", _l("First name"), 64, required=True)
-    last = v.clean_text(data.last_name, "last_name", _l("Last name"), 64, required=True)
-    email = v.clean_email(data.email, required=True)
+def _clean(data: EmployeeData, user_id: Optional[int] = None, password_for: str | None = None) -> dict:
+    """The person's fields (and the new password when ``password_for`` names the company); every
+    refusal at once (FieldErrors).
+    """
+    checks = FieldChecks()
+    first = checks.run(v.clean_text, data.first_name, "first_name", _l("First name"), 64, required=True)
+    last = checks.run(v.clean_text, data.last_name, "last_name", _l("Last name"), 64, required=True)
+    email = checks.run(v.clean_email, data.email, required=True)
     if data.role not in roles.COMPANY_ROLES:
-        raise DomainError(_l("Choose a role."), "role")
-    if email_taken(email or "", exclude_user_id=user_id):
-        raise DomainError(_l("This e-mail address is already used by another account."), "email")
-    return dict(
+        checks.refuse(_l("Choose a role."), "role")
+    if email and email_taken(email, exclude_user_id=user_id):
+        checks.refuse(_l("This e-mail address is already used by another account."), "email")
+    clean = dict(
         first_name=first,
         last_name=last,
         email=email,
-        phone=v.clean_phone(data.phone),
-        position=v.clean_text(data.position, "position", _l("Position"), 100),
+        phone=checks.run(v.clean_phone, data.phone),
+        position=checks.run(v.clean_text, data.position, "position", _l("Position"), 100),
         role=data.role,
     )
+    if password_for is not None:
+        words = [str(x) for x in (first, last, email, password_for) if x]
+        checks.run(check_password, data.password or "", words)
+    checks.raise_if_any()
+    return clean
 
 
 def _company(user: CrmUser) -> Company:
@@ -102,9 +112,8 @@ def get_employee(company_id: int, user_id: int) -> Optional[CrmUser]:
 def add_employee(owner: CrmUser, data: EmployeeData, invite: bool = False) -> CrmUser:
     """Add a person to the owner's company, with a password or an invitation link."""
     company = _company(owner)
-    clean = _clean(data)
-    if not invite:
-        check_password(data.password or "", [clean["first_name"], clean["last_name"], clean["email"], company.name])
+    clean = _clean(data, password_for=None if invite else company.name)
+    plans.check_limit(company.id, "employees")
     user = CrmUser(
         first_name=clean["first_name"],
         last_name=clean["last_name"],
@@ -155,11 +164,14 @@ def set_active(owner: CrmUser, user: CrmUser, active: bool) -> None:
         raise DomainError(_l("You cannot deactivate your own account."))
     if not active and user.is_owner and _owner_count(_company(user).id) <= 1:
         raise DomainError(_l("The company must keep at least one owner."))
+    if active and not user.active:
+        plans.check_limit(_company(user).id, "employees")
     if user.active != active:
         audit.record(audit.EMPLOYEE_REACTIVATED if active else audit.EMPLOYEE_DEACTIVATED, user, actor=owner)
     user.active = active
     if not active:
         user.fs_uniquifier = new_uniquifier()
+        api_tokens.revoke_all(user)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -222,7 +234,10 @@ def accept_invitation(token: str, password: str) -> CrmUser:
 def set_avatar(user: CrmUser, data: bytes) -> None:
     """Store the user's avatar (type checked from the bytes, resized)."""
     cfg = current_app.config
-    user.avatar, user.avatar_mime = process_image(data, cfg["AVATAR_MAX_BYTES"], cfg["AVATAR_SIZE"], field="avatar")
+    image, mime = process_image(data, cfg["AVATAR_MAX_BYTES"], cfg["AVATAR_SIZE"], field="avatar")
+    if user.company_id is not None:
+        plans.check_storage(user.company_id, len(image) - len(user.avatar or b""), field="avatar")
+    user.avatar, user.avatar_mime = image, mime
 
 
 @unit_of_work

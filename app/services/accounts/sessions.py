@@ -29,7 +29,7 @@ from app.models.mixins import utcnow
 from app.models.security import UserSession
 from app.models.users import CrmUser, new_uniquifier
 from app.services import DomainError, transaction, unit_of_work
-from app.services.accounts import audit
+from app.services.accounts import api_tokens, audit
 from app.services.accounts.lockout import NOT_YOURS, same_company
 
 #: last activity is written at most this often (seconds), not on every request
@@ -138,6 +138,7 @@ def logout_everywhere(user: CrmUser, actor: CrmUser) -> None:
     if actor.id != user.id and not same_company(actor, user):
         raise DomainError(NOT_YOURS)
     user.fs_uniquifier = new_uniquifier()
+    api_tokens.revoke_all(user)
     audit.record(audit.LOGOUT_EVERYWHERE, user, actor=actor)
 
 

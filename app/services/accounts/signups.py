@@ -28,6 +28,7 @@ from sqlalchemy import delete, func, select, update
 from app.extensions import db
 from app.integrations.mail import mail_configured, send_mail
 from app.models.company import Company
+from app.models.legal import TermsAcceptance
 from app.models.security import AuditEvent, CompanySecurity
 from app.models.signups import NipClaim
 from app.models.users import CrmUser
@@ -35,6 +36,7 @@ from app.security.tenancy import all_tenants
 from app.services import DomainError, clock, unit_of_work
 from app.services.accounts import audit
 from app.services.accounts import companies as tenancy
+from app.services.platform import legal
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,8 @@ def sign_up(data: tenancy.SignupData, link_for: Callable[[str], str]) -> CrmUser
     (``link_for(token)``); nothing is kept when the message cannot be sent.
     """
     tenancy.validate_signup(data)  # the form's own mistakes come first
+    if not data.accepted_documents:
+        raise DomainError(legal.TERMS_REQUIRED, "accept_terms")
     _require_mail()
     owner = tenancy.register_company(data, confirmed=False)
     try:
@@ -216,6 +220,7 @@ def remove_companies(company_ids: list[int]) -> None:
             )
         )
         session.execute(delete(CompanySecurity).where(CompanySecurity.company_id.in_(company_ids)))
+        session.execute(delete(TermsAcceptance).where(TermsAcceptance.company_id.in_(company_ids)))
         session.execute(update(NipClaim).where(NipClaim.company_id.in_(company_ids)).values(company_id=None))
         session.execute(delete(CrmUser).where(CrmUser.id.in_(user_ids or [0])))
         session.execute(delete(Company).where(Company.id.in_(company_ids)))

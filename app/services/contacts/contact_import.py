@@ -32,6 +32,7 @@ from app.services import validators as v
 from app.services.contacts import bases
 from app.services.contacts import contacts as contacts_svc
 from app.services.contacts.search import normalize
+from app.services.platform import plans
 
 log = logging.getLogger(__name__)
 
@@ -282,6 +283,7 @@ def create_draft(company_id: int, user_id: int | None, base_id: Any, content: by
         raise DomainError(_l("Choose a CSV file."), "file")
     if len(content) > MAX_FILE_BYTES:
         raise DomainError(_l("The file is too large (at most 16 MB)."), "file")
+    plans.check_storage(company_id, len(content))
     enc, delim, headers, reader = read_table(content, encoding, delimiter)
     try:
         total = _count_rows(reader)

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models.contacts import CONTACT_KINDS, ClientBase, Contact
@@ -79,7 +79,9 @@ def get_contact(company_id: int, contact_id: int) -> Contact | None:
     edit page and its service share one SELECT); the identity map skips the tenancy hook, hence
     the explicit checks.
     """
-    contact = db.session.get(Contact, contact_id, options=[selectinload(Contact.tags)])
+    # one statement: the tags, the base, the account manager and the employer joined to the contact
+    contact = db.session.get(Contact, contact_id, options=[
+        joinedload(Contact.tags), joinedload(Contact.base), joinedload(Contact.owner), joinedload(Contact.employer)])
     if contact is None or contact.company_id != company_id or contact.deleted_at is not None:
         return None
     return contact

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import and_, column, func, literal_column, or_, select, table, text, tuple_, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models.contacts import Contact, contact_tag
@@ -362,7 +362,8 @@ def list_contacts(
             .where(*where)
             .order_by(*order)
             .limit(limit + 1)
-            .options(selectinload(Contact.tags), selectinload(Contact.base), selectinload(Contact.owner))
+            # base and owner are many-to-one: joined into this statement (no statement of their own)
+            .options(selectinload(Contact.tags), joinedload(Contact.base), joinedload(Contact.owner))
         ).scalars()
     )
     more = len(rows) > limit

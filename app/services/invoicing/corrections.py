@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.invoicing import Invoice, InvoiceItem
-from app.services import DomainError, clock, unit_of_work
+from app.services import DomainError, clock, inputs, unit_of_work
 from app.services import validators as v
 from app.services.invoicing import invoices as inv_svc
 
@@ -76,7 +76,8 @@ def invoice_from_proforma(company_id: int, user: Any, proforma_id: int) -> Invoi
     data = inv_svc.form_data_of(proforma)
     today = clock.local_today()
     data.issue_date, data.sale_date, data.series_id = today, today, None
-    if data.due_date is not None and data.due_date < today:
+    due = inputs.parse_date(data.due_date, "due_date")
+    if due is not None and due < today:
         data.due_date = today
     return inv_svc.create_draft(company_id, user, data, kind="vat", order_id=proforma.order_id,
                                 offer_id=proforma.offer_id)

@@ -35,7 +35,7 @@ from app.models.invoicing import PAYMENT_METHODS, Invoice, InvoiceItem, KsefSett
 from app.models.mailing import DocumentEmail
 from app.models.mixins import utcnow
 from app.models.sales import Offer, Order
-from app.services import DomainError, clock, inputs, unit_of_work
+from app.services import DomainError, FieldChecks, clock, inputs, unit_of_work
 from app.services import validators as v
 from app.services.contacts.contacts import pickable_contact
 from app.services.invoicing import documents as docs
@@ -89,16 +89,16 @@ class InvoiceData:
     """The invoice form."""
 
     contact_id: Any = None
-    issue_date: dt.date | None = None
-    sale_date: dt.date | None = None
+    issue_date: dt.date | str | None = None  # a date, or as typed (checked with the other fields)
+    sale_date: dt.date | str | None = None  # a date, or as typed (checked with the other fields)
     place_of_issue: Any = None
     items: list[LineData] = field(default_factory=list)
     currency: Any = "PLN"
     exchange_rate: Any = None
     exchange_table: Any = None
-    exchange_date: dt.date | None = None
+    exchange_date: dt.date | str | None = None  # a date, or as typed (checked with the other fields)
     payment_method: Any = "transfer"
-    due_date: dt.date | None = None
+    due_date: dt.date | str | None = None  # a date, or as typed (checked with the other fields)
     exemption_basis: Any = None
     notes: Any = None
     binder_id: Any = None
@@ -205,55 +205,72 @@ def clean_lines(items: list[LineData]) -> list[dict[str, Any]]:
     return cleaned
 
 
-def _clean_header(company_id: int, data: InvoiceData, kind: str, correction: bool) -> dict[str, Any]:
+def _clean_header(company_id: int, data: InvoiceData, kind: str, correction: bool,
+                  checks: FieldChecks) -> dict[str, Any]:
+    """The header fields; every refusal goes into ``checks`` (the caller raises them all at once)."""
     today = clock.local_today()
-    issue_date = data.issue_date or today
-    header: dict[str, Any] = {"issue_date": issue_date, "sale_date": data.sale_date or issue_date}
+    issue_date = checks.run(inputs.parse_date, data.issue_date, "issue_date") or today
+    sale_date = checks.run(inputs.parse_date, data.sale_date, "sale_date")
+    due_date = checks.run(inputs.parse_date, data.due_date, "due_date")
+    header: dict[str, Any] = {"issue_date": issue_date, "sale_date": sale_date or issue_date}
     if not correction:
         if data.contact_id in (None, ""):
-            raise DomainError(_l("Choose the buyer."), "contact_id")
-        contact = pickable_contact(company_id, data.contact_id)
-        header.update(_buyer_fields(contact))
+            checks.refuse(_l("Choose the buyer."), "contact_id")
+        else:
+            contact = checks.run(pickable_contact, company_id, data.contact_id)
+            if contact is not None:
+                header.update(_buyer_fields(contact))
         currency = str(data.currency or "PLN").upper()
         if currency not in CURRENCIES:
-            raise DomainError(_l("Choose a currency from the list."), "currency")
+            checks.refuse(_l("Choose a currency from the list."), "currency")
         header["currency"] = currency
         if currency != "PLN":
-            rate = pricing.parse_decimal(data.exchange_rate, "exchange_rate", _l("NBP exchange rate"), 4,
-                                         minimum=Decimal("0.0001"), maximum=Decimal("100000"))
-            table = v.clean_text(data.exchange_table, "exchange_table", _l("NBP table"), 40, required=True)
-            if data.exchange_date is None:
-                raise DomainError(_l("Enter the date of the NBP table."), "exchange_date")
-            if data.exchange_date > issue_date:
-                raise DomainError(_l("The NBP rate must be from before the issue date."), "exchange_date")
-            header.update(exchange_rate=rate, exchange_table=table, exchange_date=data.exchange_date)
+            exchange_date = checks.run(inputs.parse_date, data.exchange_date, "exchange_date")
+            rate = checks.run(pricing.parse_decimal, data.exchange_rate, "exchange_rate", _l("NBP exchange rate"), 4,
+                              minimum=Decimal("0.0001"), maximum=Decimal("100000"))
+            table = checks.run(v.clean_text, data.exchange_table, "exchange_table", _l("NBP table"), 40, required=True)
+            if exchange_date is None:
+                checks.refuse(_l("Enter the date of the NBP table."), "exchange_date")
+            elif exchange_date > issue_date:
+                checks.refuse(_l("The NBP rate must be from before the issue date."), "exchange_date")
+            header.update(exchange_rate=rate, exchange_table=table, exchange_date=exchange_date)
         else:
             header.update(exchange_rate=None, exchange_table=None, exchange_date=None)
     else:
-        header["correction_reason"] = v.clean_text(data.reason, "reason", _l("Reason for the correction"), 256,
-                                                   required=True)
+        header["correction_reason"] = checks.run(v.clean_text, data.reason, "reason", _l("Reason for the correction"),
+                                                 256, required=True)
     method = data.payment_method or "transfer"
     if method not in PAYMENT_METHODS:
-        raise DomainError(_l("Choose a payment method."), "payment_method")
-    if data.due_date is not None and data.due_date < issue_date:
-        raise DomainError(_l("The due date cannot be before the issue date."), "due_date")
-    if data.sale_date is not None and abs((data.sale_date - issue_date).days) > 366:
-        raise DomainError(_l("The sale date must be within a year of the issue date."), "sale_date")
+        checks.refuse(_l("Choose a payment method."), "payment_method")
+    if due_date is not None and due_date < issue_date:
+        checks.refuse(_l("The due date cannot be before the issue date."), "due_date")
+    if sale_date is not None and abs((sale_date - issue_date).days) > 366:
+        checks.refuse(_l("The sale date must be within a year of the issue date."), "sale_date")
     header.update(
-        place_of_issue=v.clean_text(data.place_of_issue, "place_of_issue", _l("Place of issue"), 100),
-        payment_method=method, due_date=data.due_date,
-        exemption_basis=v.clean_text(data.exemption_basis, "exemption_basis", _l("Legal basis of the exemption"), 256),
-        notes=v.clean_text(data.notes, "notes", _l("Notes"), 2000),
-        binder_id=binders.check_binder(company_id, data.binder_id),
+        place_of_issue=checks.run(v.clean_text, data.place_of_issue, "place_of_issue", _l("Place of issue"), 100),
+        payment_method=method, due_date=due_date,
+        exemption_basis=checks.run(v.clean_text, data.exemption_basis, "exemption_basis",
+                                   _l("Legal basis of the exemption"), 256),
+        notes=checks.run(v.clean_text, data.notes, "notes", _l("Notes"), 2000),
+        binder_id=checks.run(binders.check_binder, company_id, data.binder_id),
     )
     if data.series_id not in (None, ""):
-
-        sid = inputs.parse_id(data.series_id, "series_id", _l("This series does not exist."))
+        sid = checks.run(inputs.parse_id, data.series_id, "series_id", _l("This series does not exist."))
         chosen = series_svc.get_series(company_id, sid) if sid is not None else None
         if chosen is None or chosen.kind != kind or not chosen.active:
-            raise DomainError(_l("This series does not exist."), "series_id")
-        header["series_id"] = chosen.id
+            checks.refuse(_l("This series does not exist."), "series_id")
+        else:
+            header["series_id"] = chosen.id
     return header
+
+
+def _clean(company_id: int, data: InvoiceData, kind: str, correction: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The header and the lines, every refusal of both at once (FieldErrors)."""
+    checks = FieldChecks()
+    header = _clean_header(company_id, data, kind, correction, checks)
+    lines = checks.run(clean_lines, data.items)
+    checks.raise_if_any()
+    return header, lines
 
 
 def _buyer_fields(contact: Any) -> dict[str, Any]:
@@ -366,8 +383,7 @@ def create_draft(company_id: int, user: Any, data: InvoiceData, kind: str = "vat
     if kind not in ("vat", "proforma"):
         raise DomainError(_l("Choose the kind of document."))
     company = require_seller(company_id)
-    header = _clean_header(company_id, data, kind, correction=False)
-    lines = clean_lines(data.items)
+    header, lines = _clean(company_id, data, kind, correction=False)
     if header.get("binder_id") is None:
         header["binder_id"] = _default_binder(company_id, header["buyer_contact_id"])
     if not header.get("place_of_issue"):
@@ -387,8 +403,7 @@ def update_invoice(company_id: int, user: Any, invoice_id: int, data: InvoiceDat
     invoice = _require(company_id, invoice_id, lock=True)
     _refuse_change(invoice)
     correction = invoice.kind == "correction"
-    header = _clean_header(company_id, data, invoice.kind, correction=correction)
-    lines = clean_lines(data.items)
+    header, lines = _clean(company_id, data, invoice.kind, correction)
     if invoice.status != "draft":
         header.pop("series_id", None)  # an issued document stays in its series
     for key, value in header.items():

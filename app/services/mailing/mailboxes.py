@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.mailing import SECURITY_KINDS, Mailbox
@@ -20,6 +20,7 @@ from app.services import DomainError, FieldChecks, secrets, trash, unit_of_work
 from app.services import validators as v
 from app.services.accounts import audit
 from app.services.mailing import transport
+from app.services.platform import plans
 
 
 @dataclass(frozen=True)
@@ -128,11 +129,19 @@ def require_mailbox(company_id: int, mailbox_id: int) -> Mailbox:
     return box
 
 
-def _check_mailbox_limit(company_id: int) -> None:
-    """The plan's limit of mailboxes per company (raises DomainError when reached).
+def mailbox_count(company_id: int) -> int:
+    """How many mailboxes the company keeps (not those in the trash): what the plan's limit counts."""
+    return int(db.session.scalar(
+        select(func.count(Mailbox.id)).where(Mailbox.company_id == company_id, Mailbox.deleted_at.is_(None))
+    ) or 0)
 
-    Plans carry no mailbox limit yet: nothing is refused here until the licences define one.
-    """
+
+plans.register_counter("mailboxes", mailbox_count)
+
+
+def _check_mailbox_limit(company_id: int) -> None:
+    """The plan's limit of mailboxes per company (DomainError naming the limit and the plan that lifts it)."""
+    plans.check_limit(company_id, "mailboxes")
 
 
 _HOST_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789.-")

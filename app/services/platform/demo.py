@@ -26,6 +26,7 @@ from app.services.contacts import bases, contacts, tags
 from app.services.invoicing import invoices, ksef, payments
 from app.services.invoicing import series as series_svc
 from app.services.invoicing.invoices import InvoiceData, LineData
+from app.services.platform import legal
 from app.services.sales import products
 
 DEMO_NIP = "5260250274"
@@ -52,6 +53,7 @@ def create_demo() -> Optional[dict[str, str]]:
             last_name="Kowalska",
             email=DEMO_OWNER,
             password=DEMO_PASSWORD,
+            accepted_documents=tuple(d.id for d in legal.current_documents()),  # as at a sign-up
         )
     )
     company = owner.company

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models.binders import Attachment, Binder
 from app.models.contacts import Contact
 from app.models.sales import CURRENCIES, DOC_LANGUAGES, Offer, OfferItem, Order, OrderItem, Product
-from app.services import DomainError, inputs, trash
+from app.services import DomainError, FieldChecks, inputs, trash
 from app.services import validators as v
 from app.services.contacts.contacts import pickable_contact
 from app.services.sales import pricing, sales_pdf
@@ -129,20 +129,28 @@ def preselected_client(company_id: int, contact_id: Any) -> Contact | None:
         return None
 
 
-def clean_document_header(company_id: int, data: HeaderData) -> dict[str, Any]:
-    """Header fields offers and orders share: client, language, currency, binder, terms, notes."""
-    contact = pick_client(company_id, data.contact_id)
+def clean_document_header(company_id: int, data: HeaderData, checks: FieldChecks | None = None) -> dict[str, Any]:
+    """Header fields offers and orders share: client, language, currency, binder, terms, notes.
+
+    With ``checks`` every refusal is recorded there (the caller raises them all at once).
+    """
+    own = checks is None
+    checks = checks if checks is not None else FieldChecks()
+    contact = checks.run(pick_client, company_id, data.contact_id)
     if data.language not in DOC_LANGUAGES:
-        raise DomainError(_l("Choose the language of the document."), "language")
+        checks.refuse(_l("Choose the language of the document."), "language")
     currency = (data.currency or "PLN").upper()
     if currency not in CURRENCIES:
-        raise DomainError(_l("Choose a currency from the list."), "currency")
-    return {
-        "contact_id": contact.id, "language": data.language, "currency": currency,
-        "binder_id": binders.check_binder(company_id, data.binder_id),
-        "payment_terms": v.clean_text(data.payment_terms, "payment_terms", _l("Payment terms"), 200),
-        "notes": v.clean_text(data.notes, "notes", _l("Notes"), 4000),
+        checks.refuse(_l("Choose a currency from the list."), "currency")
+    header = {
+        "contact_id": contact.id if contact is not None else None, "language": data.language, "currency": currency,
+        "binder_id": checks.run(binders.check_binder, company_id, data.binder_id),
+        "payment_terms": checks.run(v.clean_text, data.payment_terms, "payment_terms", _l("Payment terms"), 200),
+        "notes": checks.run(v.clean_text, data.notes, "notes", _l("Notes"), 4000),
     }
+    if own:
+        checks.raise_if_any()
+    return header
 
 
 def apply_items(doc: Document, lines: list[dict[str, Any]]) -> None:

@@ -21,7 +21,7 @@ from app.models.mixins import utcnow
 from app.models.sales import OFFER_STATUSES, OFFER_TEMPLATES, Offer, OfferVersion
 from app.models.users import CrmUser
 from app.security.tenancy import all_tenants
-from app.services import DomainError, clock, unit_of_work
+from app.services import DomainError, FieldChecks, clock, inputs, unit_of_work
 from app.services.sales import delivery, numbering, sales_pdf
 from app.services.sales.documents import (
     ItemData,
@@ -75,8 +75,8 @@ class OfferData:
     template: str = "full"
     language: str = "pl"
     currency: str = "PLN"
-    valid_until: dt.date | None = None
-    reminder_on: dt.date | None = None
+    valid_until: dt.date | str | None = None  # a date, or as typed (checked with the other fields)
+    reminder_on: dt.date | str | None = None
     binder_id: Any = None
     payment_terms: str | None = None
     notes: str | None = None
@@ -92,23 +92,28 @@ class SendData:
     mailbox_id: Any = None
 
 
-def _clean_header(company_id: int, data: OfferData, today: dt.date) -> dict[str, Any]:
-    header = clean_document_header(company_id, data)
+def _clean(company_id: int, data: OfferData, today: dt.date) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The header and the lines, every refusal of both at once (FieldErrors)."""
+    checks = FieldChecks()
+    header = clean_document_header(company_id, data, checks)
     if data.template not in OFFER_TEMPLATES:
-        raise DomainError(_l("Choose an offer format."), "template")
-    if data.valid_until is not None and data.valid_until < today:
-        raise DomainError(_l("The validity date cannot be in the past."), "valid_until")
-    if data.reminder_on is not None and data.reminder_on < today:
-        raise DomainError(_l("The reminder date cannot be in the past."), "reminder_on")
-    return {**header, "template": data.template, "valid_until": data.valid_until, "reminder_on": data.reminder_on}
+        checks.refuse(_l("Choose an offer format."), "template")
+    valid_until = checks.run(inputs.parse_date, data.valid_until, "valid_until")
+    reminder_on = checks.run(inputs.parse_date, data.reminder_on, "reminder_on")
+    if valid_until is not None and valid_until < today:
+        checks.refuse(_l("The validity date cannot be in the past."), "valid_until")
+    if reminder_on is not None and reminder_on < today:
+        checks.refuse(_l("The reminder date cannot be in the past."), "reminder_on")
+    lines = checks.run(clean_items, data.items, header["currency"])
+    checks.raise_if_any()
+    return {**header, "template": data.template, "valid_until": valid_until, "reminder_on": reminder_on}, lines
 
 
 @unit_of_work
 def create_offer(company_id: int, user_id: int | None, data: OfferData, today: dt.date | None = None) -> Offer:
     """Save a new offer with the next number of the series and its first PDF version."""
     today = today or clock.local_today()
-    header = _clean_header(company_id, data, today)
-    lines = clean_items(data.items, header["currency"])
+    header, lines = _clean(company_id, data, today)
     seq, number = numbering.next_number(company_id, "offer", today.year)
     offer = Offer(company_id=company_id, number=number, seq_year=today.year, seq_number=seq,
                   issue_date=today, status="draft", owner_id=user_id, **header)
@@ -128,8 +133,7 @@ def update_offer(company_id: int, user_id: int | None, offer_id: int, data: Offe
     if offer.status not in EDITABLE:
         raise DomainError(_l("An accepted, rejected or expired offer cannot be changed."))
     today = today or clock.local_today()
-    header = _clean_header(company_id, data, today)
-    lines = clean_items(data.items, header["currency"])
+    header, lines = _clean(company_id, data, today)
     for key, value in header.items():
         setattr(offer, key, value)
     apply_items(offer, lines)

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models.mailing import DocumentEmail
 from app.models.sales import ORDER_STATUSES, Offer, Order
 from app.models.users import CrmUser
-from app.services import DomainError, clock, unit_of_work
+from app.services import DomainError, FieldChecks, clock, inputs, unit_of_work
 from app.services.sales import delivery, numbering
 from app.services.sales.documents import (
     ItemData,
@@ -55,14 +55,20 @@ class OrderData:
     items: list[ItemData] = field(default_factory=list)
     language: str = "pl"
     currency: str = "PLN"
-    due_date: dt.date | None = None
+    due_date: dt.date | str | None = None  # a date, or as typed (checked with the other fields)
     binder_id: Any = None
     payment_terms: str | None = None
     notes: str | None = None
 
 
-def _clean_header(company_id: int, data: OrderData) -> dict[str, Any]:
-    return {**clean_document_header(company_id, data), "due_date": data.due_date}
+def _clean(company_id: int, data: OrderData) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The header and the lines, every refusal of both at once (FieldErrors)."""
+    checks = FieldChecks()
+    header = clean_document_header(company_id, data, checks)
+    due_date = checks.run(inputs.parse_date, data.due_date, "due_date")
+    lines = checks.run(clean_items, data.items, header["currency"])
+    checks.raise_if_any()
+    return {**header, "due_date": due_date}, lines
 
 
 def _new_order(company_id: int, user_id: int | None, today: dt.date, **header: Any) -> Order:
@@ -82,8 +88,7 @@ def _store_pdf(order: Order, user_id: int | None) -> None:
 def create_order(company_id: int, user_id: int | None, data: OrderData, today: dt.date | None = None) -> Order:
     """A new order from scratch, with its number and PDF."""
     today = today or clock.local_today()
-    header = _clean_header(company_id, data)
-    lines = clean_items(data.items, header["currency"])
+    header, lines = _clean(company_id, data)
     order = _new_order(company_id, user_id, today, **header)
     apply_items(order, lines)
     _store_pdf(order, user_id)
@@ -123,8 +128,7 @@ def update_order(company_id: int, user_id: int | None, order_id: int, data: Orde
     order = require_document(Order, order_id)
     if order.status not in EDITABLE:
         raise DomainError(_l("A finished or cancelled order cannot be changed."))
-    header = _clean_header(company_id, data)
-    lines = clean_items(data.items, header["currency"])
+    header, lines = _clean(company_id, data)
     for key, value in header.items():
         setattr(order, key, value)
     apply_items(order, lines)

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.models.sales import CURRENCIES, Product
-from app.services import DomainError, inputs, trash, unit_of_work
+from app.services import DomainError, FieldChecks, inputs, trash, unit_of_work
 from app.services import validators as v
 from app.services.sales import pricing
 
@@ -32,20 +32,23 @@ class ProductData:
 
 
 def _clean(data: ProductData, exclude_id: int | None = None) -> dict[str, Any]:
-    name = v.clean_text(data.name, "name", _l("Name"), 200, required=True)
-    unit = v.clean_text(data.unit, "unit", _l("Unit"), 12, required=True)
-    price = pricing.parse_decimal(data.net_price, "net_price", _l("Net price"), 2)
+    """The product's fields; every refusal at once (FieldErrors)."""
+    checks = FieldChecks()
+    name = checks.run(v.clean_text, data.name, "name", _l("Name"), 200, required=True)
+    unit = checks.run(v.clean_text, data.unit, "unit", _l("Unit"), 12, required=True)
+    price = checks.run(pricing.parse_decimal, data.net_price, "net_price", _l("Net price"), 2)
     currency = str(data.currency or "PLN").strip().upper()
     if currency not in CURRENCIES:
-        raise DomainError(_l("Choose a currency from the list."), "currency")
-    rate = pricing.clean_vat_rate(data.vat_rate)
-    code = v.clean_text(data.code, "code", _l("Code"), 40) or None
+        checks.refuse(_l("Choose a currency from the list."), "currency")
+    rate = checks.run(pricing.clean_vat_rate, data.vat_rate)
+    code = checks.run(v.clean_text, data.code, "code", _l("Code"), 40) or None
     if code:
         stmt = select(Product.id).where(Product.code == code)
         if exclude_id:
             stmt = stmt.where(Product.id != exclude_id)
         if db.session.execute(stmt).first():
-            raise DomainError(_l("Another product already has the code %(code)s.", code=code), "code")
+            checks.refuse(_l("Another product already has the code %(code)s.", code=code), "code")
+    checks.raise_if_any()
     return {"name": name, "unit": unit, "net_price": price, "currency": currency, "vat_rate": rate, "code": code}
 
 

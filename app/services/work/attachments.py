@@ -19,6 +19,7 @@ from app.models.binders import Attachment
 from app.models.mixins import utcnow
 from app.security.tenancy import tenant_scope
 from app.services import DomainError, formats, trash, unit_of_work
+from app.services.platform import plans
 from app.services.work import binders
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -156,6 +157,7 @@ def store_attachment(
     (``_save``) commits inside the ``try`` below, so a failed commit removes them too.
     """
     name, mime = _checked(data, filename)
+    plans.check_storage(company_id, len(data))
     storage = get_storage()
     key = new_key(company_id)
     # the company's scope also outside a request (jobs, the command line): the row is stamped with it

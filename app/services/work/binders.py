@@ -23,6 +23,7 @@ from app.models.contacts import Contact
 from app.models.users import CrmUser
 from app.services import DomainError, FieldChecks, inputs, trash, unit_of_work
 from app.services import validators as v
+from app.services.contacts import search
 from app.services.contacts.contacts import pickable_contact
 
 
@@ -98,7 +99,10 @@ def search_binders(company_id: int, q: str | None, limit: int = 20) -> list[Bind
     stmt = select(Binder).outerjoin(Contact, Contact.id == Binder.contact_id).options(selectinload(Binder.contact))
     if q and q.strip():
         like = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Binder.name).like(like), func.lower(Contact.name).like(like)))
+        # the client's name_sort is folded (no diacritics, lower case): "Źródło" finds "Źródło Wód" on SQLite too
+        folded = f"%{search.normalize(q)}%"
+        stmt = stmt.where(or_(func.lower(Binder.name).like(like), func.lower(Contact.name).like(like),
+                              Contact.name_sort.like(folded)))
     stmt = stmt.order_by(func.lower(Binder.name), Binder.id).limit(limit)
     return list(db.session.execute(stmt).scalars())
 

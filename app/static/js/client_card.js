@@ -1,4 +1,19 @@
-// The client's card: "Show more" appends the next page of a section in place (the link still works without JS).
+// The client's card: each section is loaded as a fragment after the page (the page itself stays a
+// few SQL statements); "Show more" appends the next page of a section in place (the links still work
+// without JS).
+(function () {
+  document.querySelectorAll("[data-card-fragment]").forEach(function (box) {
+    fetch(box.getAttribute("data-card-fragment"), { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.text(); })
+      .then(function (html) {
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        var section = holder.firstElementChild;
+        if (section) box.replaceWith(section);
+      })
+      .catch(function () { box.removeAttribute("aria-busy"); });
+  });
+})();
 (function () {
   document.addEventListener("click", function (ev) {
     var link = ev.target.closest ? ev.target.closest("a.card-more") : null;

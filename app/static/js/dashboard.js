@@ -1,5 +1,21 @@
-/* Dashboard charts: read the figures from the JSON block and draw them with Chart.js (no inline script). */
+/* Dashboard charts: the page loads its charts as a fragment (/dashboard/charts, its own few SQL
+   statements), then reads the figures from the fragment's JSON block and draws them with Chart.js
+   (no inline script). */
 (function () {
+  "use strict";
+  var box = document.getElementById("dashboard-charts");
+  if (!box) { return; }
+  fetch(box.getAttribute("data-url"), {credentials: "same-origin"})
+    .then(function (r) { return r.ok ? r.text() : ""; })
+    .then(function (html) {
+      box.innerHTML = html;
+      box.setAttribute("aria-busy", "false");
+      drawAll();
+    })
+    .catch(function () { box.setAttribute("aria-busy", "false"); });
+}());
+
+function drawAll() {
   "use strict";
   var source = document.getElementById("dashboard-data");
   if (!source || typeof window.Chart === "undefined") { return; }
@@ -59,4 +75,4 @@
     ] },
     options: { scales: { y: integer } }
   });
-}());
+}

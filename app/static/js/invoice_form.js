@@ -137,7 +137,7 @@
             items.forEach(function (c) {
               var li = document.createElement("li");
               li.tabIndex = 0;
-              li.textContent = c.name + (c.nip ? " · NIP " + c.nip : "") + (c.city ? " · " + c.city : "") + (c.base ? " (" + c.base + ")" : "");
+              li.textContent = c.name + (c.detail ? " · " + c.detail : "") + (c.base ? " (" + c.base + ")" : "");
               li.addEventListener("mousedown", function (e) { e.preventDefault(); choose(c); });
               li.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); choose(c); } });
               list.appendChild(li);

@@ -144,7 +144,7 @@
   var contactInput = document.getElementById("contact_label");
   var contactId = document.getElementById("contact_id");
   picker(contactInput, document.getElementById("contact-results"), function (li, c) {
-    li.textContent = c.name + (c.nip ? " · NIP " + c.nip : "") + (c.city ? " · " + c.city : "") + (c.base ? " (" + c.base + ")" : "");
+    li.textContent = c.name + (c.detail ? " · " + c.detail : "") + (c.base ? " (" + c.base + ")" : "");
   }, function (c) { contactId.value = c.id; contactInput.value = c.name; });
   contactInput.addEventListener("input", function () { contactId.value = ""; });
 

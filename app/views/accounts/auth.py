@@ -13,6 +13,7 @@ from app.services import DomainError
 from app.services.accounts import companies as tenancy
 from app.services.accounts import employees as employees_svc
 from app.services.accounts import nip_claims, signups
+from app.services.platform import legal
 from app.views.accounts.links import admin_claim_link, claim_confirm_link, signup_confirm_link
 from app.views.accounts.signup_forms import NipClaimForm, ResendForm
 from app.views.base import CrmView, form_action, post_action, show_domain_error
@@ -43,6 +44,9 @@ class SignupView(CrmView):
                 last_name=form.last_name.data,
                 email=form.email.data,
                 password=form.password.data,
+                # the versions in force are the ones this page links to
+                accepted_documents=tuple(d.id for d in legal.current_documents()) if form.accept_terms.data else (),
+                ip=request.remote_addr,
             )
             try:  # not form_action: a taken NIP also makes the page offer a claim of that NIP
                 owner = signups.sign_up(data, signup_confirm_link)

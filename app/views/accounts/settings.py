@@ -13,6 +13,7 @@ from flask_babel import gettext
 from app.extensions import appbuilder
 from app.services.accounts import companies as tenancy
 from app.services.accounts import employees as employees_svc
+from app.services.platform import legal
 from app.views.base import CrmView, current_company_id, file_bytes, form_action, found
 from app.views.forms import AvatarForm, CompanyForm
 
@@ -106,7 +107,8 @@ class CompanySettingsView(CrmView):
             )
             if done.ok:
                 return redirect(url_for(".index"))
-        return self.render_template("crm/settings_company.html", form=form, company=company)
+        return self.render_template("crm/settings_company.html", form=form, company=company,
+                                    acceptances=legal.acceptances(company.id), kind_labels=legal.KIND_LABELS)
 
 
 class AvatarView(CrmView):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flask import abort, flash, g, jsonify, make_response, redirect, request, url_for
+from flask import abort, flash, g, jsonify, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_appbuilder import expose, has_access
 from flask_babel import format_decimal, gettext, ngettext
@@ -76,13 +76,13 @@ class NoteForm(FlaskForm):
     text = TextAreaField(_l("Text of the note"))
 
 
-def _card_labels() -> dict[str, Any]:
-    """Labels and formatters the card's rows use."""
+def _card_labels(can_add: bool = True) -> dict[str, Any]:
+    """Labels and formatters the card's rows use (and which "Dodaj" buttons the user may use)."""
     return {
         "card_sections": CARD_SECTIONS, "money": pricing.format_money, "fmt_due": fmt_due,
         "task_status_labels": tasks_svc.STATUS_LABELS, "offer_status_labels": offers_svc.STATUS_LABELS,
         "order_status_labels": orders_svc.STATUS_LABELS, "invoice_status_labels": invoices_svc.STATUS_LABELS,
-        "card_empty": CARD_EMPTY, "card_can_add": _can_add(),
+        "card_empty": CARD_EMPTY, "card_can_add": _can_add() if can_add else {},
     }
 
 
@@ -210,7 +210,7 @@ class ContactsView(CrmView):
     method_permission_name: ClassVar[dict[str, str]] = {
         "index": "list", "show": "list", "api_pick": "list", "api_employers": "list", "add": "add", "edit": "edit",
         "set_tags": "edit", "bulk": "edit", "bulk_job": "edit", "bulk_progress": "edit", "delete": "delete",
-        "card_section": "list", "add_note": "edit", "delete_note": "edit",
+        "card_section": "list", "card_fragment": "list", "add_note": "edit", "delete_note": "edit",
     }
 
     @expose("/")
@@ -262,7 +262,9 @@ class ContactsView(CrmView):
     @expose("/<int:contact_id>")
     @has_access
     def show(self, contact_id: int) -> ResponseReturnValue:
-        """The client's card: details, tags, balance, then a page of each kind of related thing and the notes."""
+        """The client's card: details, tags, balance; each kind of related thing and the notes come as
+        a fragment of its own after the page (``card_fragment``), so the page stays a few statements.
+        """
         contact = _contact(contact_id)
         company_id = current_company_id()
         # only a company employs people: a person's card does not look them up
@@ -270,9 +272,19 @@ class ContactsView(CrmView):
         return self.render_template(
             "crm/contact.html", contact=contact, base=_base(contact.base_id),
             tags=tags_svc.list_tags(company_id), people=people,
-            confirm=ConfirmForm(), sections=card_svc.first_pages(company_id, contact), note_form=NoteForm(),
-            **_card_labels(),
+            confirm=ConfirmForm(), section_keys=card_svc.sections_of(contact), **_card_labels(can_add=False),
         )
+
+    @expose("/<int:contact_id>/card/<section>/fragment")
+    @has_access
+    def card_fragment(self, contact_id: int, section: str) -> ResponseReturnValue:
+        """The first page of one section of the card, with its title and "Dodaj" (loaded by the card page)."""
+        contact = _contact(contact_id)
+        if section not in card_svc.sections_of(contact):
+            abort(404)
+        page = found(card_svc.section_page(current_company_id(), contact.id, section))
+        return render_template("crm/_card_section.html", contact=contact, key=section, section=page,
+                               note_form=NoteForm() if section == "notes" else None, **_card_labels())
 
     @expose("/<int:contact_id>/card/<section>")
     @has_access

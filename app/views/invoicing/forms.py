@@ -18,6 +18,7 @@ from app.models.invoicing import PAYMENT_METHODS
 from app.services.invoicing import invoices as svc
 from app.services.invoicing import series as series_svc
 from app.services.invoicing.invoices import LineData
+from app.views.forms import CheckedByService
 
 LINE_FIELDS = ("name", "unit", "quantity", "unit_price", "discount", "rate", "annex15")
 
@@ -35,26 +36,24 @@ class InvoiceForm(FlaskForm):
     series_id = SelectField(_l("Numbering series"), choices=[], validate_choice=False)
     issue_date = StringField(_l("Issue date"), render_kw={"type": "date"})
     sale_date = StringField(_l("Sale date"), render_kw={"type": "date"})
-    place_of_issue = StringField(_l("Place of issue"), validators=[Opt(), Length(max=100)])
+    place_of_issue = StringField(_l("Place of issue"), validators=[CheckedByService(max_len=100)])
     currency = SelectField(_l("Currency"), choices=[(c, c) for c in svc.CURRENCIES], default="PLN")
-    exchange_rate = StringField(_l("NBP exchange rate"), validators=[Opt(), Length(max=20)],
+    exchange_rate = StringField(_l("NBP exchange rate"), validators=[CheckedByService(max_len=20)],
                                 render_kw={"inputmode": "decimal", "placeholder": "4,2512"})
-    exchange_table = StringField(_l("NBP table"), validators=[Opt(), Length(max=40)],
+    exchange_table = StringField(_l("NBP table"), validators=[CheckedByService(max_len=40)],
                                  render_kw={"placeholder": "123/A/NBP/2026"})
     exchange_date = StringField(_l("Date of the NBP table"), render_kw={"type": "date"})
     payment_method = SelectField(_l("Payment method"), choices=[], default="transfer")
     due_date = StringField(_l("Payment due"), render_kw={"type": "date"})
-    exemption_basis = StringField(_l("Legal basis of the exemption (zw)"), validators=[Opt(), Length(max=256)],
+    exemption_basis = StringField(_l("Legal basis of the exemption (zw)"), validators=[CheckedByService(max_len=256)],
                                   render_kw={"placeholder": "art. 43 ust. 1 pkt 29 lit. a ustawy o VAT"})
-    binder_id = SelectField(_l("Binder"), choices=[], validate_choice=False)
-    notes = TextAreaField(_l("Notes"), validators=[Opt(), Length(max=2000)])
-    reason = StringField(_l("Reason for the correction"), validators=[Opt(), Length(max=256)])
+    binder_id = StringField(_l("Binder"))  # an id, rendered by the picker macro (crm/_picker.html)
+    notes = TextAreaField(_l("Notes"), validators=[CheckedByService(max_len=2000)])
+    reason = StringField(_l("Reason for the correction"), validators=[CheckedByService(max_len=256)])
 
-    def __init__(self, *args: Any, company_id: int, kind: str = "vat", binders: list | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, *args: Any, company_id: int, kind: str = "vat", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.payment_method.choices = payment_choices()
-        self.binder_id.choices = [("", "—")] + [(str(b.id), b.name) for b in (binders or [])]
         self.series_id.choices = [("", str(_l("Default series")))] + [
             (str(s.id), f"{s.name} ({s.pattern})") for s in series_svc.series_choices(company_id, kind)]
 

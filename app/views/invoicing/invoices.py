@@ -24,7 +24,7 @@ from app.services.invoicing import payments as pay_svc
 from app.services.invoicing import totals as tot
 from app.services.mailing.documents import DocumentMail, mailbox_choices
 from app.services.sales import pricing
-from app.services.work import binders as binders_svc
+from app.views import pickers
 from app.views.base import CrmView, current_company_id, form_action, found, id_arg, post_action
 from app.views.forms import ConfirmForm
 from app.views.invoicing.forms import CorrectionForm, InvoiceForm, PaymentForm, lines_for_form, read_lines
@@ -170,17 +170,19 @@ class InvoiceEditView(CrmView):
 
     def _data(self, form: InvoiceForm) -> svc.InvoiceData:
         return svc.InvoiceData(
-            contact_id=form.contact_id.data, issue_date=parse_date(form.issue_date.data, "issue_date"),
-            sale_date=parse_date(form.sale_date.data, "sale_date"), place_of_issue=form.place_of_issue.data,
+            contact_id=form.contact_id.data, issue_date=form.issue_date.data,
+            sale_date=form.sale_date.data, place_of_issue=form.place_of_issue.data,
             items=read_lines(request.form), currency=form.currency.data, exchange_rate=form.exchange_rate.data,
-            exchange_table=form.exchange_table.data, exchange_date=parse_date(form.exchange_date.data, "exchange_date"),
-            payment_method=form.payment_method.data, due_date=parse_date(form.due_date.data, "due_date"),
+            exchange_table=form.exchange_table.data, exchange_date=form.exchange_date.data,
+            payment_method=form.payment_method.data, due_date=form.due_date.data,
             exemption_basis=form.exemption_basis.data, notes=form.notes.data, binder_id=form.binder_id.data,
             series_id=form.series_id.data, reason=form.reason.data,
         )
 
     def _page(self, form: InvoiceForm, lines: list[dict], kind: str, invoice: Any = None) -> Any:
+        binder_label = pickers.binder_label(current_company_id(), form.binder_id.data)
         return self.render_template("invoices/form.html", form=form, items=lines, kind=kind, invoice=invoice,
+                                    binder_label=binder_label,
                                     rate_choices=[(k, str(v)) for k, v in svc.RATE_CHOICES], **_common())
 
     def _save(self, form: InvoiceForm, save: Any) -> tuple[Any, list[dict] | None]:
@@ -206,7 +208,7 @@ class InvoiceEditView(CrmView):
         """"Nowa faktura" (or "Nowa proforma" with ?kind=proforma): buyer, dates, items, payment."""
         company_id = current_company_id()
         kind = "proforma" if request.args.get("kind") == "proforma" else "vat"
-        form = InvoiceForm(company_id=company_id, kind=kind, binders=binders_svc.binder_choices(company_id))
+        form = InvoiceForm(company_id=company_id, kind=kind)
         if request.method == "GET":
             has_seller = post_action(lambda: svc.require_seller(company_id))
             if not has_seller.ok:
@@ -234,8 +236,7 @@ class InvoiceEditView(CrmView):
         if not svc.editable(inv):
             flash(gettext("This invoice cannot be changed: issue a correction."), "danger")
             return redirect(url_for("InvoicesView.show", invoice_id=inv.id))
-        form = InvoiceForm(company_id=inv.company_id, kind=inv.kind,
-                           binders=binders_svc.binder_choices(inv.company_id))
+        form = InvoiceForm(company_id=inv.company_id, kind=inv.kind)
         data = svc.form_data_of(inv)
         if request.method == "GET":
             for name in ("place_of_issue", "currency", "exchange_rate", "exchange_table", "payment_method",

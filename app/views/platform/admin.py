@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, g, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_appbuilder import ModelView, expose, has_access
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import get_field_setup_query
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -14,12 +18,24 @@ from app.models.company import Company
 from app.models.signups import NipClaim
 from app.services import formats
 from app.services.accounts import nip_claims
-from app.services.platform import restores
+from app.services.platform import restores, subscription_invoices
 from app.views.accounts.links import invitation_link
 from app.views.accounts.signup_forms import ClaimApproveForm, ClaimRejectForm
 from app.views.base import CrmView, cell_formatters, form_action, found
 
 PLAN_LABELS = {"trial": _l("Free trial"), "applarge": "AppLarge", "applarge_plus": "AppLarge+"}
+
+
+class FilterNotEqualFunction(BaseFilter):
+    """A base filter whose value is computed per query (FAB has only the "equal" kind of these)."""
+
+    name = "Not equal to a function's value"
+    arg_name = "neqf"
+
+    def apply(self, query: Any, func: Any) -> Any:
+        """Filter the query to rows whose column differs from ``func()``."""
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(field != func())
 
 
 class AdminCompaniesView(ModelView):
@@ -31,6 +47,9 @@ class AdminCompaniesView(ModelView):
     method_permission_name = {"list": "list", "show": "list", "api_read": "list"}
     base_permissions = ["can_list"]
     crm_section = "admin"
+    show_template = "admin/company_show.html"
+    #: the platform operator's own row (it issues the subscription invoices) is not a customer account
+    base_filters = [["id", FilterNotEqualFunction, lambda: subscription_invoices.operator_company_id() or 0]]
     list_title = _l("Company accounts")
     show_title = _l("Company account")
     list_columns = ["name", "nip", "plan", "licence_valid_until", "licence_state", "created_at", "confirmed_at"]

@@ -20,6 +20,7 @@ from flask_wtf import FlaskForm
 from app.services.sales import pricing, sales_pdf
 from app.services.sales.documents import Document, preselected_client
 from app.services.work import binders as binders_svc
+from app.views import pickers
 from app.views.base import CrmView, Outcome, current_company_id, form_action, found, id_arg, post_action
 from app.views.forms import ConfirmForm
 from app.views.sales.sales_forms import items_for_form, items_of, read_items, vat_choices
@@ -121,8 +122,9 @@ class SalesDocumentView(CrmView):
         return redirect(url_for(".show", doc_id=doc.id))
 
     def _builder(self, form: FlaskForm, items: list[dict[str, str]], doc: Document | None = None) -> str:
+        binder_label = pickers.binder_label(current_company_id(), form.binder_id.data)
         return self.render_template(f"{self.kind.folder}/form.html", form=form, items=items, doc=doc,
-                                    vat_choices=vat_choices(), rates=pricing.RATE_PERCENT)
+                                    vat_choices=vat_choices(), rates=pricing.RATE_PERCENT, binder_label=binder_label)
 
     def _submit(self, form: FlaskForm, save: Callable[[], Document]) -> tuple[Outcome[Document], list[dict[str, str]] | None]:
         """A valid POST of the builder: what the save came to, and the posted lines to show again."""

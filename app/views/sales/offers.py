@@ -16,10 +16,9 @@ from app.services.mailing.documents import mailbox_choices
 from app.services.sales import offers as svc
 from app.services.sales import orders as orders_svc
 from app.services.sales.documents import Document, pick_client
-from app.services.work import binders as binders_svc
 from app.views.base import current_company_id, form_action, found, id_arg, post_action
 from app.views.sales.documents import DocumentKind, SalesDocumentView, pdf_or_404, prefill_from_binder
-from app.views.sales.sales_forms import OfferForm, SendForm, parse_date, read_items
+from app.views.sales.sales_forms import OfferForm, SendForm, read_items
 
 
 class OffersView(SalesDocumentView):
@@ -45,14 +44,14 @@ class OffersView(SalesDocumentView):
     )
 
     def _form(self, company_id: int, doc: Document | None = None) -> FlaskForm:
-        return OfferForm(obj=doc, binders=binders_svc.binder_choices(company_id))
+        return OfferForm(obj=doc)
 
     def _data(self, form: FlaskForm) -> svc.OfferData:
         return svc.OfferData(
             contact_id=form.contact_id.data, items=read_items(request.form), template=form.template.data,
             language=form.language.data, currency=form.currency.data,
-            valid_until=parse_date(form.valid_until.data, "valid_until"),
-            reminder_on=parse_date(form.reminder_on.data, "reminder_on"),
+            valid_until=form.valid_until.data,
+            reminder_on=form.reminder_on.data,
             binder_id=form.binder_id.data, payment_terms=form.payment_terms.data, notes=form.notes.data,
         )
 

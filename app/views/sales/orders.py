@@ -16,11 +16,10 @@ from app.services.mailing.documents import DocumentMail, mailbox_choices
 from app.services.sales import offers as offers_svc
 from app.services.sales import orders as svc
 from app.services.sales.documents import Document, pick_client
-from app.services.work import binders as binders_svc
 from app.views.base import current_company_id, form_action, found, id_arg, post_action
 from app.views.forms import ConfirmForm
 from app.views.sales.documents import DocumentKind, SalesDocumentView, pdf_or_404, prefill_from_binder
-from app.views.sales.sales_forms import OrderForm, SendForm, parse_date, read_items
+from app.views.sales.sales_forms import OrderForm, SendForm, read_items
 
 
 class OrdersView(SalesDocumentView):
@@ -46,12 +45,12 @@ class OrdersView(SalesDocumentView):
     )
 
     def _form(self, company_id: int, doc: Document | None = None) -> FlaskForm:
-        return OrderForm(obj=doc, binders=binders_svc.binder_choices(company_id))
+        return OrderForm(obj=doc)
 
     def _data(self, form: FlaskForm) -> svc.OrderData:
         return svc.OrderData(
             contact_id=form.contact_id.data, items=read_items(request.form), language=form.language.data,
-            currency=form.currency.data, due_date=parse_date(form.due_date.data, "due_date"),
+            currency=form.currency.data, due_date=form.due_date.data,
             binder_id=form.binder_id.data, payment_terms=form.payment_terms.data, notes=form.notes.data,
         )
 

@@ -16,14 +16,13 @@ from flask_wtf.file import FileField
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
-from wtforms.validators import Optional as Opt
 
-from app.models.binders import Binder
 from app.models.sales import CURRENCIES, VAT_RATES
-from app.services import DomainError
+from app.services import inputs
 from app.services.sales.documents import Document, ItemData
 from app.services.sales.offers import LANGUAGE_LABELS, TEMPLATE_LABELS
 from app.services.sales.pricing import format_quantity, vat_label
+from app.views.forms import CheckedByService
 
 ITEM_FIELDS = ("product_id", "name", "code", "unit", "quantity", "unit_price", "discount", "vat_rate")
 
@@ -36,11 +35,11 @@ def vat_choices() -> list[tuple[str, str]]:
 class ProductForm(FlaskForm):
     """A product or service of "Cennik"."""
 
-    name = StringField(_l("Name"), validators=[Length(max=200)])
-    code = StringField(_l("Code"), validators=[Opt(), Length(max=40)])
-    unit = StringField(_l("Unit"), default="szt.", validators=[Length(max=12)],
+    name = StringField(_l("Name"), validators=[CheckedByService(max_len=200)])
+    code = StringField(_l("Code"), validators=[CheckedByService(max_len=40)])
+    unit = StringField(_l("Unit"), default="szt.", validators=[CheckedByService(max_len=12)],
                        render_kw={"list": "unit-list"})
-    net_price = StringField(_l("Net price"), validators=[Length(max=20)], render_kw={"inputmode": "decimal"})
+    net_price = StringField(_l("Net price"), validators=[CheckedByService(max_len=20)], render_kw={"inputmode": "decimal"})
     currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], default="PLN")
     vat_rate = SelectField(_l("VAT rate"), choices=[], default="23")
 
@@ -62,14 +61,13 @@ class _DocumentForm(FlaskForm):
     contact_label = StringField(_l("Client"), render_kw={"autocomplete": "off"})
     language = SelectField(_l("Language of the document"), choices=[], default="pl")
     currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], default="PLN")
-    binder_id = SelectField(_l("Binder"), choices=[], validate_choice=False)
-    payment_terms = StringField(_l("Payment terms"), validators=[Opt(), Length(max=200)])
-    notes = TextAreaField(_l("Notes"), validators=[Opt(), Length(max=4000)])
+    binder_id = StringField(_l("Binder"))  # an id, rendered by the picker macro (crm/_picker.html)
+    payment_terms = StringField(_l("Payment terms"), validators=[CheckedByService(max_len=200)])
+    notes = TextAreaField(_l("Notes"), validators=[CheckedByService(max_len=4000)])
 
-    def __init__(self, *args: Any, binders: list[Binder] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.language.choices = [(k, str(v)) for k, v in LANGUAGE_LABELS.items()]
-        self.binder_id.choices = [("", "—")] + [(str(b.id), b.name) for b in (binders or [])]
 
 
 class OfferForm(_DocumentForm):
@@ -101,15 +99,7 @@ class SendForm(FlaskForm):
 
 def parse_date(raw: Any, field: str) -> dt.date | None:
     """A date from an <input type=date> (YYYY-MM-DD) or DD.MM.YYYY; DomainError when malformed."""
-    text = str(raw or "").strip()
-    if not text:
-        return None
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise DomainError(_l("Enter a date as DD.MM.YYYY."), field)
+    return inputs.parse_date(raw, field)
 
 
 def read_items(form_data: MultiDict[str, str]) -> list[ItemData]:

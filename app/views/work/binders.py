@@ -23,8 +23,7 @@ from app.services.work import attachments as files_svc
 from app.services.work import binders as svc
 from app.views import pickers
 from app.views.base import CrmView, current_company_id, file_bytes, form_action, found, post_action
-from app.views.forms import ConfirmForm
-from app.views.work.tasks import CheckedByService
+from app.views.forms import CheckedByService, ConfirmForm
 
 
 class BinderForm(FlaskForm):

@@ -29,26 +29,13 @@ from app.services.work import tasks as svc
 from app.views import pickers
 from app.views.base import CrmView, current_company_id, form_action, found, id_arg, post_action
 from app.views.dictionaries import DictionaryView
-from app.views.forms import ConfirmForm
+from app.views.forms import CheckedByService, ConfirmForm
 
 MONTHS = (
     _l("January"), _l("February"), _l("March"), _l("April"), _l("May"), _l("June"), _l("July"),
     _l("August"), _l("September"), _l("October"), _l("November"), _l("December"),
 )
 WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
-
-
-class CheckedByService:
-    """A field the service checks together with every other field (all refusals shown at once).
-
-    It only marks the field (the red asterisk when ``required``); WTForms itself refuses nothing.
-    """
-
-    def __init__(self, required: bool = False) -> None:
-        self.field_flags = {"required": True} if required else {}
-
-    def __call__(self, form: Any, field: Any) -> None:
-        """Nothing to check here."""
 
 
 class TaskForm(FlaskForm):
