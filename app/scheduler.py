@@ -33,10 +33,9 @@ from app.services import trash
 from app.services.accounts import audit, nip_claims, sessions, signups
 from app.services.contacts import contact_import
 from app.services.invoicing import ksef, payments, purchases
+from app.services.mailing import bounces, outbox
 from app.services.platform import backups, closing, licences, restores, subscription_invoices
 from app.services.platform import payments as subscription_payments
-from app.services.mailing import bounces, outbox
-from app.services.platform import backups, licences, restores
 from app.services.sales import offers
 from app.services.work import attachments, reminders
 

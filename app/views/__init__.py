@@ -177,7 +177,8 @@ def register_plugins() -> None:
 
 def _public_webhook(view: Any) -> None:
     """A machine-to-machine endpoint that proves itself with a signature: CSRF does not apply."""
-    
+    from app.extensions import csrf
+
     csrf.exempt(view.blueprint)
 
 
