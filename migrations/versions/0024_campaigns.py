@@ -1,7 +1,7 @@
 """campaigns: campaign, recipients (durable outbox), suppressed addresses, editor images; contact.consent_withdrawn_at
 
 Revision ID: 0024_campaigns
-Revises: 0023_mailboxes
+Revises: 0029_ux
 Create Date: 2026-11-30 07:57:19.651240
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0024_campaigns'
-down_revision = '0023_mailboxes'
+down_revision = '0029_ux'
 branch_labels = None
 depends_on = None
 

@@ -208,7 +208,7 @@ def test_card_shows_campaign_history(app: Any, owner_client: Any, mail_servers: 
     campaign_id = _campaign_id(_new_campaign(owner_client, setup, subject="Wiosenna promocja"))
     owner_client.post(f"/emailing/{campaign_id}/send", data={"send_at": ""})
     _send(app)
-    page = owner_client.get(f"/contacts/{setup.contact_ids['Zofia']}").get_data(as_text=True)
+    page = owner_client.get(f"/contacts/{setup.contact_ids['Zofia']}/card/campaigns/fragment").get_data(as_text=True)
     rows = table_rows(page, "#card-campaigns table")
     assert len(rows) == 1 and rows[0][0] == "Wiosenna promocja" and rows[0][2] == "Wysłana"
 
