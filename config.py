@@ -176,6 +176,16 @@ class BaseConfig:
     CRM_OPERATOR_CITY = os.environ.get("CRM_OPERATOR_CITY", "")
     CRM_OPERATOR_IBAN = os.environ.get("CRM_OPERATOR_IBAN", "")
     CRM_OPERATOR_EMAIL = os.environ.get("CRM_OPERATOR_EMAIL", "")
+    #: campaigns (app/services/mailing/outbox.py): a claimed message's lease (a sender killed mid-send
+    #: leaves it; it is sent again when the lease runs out), messages per batch (one SMTP session),
+    #: retry back-off of temporary (4xx, network) failures doubled per attempt up to a maximum, the
+    #: attempts before a message counts as not delivered, and how long one scheduler run may send
+    CAMPAIGN_LEASE_SECONDS = int(os.environ.get("CRM_CAMPAIGN_LEASE_SECONDS", "120"))
+    CAMPAIGN_BATCH_SIZE = int(os.environ.get("CRM_CAMPAIGN_BATCH_SIZE", "50"))
+    CAMPAIGN_RETRY_BASE_SECONDS = int(os.environ.get("CRM_CAMPAIGN_RETRY_BASE_SECONDS", "60"))
+    CAMPAIGN_RETRY_MAX_SECONDS = int(os.environ.get("CRM_CAMPAIGN_RETRY_MAX_SECONDS", "3600"))
+    CAMPAIGN_MAX_ATTEMPTS = int(os.environ.get("CRM_CAMPAIGN_MAX_ATTEMPTS", "5"))
+    CAMPAIGN_SEND_BUDGET_SECONDS = float(os.environ.get("CRM_CAMPAIGN_SEND_BUDGET_SECONDS", "50"))
 
     TRIAL_DAYS = 14
     #: per-IP limit of the public sign-up, confirmation-resend and NIP-claim forms (POST)

@@ -33,6 +33,7 @@ from app.services import trash
 from app.services.accounts import audit, nip_claims, sessions, signups
 from app.services.contacts import contact_import
 from app.services.invoicing import ksef, payments, purchases
+from app.services.mailing import bounces, outbox
 from app.services.platform import backups, closing, licences, restores, subscription_invoices
 from app.services.platform import payments as subscription_payments
 from app.services.sales import offers
@@ -74,6 +75,8 @@ JOBS: list[JobSpec] = [
     JobSpec("plan_changes", "app.scheduler:apply_plan_changes", "cron", {"hour": 0, "minute": 1}),
     JobSpec("subscription_invoices", "app.scheduler:subscription_invoices_catch_up", "interval", {"minutes": 15}),
     JobSpec("payu_reconcile", "app.scheduler:reconcile_payments", "interval", {"minutes": 10}),
+    JobSpec("campaigns_send", "app.scheduler:send_campaigns", "interval", {"seconds": 10}),
+    JobSpec("campaigns_bounces", "app.scheduler:read_bounces", "interval", {"minutes": 10}),
 ]
 
 _APP: Flask | None = None
@@ -221,6 +224,14 @@ def reconcile_payments() -> int:
 def subscription_invoices_catch_up() -> int:
     """Issue and e-mail the subscription invoices of completed payments that a failure left behind."""
     return _run(lambda: sum(subscription_invoices.catch_up()))
+def send_campaigns() -> int:
+    """Start campaigns whose time has come and send their outbox within each mailbox's limits."""
+    return _run(outbox.run)
+
+
+def read_bounces() -> int:
+    """Read every active mailbox's inbox for delivery reports; mark hard-bounced addresses."""
+    return _run(bounces.check_all)
 
 
 # --- building and locking --------------------------------------------------------------------------

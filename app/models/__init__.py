@@ -5,6 +5,14 @@ from app.models.api_tokens import ApiToken
 from app.models.backups import Backup
 from app.models.billing import Plan
 from app.models.binders import Attachment, Binder
+from app.models.campaigns import (
+    Campaign,
+    CampaignImage,
+    CampaignRecipient,
+    MailSuppression,
+    campaign_base,
+    campaign_tag,
+)
 from app.models.company import Company
 from app.models.contact_bulk import BulkJob
 from app.models.contact_io import ImportJob
@@ -42,4 +50,4 @@ from app.models.users import CrmUser
 # after every table is registered: index their foreign keys (see fk_indexes.py)
 fk_indexes.declare()
 
-__all__ = ["ApiToken", "Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "ClientBase", "Company", "CompanyExport", "CompanySecurity", "Contact", "ContactNote", "CrmUser", "DocumentEmail", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "LegalDocument", "Mailbox", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Payment", "PaymentEvent", "Plan", "PlatformOperator", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "SupportRequest", "Tag", "Task", "TaskCategory", "TermsAcceptance", "UserSession", "apscheduler_jobs", "contact_tag", "task_assignee"]
+__all__ = ["ApiToken", "Attachment", "AuditEvent", "Backup", "Binder", "BulkJob", "Campaign", "CampaignImage", "CampaignRecipient", "ClientBase", "Company", "CompanyExport", "CompanySecurity", "Contact", "ContactNote", "CrmUser", "DocumentEmail", "DocumentSequence", "ImportJob", "Invoice", "InvoiceCounter", "InvoiceItem", "InvoicePayment", "InvoiceSeries", "KsefOutbox", "KsefSettings", "LegalDocument", "MailSuppression", "Mailbox", "NipClaim", "Notification", "Offer", "OfferItem", "OfferVersion", "Order", "OrderItem", "Payment", "PaymentEvent", "Plan", "PlatformOperator", "Product", "PurchaseInvoice", "Reminder", "RestoreRequest", "SupportRequest", "Tag", "Task", "TaskCategory", "TermsAcceptance", "UserSession", "apscheduler_jobs", "campaign_base", "campaign_tag", "contact_tag", "task_assignee"]

@@ -95,6 +95,8 @@ class Contact(TenantMixin, SoftDeleteMixin, TimestampMixin, Model):
     consent_given_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     consent_source: Mapped[Optional[str]] = mapped_column(String(200))
     consent_text: Mapped[Optional[str]] = mapped_column(Text)
+    #: when the contact withdrew the consent (the unsubscribe link of a campaign); no campaign goes there after it
+    consent_withdrawn_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 
     base: Mapped[ClientBase] = relationship(back_populates="contacts")
     employer: Mapped[Optional["Contact"]] = relationship(remote_side=[id], foreign_keys=[employer_id])

@@ -13,7 +13,8 @@ employer, never deleted), those rows stay out of the index and writes stay cheap
 the column implies ``IS NOT NULL``, so SQLite and PostgreSQL both use it. Left out, on purpose:
 FAB's ``ab_user.created_by_fk``/``changed_by_fk`` and ``ab_user_role.role_id`` (small tables whose
 referenced rows are never deleted). ``tests/integration/test_sql_per_page.py`` checks that no
-other foreign key is left without such an index. Migrations ``0021_ux_perf``, ``0022_fk_indexes``, ``0027_rodo`` and ``0023_mailboxes`` create them.
+other foreign key is left without such an index. Migrations ``0021_ux_perf``, ``0022_fk_indexes``,
+``0023_mailboxes``, ``0024_campaigns`` and ``0027_rodo`` create them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ FK_INDEXES: tuple[tuple[str, str], ...] = (
     ("audit_event", "actor_id"),
     ("audit_event", "user_id"),
     ("binder", "contact_id"),
+    ("campaign", "created_by_id"),
+    ("campaign", "deleted_by_id"),
+    ("campaign", "mailbox_id"),
+    ("campaign_recipient", "campaign_id"),
+    ("campaign_recipient", "contact_id"),
     ("binder", "created_by_id"),
     ("binder", "deleted_by_id"),
     ("client_base", "deleted_by_id"),
@@ -62,6 +68,7 @@ FK_INDEXES: tuple[tuple[str, str], ...] = (
     ("ksef_outbox", "invoice_id"),
     ("legal_document", "created_by_id"),
     ("mailbox", "deleted_by_id"),
+    ("mail_suppression", "campaign_id"),
     ("nip_claim", "handled_by_id"),
     ("nip_claim", "new_company_id"),
     ("notification", "reminder_id"),

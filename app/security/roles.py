@@ -44,6 +44,7 @@ TENANT_COMMON = frozenset(
         "Support",
         "ApiTokens",
         "ApiDocs",
+        "Campaigns",
     }
 )
 #: views of the Owner and Managers: company-wide work settings, issuing invoices, sending to KSeF, purchase invoices,

@@ -9,6 +9,7 @@ from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
 from app.security import licence
+from app.services.mailing import campaigns as campaigns_svc
 from app.services.sales import offers as offers_svc
 from app.services.sales import orders as orders_svc
 from app.services.work import binders as binders_svc
@@ -56,6 +57,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.invoicing.ksef import KsefSettingsView, KsefView, ksef_panel
     from app.views.invoicing.purchases import PurchaseInvoicesView
     from app.views.invoicing.series import InvoiceSeriesView
+    from app.views.mailing.campaigns import CampaignsView, UnsubscribeView
     from app.views.mailing.mailboxes import MailboxesView
     from app.views.mailing.mailboxes_documents import register_template_globals
     from app.views.media import MediaView
@@ -84,6 +86,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     menu(OffersView, "Offers", _l("Offers"))
     menu(OrdersView, "Orders", _l("Orders"))
     menu(InvoicesView, "Invoices", _l("Invoices"))
+    menu(CampaignsView, "Emailing", _l("Emailing"))
     for cls_name, route, name, section, title, lead in PENDING_SECTIONS:
         menu(section_view(cls_name, route, section, title, lead), name, title)
     menu(PurchaseInvoicesView, "PurchaseInvoices", _l("Purchase invoices"))
@@ -118,6 +121,10 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(RestoreConfirmView)
     _public_webhook(appbuilder.add_view_no_menu(PayuNotifyView))  # PayU signs it: no login, no CSRF
     licence.allow(endpoint="PayuNotifyView.notify", owner_only=False)  # never behind the licence block
+    # the one-click unsubscribe POST of mail clients (RFC 8058) carries no CSRF token: the signed token is the proof
+    _public_webhook(appbuilder.add_view_no_menu(UnsubscribeView))
+    for endpoint in ("UnsubscribeView.page", "UnsubscribeView.confirm", "UnsubscribeView.image"):
+        licence.allow(endpoint=endpoint, owner_only=False)  # a recipient's unsubscribe never waits for a licence
     appbuilder.add_api(AuthTokenApi)
     appbuilder.add_api(MeApi)
     appbuilder.add_view_no_menu(ApiTokensView)
@@ -135,6 +142,8 @@ def register_views(appbuilder: AppBuilder) -> None:
 
     # The client's unpaid invoices on the contact page (invoices/_contact_balance.html).
     current_app.jinja_env.globals.update(contact_invoice_balance=contact_balance, balance_money=pricing.format_money)
+    # the card's "E-mail campaigns" rows (crm/_card_rows.html) show a recipient's status in Polish
+    current_app.jinja_env.globals.update(campaign_recipient_labels=campaigns_svc.RECIPIENT_STATUS_LABELS)
     # The messages that carried a document, on its page (mailing/mailbox_sent.html).
     register_template_globals()
 

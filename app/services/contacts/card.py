@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, load_only
 
 from app.extensions import db
 from app.models.binders import Attachment, Binder
+from app.models.campaigns import Campaign, CampaignRecipient
 from app.models.contacts import Contact, ContactNote
 from app.models.invoicing import Invoice
 from app.models.sales import Offer, Order
@@ -98,13 +99,21 @@ CLIENT_SECTIONS = ("tasks", "offers", "orders", "invoices", "binders", "files", 
 MAILING_SECTIONS = ("campaigns", "notes")
 
 
-def campaign_history(company_id: int, contact_id: int, page: int = 1) -> SectionPage:
-    """The e-mail campaigns sent to a mailing contact, newest first.
+def _campaigns(contact_id: int) -> Any:
+    """The contact's rows of the campaign outbox (one per campaign), with their campaign."""
+    return (
+        select(CampaignRecipient).options(joinedload(CampaignRecipient.campaign))
+        .join(Campaign, Campaign.id == CampaignRecipient.campaign_id)
+        .where(CampaignRecipient.contact_id == contact_id)
+        .order_by(CampaignRecipient.id.desc())
+    )
 
-    Campaigns do not exist yet: the card shows the section with its empty state, and the
-    campaign module fills this page when it lands.
-    """
-    return SectionPage("campaigns", [], page, False)
+
+def campaign_history(company_id: int, contact_id: int, page: int = 1) -> SectionPage:
+    """The e-mail campaigns of a mailing contact, newest first: subject, status, when it was sent."""
+    stmt = _campaigns(contact_id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    rows = list(db.session.scalars(stmt).unique().all())
+    return SectionPage("campaigns", rows[:PAGE_SIZE], page, len(rows) > PAGE_SIZE)
 
 
 def sections_of(contact: Contact) -> tuple[str, ...]:
