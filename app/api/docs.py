@@ -36,6 +36,7 @@ TAG_LABELS = {
     "Invoices": _l("Invoices"),
     "Purchase invoices": _l("Purchase invoices"),
     "Mailboxes": _l("Mailboxes"),
+    "Campaigns": _l("Campaigns"),
     "Auth": _l("Sign-in"),
     "MeApi": _l("Profile"),
     "Menu": _l("Menu"),

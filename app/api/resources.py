@@ -32,6 +32,7 @@ from app.api.base import (
     iso,
 )
 from app.models.binders import Binder
+from app.models.campaigns import Campaign
 from app.models.contacts import BASE_KINDS, CONTACT_KINDS, ClientBase, Contact, Tag
 from app.models.invoicing import Invoice, PurchaseInvoice
 from app.models.mailing import Mailbox
@@ -806,8 +807,24 @@ class MailboxesApi(CrmModelApi):
     base_order = ("id", "asc")
 
 
+class CampaignsApi(CrmModelApi):
+    """E-mail campaigns ("Emailing"), read-only: subject, state and times (the HTML body stays in the app)."""
+
+    resource_name = "campaigns"
+    openapi_spec_tag = "Campaigns"
+    class_permission_name = "Campaigns"
+    datamodel = CrmInterface(Campaign)
+    include_route_methods = READ_ONLY
+    method_permission_name = READ_PERMISSIONS
+    list_columns = show_columns = ["id", "subject", "status", "mailbox_id", "scheduled_at", "started_at",
+                                   "finished_at", "created_at"]
+    order_columns = ["id", "created_at", "scheduled_at"]
+    search_columns = ["subject", "status"]
+    base_order = ("id", "desc")
+
+
 #: every entity API, in the order of the OpenAPI document
 ENTITY_APIS: tuple[type, ...] = (
     ClientBasesApi, ContactsApi, TagsApi, TaskCategoriesApi, TasksApi, BindersApi, FilesApi, ProductsApi,
-    OffersApi, OrdersApi, InvoicesApi, InvoiceUpoApi, PurchaseInvoicesApi, MailboxesApi,
+    OffersApi, OrdersApi, InvoicesApi, InvoiceUpoApi, PurchaseInvoicesApi, MailboxesApi, CampaignsApi,
 )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Binder, ClientBase, Contact, Invoice, Offer, Order, Product, Tag, Task, TaskCategory
+from app.models.campaigns import Campaign
 from app.models.invoicing import PurchaseInvoice
 from app.models.mailing import Mailbox
 from app.models.users import CrmUser
@@ -43,6 +44,7 @@ RESOURCES = {
     "invoices": "invoice_id",
     "purchase-invoices": "purchase_id",
     "mailboxes": "mailbox_id",
+    "campaigns": "campaign_id",
 }
 #: resource -> a valid change (PUT) of a writable entity
 CHANGES = {
@@ -69,7 +71,7 @@ FILES = {
 MODELS = {
     "client-bases": ClientBase, "contacts": Contact, "tags": Tag, "task-categories": TaskCategory, "tasks": Task,
     "binders": Binder, "products": Product, "offers": Offer, "orders": Order, "invoices": Invoice,
-    "purchase-invoices": PurchaseInvoice, "mailboxes": Mailbox,
+    "purchase-invoices": PurchaseInvoice, "mailboxes": Mailbox, "campaigns": Campaign,
 }
 
 
@@ -150,9 +152,13 @@ def seed_company(app: Any, info: dict, suffix: str) -> dict:
                           imap_host="imap.firma-testowa.pl", login="biuro", password_encrypted=secrets.encrypt("tajne-haslo"),
                           state="active")
         db.session.add(mailbox)
+        db.session.flush()
+        campaign = Campaign(subject="Nowości" + suffix, body_html="<p>Dzień dobry {imie}</p>", mailbox_id=mailbox.id)
+        db.session.add(campaign)
         db.session.commit()
         data["purchase_id"] = purchase.id
         data["mailbox_id"] = mailbox.id
+        data["campaign_id"] = campaign.id
         db.session.remove()
     return data
 
@@ -328,7 +334,7 @@ def test_money_is_a_string_with_two_decimals_and_no_hidden_columns(two):
     invoice = api_a.get(f"/api/v1/invoices/{a['invoice_id']}").get_json()["result"]
     assert isinstance(invoice["total_gross"], str) and invoice["total_gross"].count(".") == 1
     assert len(invoice["total_gross"].split(".")[1]) == 2
-    hidden = {"company_id", "deleted_at", "deleted_by_id", "deletion_id", "xml", "upo_xml", "token_hash", "storage_key", "password_encrypted", "verify_token"}
+    hidden = {"company_id", "deleted_at", "deleted_by_id", "deletion_id", "xml", "upo_xml", "token_hash", "storage_key", "password_encrypted", "verify_token", "body_html", "unsubscribe_url"}
     for resource, key in RESOURCES.items():
         shown = api_a.get(f"/api/v1/{resource}/{a[key]}").get_json()["result"]
         listed = api_a.get(f"/api/v1/{resource}/").get_json()["result"][0]

@@ -299,3 +299,65 @@ def test_uploaded_image_is_public_and_checked(app: Any, owner_client: Any) -> No
                             content_type="multipart/form-data")
     assert (bad.status_code, bad.get_json()) == (400, {"error": "Do kampanii można wstawić tylko obrazki PNG, JPEG i GIF."})
     assert app.test_client().get("/m/i/nie-ma-takiego").status_code == 404
+
+
+def _plan_limit(app: Any, **limits: Any) -> None:
+    """Change the limits of AppLarge, whose limits the free licence has."""
+    from app.models.billing import Plan
+
+    with app.app_context():
+        plan = db.session.execute(select(Plan).where(Plan.code == "applarge")).scalar_one()
+        for key, value in limits.items():
+            setattr(plan, key, value)
+        db.session.commit()
+        db.session.remove()
+
+
+def test_the_plans_monthly_email_limit_refuses_a_campaign_that_would_pass_it(
+    app: Any, owner_client: Any, mail_servers: Any
+) -> None:
+    """Three e-mails a month: a campaign to two goes, the next to two is refused naming the plan; nothing queued."""
+    company_id = owner_client.crm["company_id"]
+    _plan_limit(app, max_emails_month=3)
+    setup = setup_company(app, mail_servers, company_id)
+    first = _campaign_id(_new_campaign(owner_client, setup))
+    assert owner_client.post(f"/emailing/{first}/send", data={"send_at": ""}).status_code == 302
+    _send(app)
+    assert {r.status for r in _rows(app, company_id, first).values()} == {"sent"}
+    second = _campaign_id(_new_campaign(owner_client, setup, subject="Druga"))
+    resp = owner_client.post(f"/emailing/{second}/send", data={"send_at": ""}, follow_redirects=True)
+    assert "Osiągnięto limit „E-maile miesięcznie”: najwyżej 3" in resp.get_data(as_text=True)
+    assert "AppLarge+" in resp.get_data(as_text=True)
+    with app.app_context(), tenant_scope(company_id):
+        assert db.session.get(Campaign, second).status == "draft"
+        db.session.remove()
+    _send(app)
+    assert _rows(app, company_id, second) == {}
+    assert sum(len(mail_servers.messages(u)) for u in setup.people.values()) == 2
+
+
+def test_a_company_whose_licence_ran_out_sends_nothing_until_it_is_extended(
+    app: Any, owner_client: Any, mail_servers: Any
+) -> None:
+    """Sending stops with the licence: the rows wait queued, and go out once the licence is extended."""
+    from app.models.company import Company
+
+    company_id = owner_client.crm["company_id"]
+    setup = setup_company(app, mail_servers, company_id)
+    campaign_id = _campaign_id(_new_campaign(owner_client, setup))
+    assert owner_client.post(f"/emailing/{campaign_id}/send", data={"send_at": ""}).status_code == 302
+
+    def licence_until(day: dt.date) -> None:
+        with app.app_context(), all_tenants():
+            db.session.get(Company, company_id).licence_valid_until = day
+            db.session.commit()
+            db.session.remove()
+
+    licence_until(dt.date.today() - dt.timedelta(days=1))
+    _send(app)
+    assert {r.status for r in _rows(app, company_id, campaign_id).values()} == {"queued"}
+    assert sum(len(mail_servers.messages(u)) for u in setup.people.values()) == 0
+    licence_until(dt.date.today() + dt.timedelta(days=30))
+    _send(app)
+    assert {r.status for r in _rows(app, company_id, campaign_id).values()} == {"sent"}
+    assert sum(len(mail_servers.messages(u)) for u in setup.people.values()) == 2

@@ -29,6 +29,7 @@ from app.models.users import CrmUser
 from app.security.tenancy import all_tenants
 from app.services import DomainError, FieldChecks, clock, unit_of_work
 from app.services.mailing import editor, sender, transport
+from app.services.platform import plans
 
 #: why a contact of the chosen bases gets no message, in the order they are checked
 EXCLUSION_REASONS: dict[str, Any] = {
@@ -270,13 +271,27 @@ def save_campaign(company_id: int, user: CrmUser, campaign_id: int | None, data:
     return campaign
 
 
-def _check_monthly_limit(company_id: int, count: int) -> None:
-    """The plan's limit of e-mails a month: the licence rules refuse ``count`` more messages here.
+def emails_this_month(company_id: int) -> int:
+    """Campaign messages of the company this calendar month (Warsaw time): what the plan's monthly limit counts.
 
-    The one call site of the plan limits for campaigns (``schedule`` calls it with the audience
-    size); plans do not limit e-mails yet, so every count passes.
+    Every recipient row written this month counts, whatever became of it, plus the audiences of
+    the campaigns scheduled but not started yet (their rows are written when sending starts).
     """
-    return None
+    first = clock.local_today().replace(day=1)
+    since = clock.local_to_utc(dt.datetime.combine(first, dt.time.min))
+    written = db.session.scalar(select(func.count(CampaignRecipient.id)).where(
+        CampaignRecipient.company_id == company_id, CampaignRecipient.created_at >= since)) or 0
+    waiting = sum(campaign_audience(company_id, campaign).count for campaign in db.session.scalars(select(Campaign).where(
+        Campaign.company_id == company_id, Campaign.status == "scheduled", Campaign.deleted_at.is_(None))))
+    return int(written) + waiting
+
+
+plans.register_counter("emails_month", emails_this_month)
+
+
+def _check_monthly_limit(company_id: int, count: int) -> None:
+    """The plan's limit of e-mails a month: refuse a campaign whose audience would pass it (names the plan that lifts it)."""
+    plans.check_limit(company_id, "emails_month", adding=count)
 
 
 @unit_of_work

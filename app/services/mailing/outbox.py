@@ -32,6 +32,7 @@ from sqlalchemy import func, insert, or_, select, update
 
 from app.extensions import db
 from app.models.campaigns import Campaign, CampaignRecipient, MailSuppression
+from app.models.company import Company
 from app.models.contacts import Contact
 from app.models.mailing import Mailbox
 from app.models.mixins import utcnow
@@ -337,7 +338,10 @@ def _work() -> dict[tuple[int, int], list[int]]:
     with all_tenants():
         rows = db.session.execute(
             select(Campaign.company_id, Campaign.mailbox_id, Campaign.id)
-            .where(Campaign.status == "sending", Campaign.mailbox_id.isnot(None))
+            .join(Company, Company.id == Campaign.company_id)
+            .where(Campaign.status == "sending", Campaign.mailbox_id.isnot(None),
+                   # a company whose licence ran out sends nothing until it pays (the rows wait, nothing is lost)
+                   Company.active.is_(True), Company.licence_valid_until >= dt.date.today())
             # the one cross-company read of the sender: it only finds the work; sending runs per company
             .execution_options(all_tenants=True)).all()
         db.session.commit()
