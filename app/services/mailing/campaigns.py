@@ -291,7 +291,7 @@ plans.register_counter("emails_month", emails_this_month)
 
 def _check_monthly_limit(company_id: int, count: int) -> None:
     """The plan's limit of e-mails a month: refuse a campaign whose audience would pass it (names the plan that lifts it)."""
-    plans.check_limit(company_id, "emails_month", adding=count)
+    plans.check_limit(company_id, "emails_month", adding=count, current=emails_this_month(company_id))
 
 
 @unit_of_work

@@ -141,7 +141,7 @@ plans.register_counter("mailboxes", mailbox_count)
 
 def _check_mailbox_limit(company_id: int) -> None:
     """The plan's limit of mailboxes per company (DomainError naming the limit and the plan that lifts it)."""
-    plans.check_limit(company_id, "mailboxes")
+    plans.check_limit(company_id, "mailboxes", current=mailbox_count(company_id))
 
 
 _HOST_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789.-")
