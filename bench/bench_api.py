@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import gen_contacts  # noqa: E402
-from bench_contacts import KeptPostgres, make_app, migrate  # noqa: E402
+from bench_contacts import make_app, migrate, open_database  # noqa: E402
 from bench_pages import WARMUP, _session, _stats, serve, workload  # noqa: E402
 
 
@@ -130,20 +130,7 @@ def main() -> None:
     meta_path = OUT / f"{tag}.json"
     inst = tempfile.mkdtemp(prefix="crm-bench-api-")
     os.environ["CRM_INSTANCE_DIR"] = inst
-    pg = None
-    if args.db == "sqlite":
-        path = OUT / f"{tag}.db"
-        reuse = args.keep and path.exists() and meta_path.exists()
-        if not reuse:
-            path.unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        pg = KeptPostgres(OUT / f"pg-{tag}")
-        reuse = args.keep and pg.exists and meta_path.exists()
-        if not reuse and pg.exists:
-            shutil.rmtree(pg.pg.dir)
-            pg = KeptPostgres(OUT / f"pg-{tag}")
-        url = pg.start()
+    url, reuse, pg = open_database(OUT, tag, args.db, args.keep)
     proc = None
     try:
         app = make_app(url)

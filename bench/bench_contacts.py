@@ -77,6 +77,29 @@ class KeptPostgres:
             pg.stop()
 
 
+def open_database(out: Path, tag: str, db: str, keep: bool) -> tuple[str, bool, KeptPostgres | None]:
+    """The database of a bench data set: (URL, reuse, PostgreSQL cluster or None).
+
+    ``reuse`` is True when ``keep`` is asked and both the database and its ``<tag>.json`` description
+    are in ``out`` from an earlier run; otherwise a fresh SQLite file or cluster is made.
+    """
+    meta_path = out / f"{tag}.json"
+    if db == "sqlite":
+        path = out / f"{tag}.db"
+        reuse = keep and path.exists() and meta_path.exists()
+        if not reuse:
+            path.unlink(missing_ok=True)
+        return f"sqlite:///{path}", reuse, None
+    pg = KeptPostgres(out / f"pg-{tag}")
+    reuse = keep and pg.exists and meta_path.exists()
+    if not reuse and pg.exists:
+        shutil.rmtree(pg.pg.dir)
+        pg = KeptPostgres(out / f"pg-{tag}")
+    if pg.pg._as_root:
+        os.makedirs(pg.pg.dir, exist_ok=True)
+    return pg.start(), reuse, pg
+
+
 def make_app(url: str) -> Any:
     """The application on ``url`` (as tests/conftest.py builds it)."""
     os.environ.setdefault("CRM_INSTANCE_DIR", tempfile.mkdtemp(prefix="crm-bench-inst-"))
@@ -297,22 +320,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     tag = f"contacts-{args.db}-{args.contacts}-{args.companies}-{args.seed}"
     meta_path = OUT / f"{tag}.json"
-    pg = None
-    if args.db == "sqlite":
-        path = OUT / f"{tag}.db"
-        reuse = args.keep and path.exists() and meta_path.exists()
-        if not reuse:
-            path.unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        pg = KeptPostgres(OUT / f"pg-{tag}")
-        reuse = args.keep and pg.exists and meta_path.exists()
-        if not reuse and pg.exists:
-            shutil.rmtree(pg.pg.dir)
-            pg = KeptPostgres(OUT / f"pg-{tag}")
-        if pg.pg._as_root:
-            os.makedirs(pg.pg.dir, exist_ok=True)
-        url = pg.start()
+    url, reuse, pg = open_database(OUT, tag, args.db, args.keep)
     try:
         app = make_app(url)
         if reuse:

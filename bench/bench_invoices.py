@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import gen_invoices  # noqa: E402
-from bench_contacts import KeptPostgres, make_app, migrate  # noqa: E402
+from bench_contacts import make_app, migrate, open_database  # noqa: E402
 
 TARGET_MS = 100.0
 ROW = re.compile(r'href="/invoices/\d+"')
@@ -240,22 +240,7 @@ def main() -> None:
     meta_path = OUT / f"{tag}.json"
     inst = tempfile.mkdtemp(prefix="crm-bench-inst-")
     os.environ["CRM_INSTANCE_DIR"] = inst
-    pg = None
-    if args.db == "sqlite":
-        path = OUT / f"{tag}.db"
-        reuse = args.keep and path.exists() and meta_path.exists()
-        if not reuse:
-            path.unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        pg = KeptPostgres(OUT / f"pg-{tag}")
-        reuse = args.keep and pg.exists and meta_path.exists()
-        if not reuse and pg.exists:
-            shutil.rmtree(pg.pg.dir)
-            pg = KeptPostgres(OUT / f"pg-{tag}")
-        if pg.pg._as_root:
-            os.makedirs(pg.pg.dir, exist_ok=True)
-        url = pg.start()
+    url, reuse, pg = open_database(OUT, tag, args.db, args.keep)
     server = None
     try:
         app = make_app(url)
