@@ -88,6 +88,11 @@ def error_message(code: str | None) -> str:
     return str(ERROR_MESSAGES.get(code, ERROR_MESSAGES[transport.UNEXPECTED]))
 
 
+def failure_message(box: Mailbox) -> str:
+    """Why the mailbox's last verification failed, in Polish ("" unless it failed)."""
+    return error_message(box.last_error) if box.state == "failed" else ""
+
+
 @dataclass
 class MailboxData:
     """The "Dodaj nowy adres" / edit form; an empty password on edit keeps the saved one."""

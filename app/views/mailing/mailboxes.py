@@ -55,7 +55,7 @@ class MailboxesView(CrmView):
         """The company's mailboxes with their state; inactive ones carry the yellow triangle."""
         boxes = svc.list_mailboxes(current_company_id())
         return self.render_template("mailing/mailboxes.html", boxes=boxes, state_labels=svc.STATE_LABELS,
-                                    security_labels=svc.SECURITY_LABELS, error_message=svc.error_message,
+                                    security_labels=svc.SECURITY_LABELS, failure_message=svc.failure_message,
                                     running=verification.is_running, button_form=ConfirmForm())
 
     @expose("/add", methods=["GET", "POST"])
@@ -110,7 +110,7 @@ class MailboxesView(CrmView):
         """The progress of the mailbox's verification (the page polls ``progress``)."""
         box = self._mailbox(mailbox_id)
         return self.render_template("mailing/mailbox_verify.html", box=box, progress=verification.progress(box),
-                                    error_message=svc.error_message(box.last_error) if box.state == "failed" else "",
+                                    error_message=svc.failure_message(box),
                                     button_form=ConfirmForm())
 
     @expose("/<int:mailbox_id>/progress")
@@ -119,4 +119,4 @@ class MailboxesView(CrmView):
         """The verification's progress as JSON."""
         box = self._mailbox(mailbox_id)
         return jsonify(state=box.state, **verification.progress(box),
-                       error=svc.error_message(box.last_error) if box.state == "failed" else None)
+                       error=svc.failure_message(box) or None)
